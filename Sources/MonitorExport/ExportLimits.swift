@@ -1,0 +1,134 @@
+/// Size limits every format honours, so one heartbeat can never produce an unreadable line.
+///
+/// Container runtimes (Docker, CRI) split lines longer than 16 KiB, which breaks every parser
+/// downstream; a label of megabytes would do it on its own. Labels are cut at a character
+/// boundary with a visible marker, and a format keeps each line within ``maxLineBytes``.
+///
+/// ```swift
+/// let limits = try ExportLimits(maxLabelBytes: 128)
+/// let format = TextFormat(limits: limits)
+/// ```
+public struct ExportLimits: Sendable, Equatable {
+    /// Longest label, in UTF-8 bytes, before it is cut. Default 256; allowed 16 through 4096.
+    public let maxLabelBytes: Int
+    /// Longest line, in UTF-8 bytes without the newline. Default 16 KiB; allowed 1 KiB through 1 MiB.
+    public let maxLineBytes: Int
+
+    /// The allowed range of ``maxLabelBytes``.
+    public static let maxLabelBytesRange: ClosedRange<Int> = 16 ... 4096
+    /// The allowed range of ``maxLineBytes``.
+    public static let maxLineBytesRange: ClosedRange<Int> = 1024 ... (1 << 20)
+
+    /// The defaults: 256-byte labels, 16 KiB lines.
+    public static let `default` = ExportLimits(uncheckedLabel: 256, line: 16 * 1024)
+
+    /// Creates limits, throwing an ``ExportError`` that names the field when one is out of range.
+    ///
+    /// ```swift
+    /// let limits = try ExportLimits(maxLabelBytes: 64, maxLineBytes: 4096)
+    /// ```
+    public init(maxLabelBytes: Int = 256, maxLineBytes: Int = 16 * 1024) throws(ExportError) {
+        guard Self.maxLabelBytesRange.contains(maxLabelBytes) else {
+            throw ExportError(
+                code: .invalidConfiguration,
+                message: "maxLabelBytes must be between \(Self.maxLabelBytesRange.lowerBound) and "
+                    + "\(Self.maxLabelBytesRange.upperBound) (got \(maxLabelBytes))"
+            )
+        }
+        guard Self.maxLineBytesRange.contains(maxLineBytes) else {
+            throw ExportError(
+                code: .invalidConfiguration,
+                message: "maxLineBytes must be between \(Self.maxLineBytesRange.lowerBound) and "
+                    + "\(Self.maxLineBytesRange.upperBound) (got \(maxLineBytes))"
+            )
+        }
+        self.init(uncheckedLabel: maxLabelBytes, line: maxLineBytes)
+    }
+
+    private init(uncheckedLabel: Int, line: Int) {
+        maxLabelBytes = uncheckedLabel
+        maxLineBytes = line
+    }
+
+    /// The marker that ends a cut label: what follows says how many bytes were cut.
+    ///
+    /// ```swift
+    /// ExportLimits.truncationMarker(cutBytes: 1200)  // "…[+1200 bytes]"
+    /// ```
+    public static func truncationMarker(cutBytes: Int) -> String { "…[+\(cutBytes) bytes]" }
+
+    /// `label` itself when it fits in ``maxLabelBytes``; otherwise its longest prefix of whole
+    /// characters that fits together with the truncation marker, then the marker.
+    ///
+    /// ```swift
+    /// let limits = try ExportLimits(maxLabelBytes: 16)
+    /// limits.cap("a fairly long phase label")  // "a f…[+22 bytes]"
+    /// ```
+    public func cap(_ label: String) -> String {
+        let total = label.utf8.count
+        guard total > maxLabelBytes else { return label }
+        // The marker's length depends on the number it carries; a bound that is one digit too
+        // long only cuts one more character, so take the marker for the worst case first.
+        var budget = maxLabelBytes - Self.truncationMarker(cutBytes: total).utf8.count
+        var kept = 0
+        var end = label.startIndex
+        for character in label {
+            let size = character.utf8.count
+            if size > budget { break }
+            budget -= size
+            kept += size
+            end = label.index(after: end)
+        }
+        return String(label[..<end]) + Self.truncationMarker(cutBytes: total - kept)
+    }
+}
+
+/// An error from an exporter: a bad limit, a path that cannot be opened, a bad flag value.
+///
+/// ```swift
+/// do { _ = try FileSink(path: "/no/such/dir/log.jsonl") } catch { print(error) }
+/// ```
+public struct ExportError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What kind of error this is.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Storage: Hashable, Sendable {
+            case invalidConfiguration
+            case cannotOpen
+            case invalidRecord
+        }
+
+        private let storage: Storage
+
+        /// A limit or option is out of range.
+        public static let invalidConfiguration = Code(storage: .invalidConfiguration)
+        /// A destination could not be opened.
+        public static let cannotOpen = Code(storage: .cannotOpen)
+        /// A record could not be parsed.
+        public static let invalidRecord = Code(storage: .invalidRecord)
+
+        public var description: String {
+            switch storage {
+            case .invalidConfiguration: "invalid configuration"
+            case .cannotOpen: "cannot open"
+            case .invalidRecord: "invalid record"
+            }
+        }
+    }
+
+    /// The kind of error.
+    public let code: Code
+    /// A sentence naming what is wrong: the field and value, or the path and the reason.
+    public let message: String
+
+    /// Creates an error.
+    ///
+    /// ```swift
+    /// ExportError(code: .cannotOpen, message: "cannot open /x: Permission denied")
+    /// ```
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+}

@@ -1,0 +1,48 @@
+/// Receives every heartbeat the monitor produces.
+///
+/// Observers run one after another on the monitor's own thread, with no monitor lock held, so
+/// an observer may take its time without blocking any scope. An observer that throws is
+/// reported once to stderr and counted; it does not stop the other observers or the monitor.
+/// Exporters in `MonitorExport` are observers.
+///
+/// ```swift
+/// struct PrintObserver: HeartbeatObserver {
+///     func observe(_ heartbeat: Heartbeat) throws { print(heartbeat.sequence) }
+/// }
+/// ```
+public protocol HeartbeatObserver: Sendable {
+    /// Called with each heartbeat, on the monitor's thread.
+    func observe(_ heartbeat: Heartbeat) throws
+
+    /// Called once after the final heartbeat when the monitor stops: flush and close here.
+    func monitorDidStop()
+}
+
+extension HeartbeatObserver {
+    /// Does nothing by default.
+    public func monitorDidStop() {}
+}
+
+/// An observer made from a closure.
+///
+/// ```swift
+/// let observer = ClosureObserver { heartbeat in
+///     metrics.record(cores: heartbeat.cpu.coresBusy ?? 0)
+/// }
+/// ```
+public struct ClosureObserver: HeartbeatObserver {
+    private let body: @Sendable (Heartbeat) throws -> Void
+
+    /// Wraps `body`, called with every heartbeat on the monitor's thread.
+    ///
+    /// ```swift
+    /// ClosureObserver { print($0.sequence) }
+    /// ```
+    public init(_ body: @escaping @Sendable (Heartbeat) throws -> Void) {
+        self.body = body
+    }
+
+    public func observe(_ heartbeat: Heartbeat) throws {
+        try body(heartbeat)
+    }
+}

@@ -1,0 +1,73 @@
+/// How often the monitor beats and what it calls a stall.
+///
+/// Every value is validated when the monitor starts: zero, negative and absurd values are
+/// rejected with a ``MonitorError`` that names the field.
+///
+/// ```swift
+/// var configuration = MonitorConfiguration()
+/// configuration.interval = .seconds(10)
+/// configuration.stallThreshold = .seconds(300)
+/// let monitor = try ProcessMonitor.start(configuration: configuration, observers: [exporter])
+/// ```
+public struct MonitorConfiguration: Sendable, Equatable {
+    /// Time between scheduled heartbeats. Default 60 s; allowed 10 ms through 1 day.
+    public var interval: Duration
+    /// An innermost scope running at least this long is reported as a stall. Default 120 s;
+    /// allowed 1 ms through 365 days.
+    public var stallThreshold: Duration
+    /// Most per-lane phase lines in one heartbeat; the rest are counted as omitted.
+    /// Default 8; allowed 1 through 10 000.
+    public var maxPhaseLines: Int
+
+    /// The allowed range of ``interval``.
+    public static let intervalRange: ClosedRange<Duration> = .milliseconds(10) ... .seconds(86_400)
+    /// The allowed range of ``stallThreshold``.
+    public static let stallThresholdRange: ClosedRange<Duration> = .milliseconds(1) ... .seconds(365 * 86_400)
+    /// The allowed range of ``maxPhaseLines``.
+    public static let maxPhaseLinesRange: ClosedRange<Int> = 1 ... 10_000
+
+    /// Creates a configuration; the defaults match the seed monitor (60 s, 120 s, 8 lines).
+    ///
+    /// ```swift
+    /// let fast = MonitorConfiguration(interval: .seconds(2), stallThreshold: .seconds(5))
+    /// ```
+    public init(
+        interval: Duration = .seconds(60),
+        stallThreshold: Duration = .seconds(120),
+        maxPhaseLines: Int = 8
+    ) {
+        self.interval = interval
+        self.stallThreshold = stallThreshold
+        self.maxPhaseLines = maxPhaseLines
+    }
+
+    /// Throws a ``MonitorError`` naming the first field that is out of range.
+    ///
+    /// ```swift
+    /// try MonitorConfiguration(maxPhaseLines: 0).validate()  // throws: maxPhaseLines ...
+    /// ```
+    public func validate() throws(MonitorError) {
+        try Self.check("interval", interval, in: Self.intervalRange)
+        try Self.check("stallThreshold", stallThreshold, in: Self.stallThresholdRange)
+        guard Self.maxPhaseLinesRange.contains(maxPhaseLines) else {
+            throw MonitorError(
+                code: .invalidConfiguration,
+                field: "maxPhaseLines",
+                message: "maxPhaseLines must be between \(Self.maxPhaseLinesRange.lowerBound) and "
+                    + "\(Self.maxPhaseLinesRange.upperBound) (got \(maxPhaseLines))"
+            )
+        }
+    }
+
+    private static func check(
+        _ field: String, _ value: Duration, in range: ClosedRange<Duration>
+    ) throws(MonitorError) {
+        guard range.contains(value) else {
+            throw MonitorError(
+                code: .invalidConfiguration,
+                field: field,
+                message: "\(field) must be between \(range.lowerBound) and \(range.upperBound) (got \(value))"
+            )
+        }
+    }
+}

@@ -1,0 +1,1 @@
+print("heartbeat-demo: under construction")
