@@ -1,0 +1,314 @@
+import Synchronization
+
+/// One thread's or one task's stack of scopes.
+///
+/// Only the lane's owner (its thread, or the task it is bound to) pushes and pops; the monitor
+/// reads it from another thread. That split is what keeps the hot path free of locks:
+///
+/// - Every frame field is a relaxed atomic in a fixed inline buffer. On x86-64 and arm64 those
+///   compile to plain loads and stores, and they make the reader's racy copy well defined (and
+///   clean under the thread sanitizer).
+/// - One packed state word, `generation << 24 | depth`, is the seqlock: the owner publishes each
+///   push and pop with a single release store; the reader copies what it needs between two
+///   reads of the word and retries if it changed. Because only a push or pop changes it, a
+///   reader needs about one retry against a hot writer, where a classic odd/even seqlock needed
+///   dozens (DESIGN.md).
+/// - Nothing a reader dereferences is ever freed by the owner: `StaticString` labels are
+///   immortal, `String` labels are copied into the lane's own byte arena, and progress counters
+///   live in the lane. So a torn read is at worst stale, never unsafe, and is discarded by the
+///   generation check before any pointer in it is followed.
+///
+/// Frames deeper than ``capacity`` are counted in the depth but not stored; the heartbeat then
+/// shows the deepest stored frame.
+@usableFromInline
+final class Lane: Sendable {
+    /// Stored frames per lane; deeper frames are only counted.
+    @usableFromInline static let capacity = 64
+    /// Bytes of `String` labels a lane can hold at once (8-byte words).
+    static let arenaWords = 512
+    /// Longest prefix of one `String` label the lane keeps.
+    static let maxStoredLabelBytes = 1024
+
+    @usableFromInline static let depthBits: UInt64 = 24
+    @usableFromInline static let depthMask: UInt64 = (1 << 24) - 1
+
+    // Frame word 2 layout: low 32 bits label byte count, then kind and flags.
+    @usableFromInline static let kindShift: UInt64 = 32
+    @usableFromInline static let kindStaticPointer: UInt64 = 0
+    @usableFromInline static let kindStaticScalar: UInt64 = 1
+    @usableFromInline static let kindArena: UInt64 = 2
+    @usableFromInline static let progressFlag: UInt64 = 1 << 40
+
+    /// Thread lanes keep their id for life; task lanes get a new number each time they are
+    /// taken from the pool, published before the first push.
+    @usableFromInline let kind: LaneID.Kind
+    let threadNumber: UInt64
+    let threadName: String?
+    @usableFromInline let taskNumber = Atomic<UInt64>(0)
+
+    @usableFromInline let state = Atomic<UInt64>(0)
+    @usableFromInline let lastChange = Atomic<UInt64>(0)
+    @usableFromInline let arenaTop = Atomic<UInt64>(0)
+    /// Bumped each time a task lane goes back to the pool, so a stale task-local binding
+    /// (an unstructured `Task` that inherited it) can tell the lane is no longer its own.
+    @usableFromInline let binding = Atomic<UInt64>(0)
+
+    @usableFromInline let entered: InlineArray<64, Atomic<UInt64>>
+    @usableFromInline let labelWord: InlineArray<64, Atomic<UInt64>>
+    @usableFromInline let labelInfo: InlineArray<64, Atomic<UInt64>>
+    @usableFromInline let progressCurrent: InlineArray<64, Atomic<UInt64>>
+    @usableFromInline let progressTotal: InlineArray<64, Atomic<UInt64>>
+    @usableFromInline let progressEpoch: InlineArray<64, Atomic<UInt64>>
+    /// Allocated on the first `String` label and kept for the lane's life.
+    @usableFromInline let arena = Atomic<Unmanaged<LabelArena>?>(nil)
+
+    init(kind: LaneID.Kind, threadNumber: UInt64 = 0, threadName: String? = nil) {
+        self.kind = kind
+        self.threadNumber = threadNumber
+        self.threadName = threadName
+        entered = InlineArray { _ in Atomic(0) }
+        labelWord = InlineArray { _ in Atomic(0) }
+        labelInfo = InlineArray { _ in Atomic(0) }
+        progressCurrent = InlineArray { _ in Atomic(0) }
+        progressTotal = InlineArray { _ in Atomic(0) }
+        progressEpoch = InlineArray { _ in Atomic(0) }
+    }
+
+    deinit {
+        arena.load(ordering: .acquiring)?.release()
+    }
+
+    // MARK: Owner side (hot path)
+
+    /// Pushes a frame with a static label. Returns the new frame's epoch (for progress).
+    @inlinable @inline(__always)
+    @discardableResult
+    func push(_ label: StaticString, progressTotal total: UInt64? = nil) -> UInt64 {
+        let word: UInt64
+        let info: UInt64
+        if label.hasPointerRepresentation {
+            word = UInt64(UInt(bitPattern: label.utf8Start))
+            info = UInt64(label.utf8CodeUnitCount) | (Self.kindStaticPointer << Self.kindShift)
+        } else {
+            word = UInt64(label.unicodeScalar.value)
+            info = Self.kindStaticScalar << Self.kindShift
+        }
+        return pushFrame(word: word, info: info, progressTotal: total)
+    }
+
+    /// Pushes a frame with a dynamic label, copying (a prefix of) its bytes into the arena.
+    @inlinable
+    @discardableResult
+    func push(string label: String, progressTotal total: UInt64? = nil) -> UInt64 {
+        var label = label
+        let (word, info) = label.withUTF8 { storeInArena($0) }
+        return pushFrame(word: word, info: info, progressTotal: total)
+    }
+
+    @inlinable @inline(__always)
+    func pushFrame(word: UInt64, info: UInt64, progressTotal total: UInt64?) -> UInt64 {
+        let s = state.load(ordering: .relaxed)
+        let depth = Int(truncatingIfNeeded: s & Self.depthMask)
+        let epoch = (s >> Self.depthBits) &+ 1
+        let now = coarseMonotonicNanoseconds()
+        if depth < Self.capacity {
+            // Orders these frame writes after the pop that last published this slot as free,
+            // so a reader that sees them also sees the generation change (Boehm's seqlock).
+            atomicMemoryFence(ordering: .releasing)
+            entered[depth].store(now, ordering: .relaxed)
+            labelWord[depth].store(word, ordering: .relaxed)
+            if let total {
+                progressCurrent[depth].store(0, ordering: .relaxed)
+                progressTotal[depth].store(total, ordering: .relaxed)
+                progressEpoch[depth].store(epoch, ordering: .relaxed)
+                labelInfo[depth].store(info | Self.progressFlag, ordering: .relaxed)
+            } else {
+                labelInfo[depth].store(info, ordering: .relaxed)
+            }
+        }
+        state.store((epoch << Self.depthBits) | UInt64(depth + 1), ordering: .releasing)
+        lastChange.store(now, ordering: .relaxed)
+        return epoch
+    }
+
+    /// Pops the innermost frame. A pop with nothing pushed is ignored.
+    @inlinable @inline(__always)
+    func pop() {
+        let s = state.load(ordering: .relaxed)
+        let depth = s & Self.depthMask
+        guard depth > 0 else { return }
+        let index = Int(truncatingIfNeeded: depth - 1)
+        if index < Self.capacity {
+            let info = labelInfo[index].load(ordering: .relaxed)
+            if (info >> Self.kindShift) & 0xFF == Self.kindArena {
+                arenaTop.store(labelWord[index].load(ordering: .relaxed), ordering: .relaxed)
+            }
+        }
+        state.store((((s >> Self.depthBits) &+ 1) << Self.depthBits) | (depth - 1), ordering: .releasing)
+        lastChange.store(coarseMonotonicNanoseconds(), ordering: .relaxed)
+    }
+
+    /// Current depth, as the owner sees it.
+    @inlinable
+    var depth: Int { Int(truncatingIfNeeded: state.load(ordering: .relaxed) & Self.depthMask) }
+
+    /// Copies `bytes` (at most ``maxStoredLabelBytes``, cut at a scalar boundary) into the arena
+    /// above the frames below, and returns the frame's label words.
+    @usableFromInline
+    func storeInArena(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
+        let arena = arenaStorage()
+        // As in `pushFrame`: these writes reuse bytes a pop published as free.
+        atomicMemoryFence(ordering: .releasing)
+        let top = Int(truncatingIfNeeded: arenaTop.load(ordering: .relaxed))
+        let room = Self.arenaWords * 8 - top
+        var count = min(bytes.count, Self.maxStoredLabelBytes, room)
+        // Never keep half a scalar: back off over UTF-8 continuation bytes.
+        if count < bytes.count {
+            while count > 0 && bytes[count] & 0xC0 == 0x80 { count -= 1 }
+        }
+        var wordIndex = top / 8
+        var offset = 0
+        while offset < count {
+            var word: UInt64 = 0
+            for shift in 0..<8 where offset + shift < count {
+                word |= UInt64(bytes[offset + shift]) << (UInt64(shift) * 8)
+            }
+            arena.words[wordIndex].store(word, ordering: .relaxed)
+            wordIndex += 1
+            offset += 8
+        }
+        arenaTop.store(UInt64(top + (count + 7) / 8 * 8), ordering: .relaxed)
+        return (UInt64(top), UInt64(count) | (Self.kindArena << Self.kindShift))
+    }
+
+    private func arenaStorage() -> LabelArena {
+        if let existing = arena.load(ordering: .relaxed) {
+            return existing.takeUnretainedValue()
+        }
+        let created = LabelArena()
+        // Only the owner writes this slot, once; readers see it through the seqlock's ordering.
+        arena.store(Unmanaged.passRetained(created), ordering: .releasing)
+        return created
+    }
+
+    // MARK: Reader side (monitor thread)
+
+    /// Copies what a heartbeat needs from this lane, or `nil` when it has no open scope.
+    ///
+    /// Retries while the owner changes the stack under it; after `maxAttempts` changes it gives
+    /// up and returns ``LaneRead/busy`` rather than spin against a hot writer.
+    func read(into labelBytes: inout [UInt8], maxAttempts: Int = 64) -> LaneRead {
+        for _ in 0..<maxAttempts {
+            let s1 = state.load(ordering: .acquiring)
+            let depth = Int(truncatingIfNeeded: s1 & Self.depthMask)
+            if depth == 0 { return .idle }
+            let deepest = min(depth, Self.capacity) - 1
+            let enteredAt = entered[deepest].load(ordering: .relaxed)
+            let word = labelWord[deepest].load(ordering: .relaxed)
+            let info = labelInfo[deepest].load(ordering: .relaxed)
+            var progress: RawProgress?
+            var index = deepest
+            while index >= 0 {
+                if labelInfo[index].load(ordering: .relaxed) & Self.progressFlag != 0 {
+                    progress = RawProgress(
+                        current: progressCurrent[index].load(ordering: .relaxed),
+                        total: progressTotal[index].load(ordering: .relaxed),
+                        entered: entered[index].load(ordering: .relaxed)
+                    )
+                    break
+                }
+                index -= 1
+            }
+            let changed = lastChange.load(ordering: .relaxed)
+            let task = taskNumber.load(ordering: .relaxed)
+            let kind = (info >> Self.kindShift) & 0xFF
+            let count = Int(truncatingIfNeeded: info & 0xFFFF_FFFF)
+            let bytesStart = labelBytes.count
+            if kind == Self.kindArena, count > 0, let storage = self.arena.load(ordering: .acquiring) {
+                // Bounded by the arena's size whatever a torn read says, so always memory-safe.
+                let arenaObject = storage.takeUnretainedValue()
+                let first = Int(truncatingIfNeeded: word) / 8
+                let wordCount = min((count + 7) / 8, Self.arenaWords - min(first, Self.arenaWords))
+                var remaining = count
+                for w in 0..<wordCount {
+                    let value = arenaObject.words[first + w].load(ordering: .relaxed)
+                    for shift in 0..<min(8, remaining) {
+                        labelBytes.append(UInt8(truncatingIfNeeded: value >> (UInt64(shift) * 8)))
+                    }
+                    remaining -= 8
+                }
+            }
+            atomicMemoryFence(ordering: .acquiring)
+            let s2 = state.load(ordering: .relaxed)
+            guard s1 == s2 else {
+                labelBytes.removeSubrange(bytesStart...)
+                continue
+            }
+            let label: RawLabel
+            switch kind {
+            case Self.kindStaticPointer:
+                label = .staticBytes(
+                    UnsafePointer(bitPattern: UInt(truncatingIfNeeded: word)), count
+                )
+            case Self.kindStaticScalar:
+                label = .scalar(UInt32(truncatingIfNeeded: word))
+            default:
+                label = .buffered(bytesStart..<labelBytes.count)
+            }
+            return .open(
+                RawLaneState(
+                    depth: depth,
+                    label: label,
+                    entered: enteredAt,
+                    lastChange: changed,
+                    progress: progress,
+                    taskNumber: task
+                )
+            )
+        }
+        return .busy
+    }
+
+    /// The lane's id; for a task lane, with the number read under the seqlock.
+    func id(taskNumber: UInt64) -> LaneID {
+        switch kind {
+        case .thread: LaneID(kind: .thread, number: threadNumber, name: threadName)
+        case .task: LaneID(kind: .task, number: taskNumber)
+        }
+    }
+}
+
+/// A lane's `String`-label bytes, written by the owner and read by the monitor.
+@usableFromInline
+final class LabelArena: Sendable {
+    @usableFromInline let words: InlineArray<512, Atomic<UInt64>>
+    init() { words = InlineArray { _ in Atomic(0) } }
+}
+
+/// A label as read from a lane, resolved to a `String` only for the lines that show it.
+enum RawLabel: Equatable {
+    case staticBytes(UnsafePointer<UInt8>?, Int)
+    case scalar(UInt32)
+    case buffered(Range<Int>)
+}
+
+struct RawProgress: Equatable {
+    var current: UInt64
+    var total: UInt64
+    var entered: UInt64
+}
+
+struct RawLaneState: Equatable {
+    var depth: Int
+    var label: RawLabel
+    var entered: UInt64
+    var lastChange: UInt64
+    var progress: RawProgress?
+    var taskNumber: UInt64
+}
+
+enum LaneRead: Equatable {
+    case idle
+    case busy
+    case open(RawLaneState)
+}

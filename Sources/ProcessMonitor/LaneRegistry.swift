@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Synchronization
+
+/// Every lane that exists, for the monitor to read.
+///
+/// The registry lock is taken only when a lane is created, retired or pooled, and by the monitor
+/// for as long as it takes to copy the list of lanes: never on scope enter or exit, and never
+/// while the monitor reads the lanes themselves.
+final class LaneRegistry: Sendable {
+    static let shared = LaneRegistry()
+
+    private struct State {
+        var lanes: [Lane] = []
+        var freeTaskLanes: [Lane] = []
+        var nextThreadNumber: UInt64 = 1
+    }
+
+    private let state = LockedValue(State())
+    private let nextTaskNumber = Atomic<UInt64>(1)
+
+    /// Copies the current list of lanes (threads' and tasks', busy or idle).
+    func lanes(into buffer: inout [Lane]) {
+        buffer.removeAll(keepingCapacity: true)
+        state.withLock { buffer.append(contentsOf: $0.lanes) }
+    }
+
+    var laneCount: Int { state.withLock { $0.lanes.count } }
+
+    func makeThreadLane(name: String?) -> Lane {
+        state.withLock { state in
+            let lane = Lane(kind: .thread, threadNumber: state.nextThreadNumber, threadName: name)
+            state.nextThreadNumber += 1
+            state.lanes.append(lane)
+            return lane
+        }
+    }
+
+    func retire(_ lane: Lane) {
+        state.withLock { state in
+            if let index = state.lanes.firstIndex(where: { $0 === lane }) {
+                state.lanes.swapAt(index, state.lanes.count - 1)
+                state.lanes.removeLast()
+            }
+        }
+    }
+
+    /// A task lane for a task's outermost `async` scope, from the pool when one is free.
+    func takeTaskLane() -> Lane {
+        let lane = state.withLock { state in
+            if let lane = state.freeTaskLanes.popLast() { return lane }
+            let lane = Lane(kind: .task)
+            state.lanes.append(lane)
+            return lane
+        }
+        // Published before the first push, so a reader that sees the push sees the number.
+        lane.taskNumber.store(nextTaskNumber.add(1, ordering: .relaxed).oldValue, ordering: .relaxed)
+        return lane
+    }
+
+    func returnTaskLane(_ lane: Lane) {
+        lane.binding.add(1, ordering: .relaxed)
+        state.withLock { $0.freeTaskLanes.append(lane) }
+    }
+}
+
+// MARK: - Thread lanes
+
+/// The pthread key holding the current thread's lane (retained); its destructor retires the
+/// lane when the thread exits.
+private let threadLaneKey: pthread_key_t = {
+    var key = pthread_key_t()
+    let rc = pthread_key_create(&key) { raw in
+        guard let raw else { return }
+        let lane = Unmanaged<Lane>.fromOpaque(raw).takeRetainedValue()
+        LaneRegistry.shared.retire(lane)
+    }
+    precondition(rc == 0, "ProcessMonitor: pthread_key_create failed (\(rc))")
+    return key
+}()
+
+/// The current thread's lane, created on first use.
+@inlinable @inline(__always)
+func currentThreadLane() -> Lane {
+    if let raw = threadLaneRaw() {
+        return Unmanaged<Lane>.fromOpaque(raw).takeUnretainedValue()
+    }
+    return makeCurrentThreadLane()
+}
+
+@usableFromInline
+func threadLaneRaw() -> UnsafeMutableRawPointer? {
+    pthread_getspecific(threadLaneKey)
+}
+
+/// The current thread's lane if it has one, without creating it.
+func existingThreadLane() -> Lane? {
+    threadLaneRaw().map { Unmanaged<Lane>.fromOpaque($0).takeUnretainedValue() }
+}
+
+@usableFromInline @inline(never)
+func makeCurrentThreadLane() -> Lane {
+    let lane = LaneRegistry.shared.makeThreadLane(name: currentThreadName())
+    pthread_setspecific(threadLaneKey, Unmanaged.passRetained(lane).toOpaque())
+    return lane
+}
+
+/// `main` for the main thread; the thread's name otherwise, unless it is only the process name
+/// every unnamed thread inherits on Linux (Rust reports those as unnamed too).
+func currentThreadName() -> String? {
+    if Thread.isMainThread { return "main" }
+    #if os(Linux)
+    let name = readFirstLine("/proc/thread-self/comm")
+    #else
+    var buffer = [CChar](repeating: 0, count: 64)
+    guard pthread_getname_np(pthread_self(), &buffer, buffer.count) == 0 else { return nil }
+    let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    #endif
+    if name.isEmpty || name == processName { return nil }
+    return name
+}
+
+private let processName: String = {
+    #if os(Linux)
+    return readFirstLine("/proc/self/comm")
+    #else
+    return ""
+    #endif
+}()
+
+private func readFirstLine(_ path: String) -> String {
+    guard let file = fopen(path, "r") else { return "" }
+    defer { fclose(file) }
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard fgets(&buffer, Int32(buffer.count), file) != nil else { return "" }
+    let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return line.hasSuffix("\n") ? String(line.dropLast()) : line
+}

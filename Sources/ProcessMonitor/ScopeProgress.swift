@@ -1,0 +1,91 @@
+import Synchronization
+
+/// A live progress counter owned by one scope, read by every heartbeat.
+///
+/// Get one from `withScope(_:total:_:)`; bump it from the loop as work completes, from any
+/// thread. It is a small `Sendable` value, cheap to capture in
+/// `DispatchQueue.concurrentPerform` workers: increments are relaxed atomic adds on a counter
+/// that lives in the scope's lane, so no allocation happens per scope.
+///
+/// A total of `0` means "unknown" and renders as `progress=17/?`. Once the scope has ended,
+/// updates through a copy that escaped it are ignored (best effort: one racing with the end of
+/// the scope may still land).
+///
+/// ```swift
+/// withScope("score rows", total: UInt64(rows.count)) { progress in
+///     DispatchQueue.concurrentPerform(iterations: rows.count) { i in
+///         score(rows[i])
+///         progress.increment()
+///     }
+/// }
+/// ```
+public struct ScopeProgress: Sendable {
+    @usableFromInline let lane: Lane?
+    @usableFromInline let index: Int
+    @usableFromInline let epoch: UInt64
+
+    @inlinable
+    init(lane: Lane?, index: Int, epoch: UInt64) {
+        self.lane = lane
+        self.index = index
+        self.epoch = epoch
+    }
+
+    /// A counter attached to no scope: every update is ignored. Useful as a default argument.
+    ///
+    /// ```swift
+    /// func work(progress: ScopeProgress = .detached) { progress.increment() }
+    /// ```
+    public static let detached = ScopeProgress(lane: nil, index: 0, epoch: 0)
+
+    /// The counter's slot, or `nil` once its scope has ended (or for a frame too deep to store).
+    @inlinable @inline(__always)
+    var isLive: Bool {
+        guard let lane, index < Lane.capacity else { return false }
+        return lane.progressEpoch[index].load(ordering: .relaxed) == epoch
+    }
+
+    /// Records `current` units done out of `total` (`0` = unknown total).
+    ///
+    /// ```swift
+    /// progress.set(current: 500, total: 2000)
+    /// ```
+    @inlinable
+    public func set(current: UInt64, total: UInt64) {
+        guard isLive, let lane else { return }
+        lane.progressTotal[index].store(total, ordering: .relaxed)
+        lane.progressCurrent[index].store(current, ordering: .relaxed)
+    }
+
+    /// Adds `count` units done, leaving the total unchanged.
+    ///
+    /// ```swift
+    /// progress.increment()          // one more row
+    /// progress.increment(by: 512)   // a whole batch
+    /// ```
+    @inlinable @inline(__always)
+    public func increment(by count: UInt64 = 1) {
+        guard isLive, let lane else { return }
+        lane.progressCurrent[index].add(count, ordering: .relaxed)
+    }
+
+    /// Units done so far (0 once the scope has ended).
+    ///
+    /// ```swift
+    /// if progress.current % 10_000 == 0 { checkpoint() }
+    /// ```
+    public var current: UInt64 {
+        guard isLive, let lane else { return 0 }
+        return lane.progressCurrent[index].load(ordering: .relaxed)
+    }
+
+    /// The total (0 = unknown, and once the scope has ended).
+    ///
+    /// ```swift
+    /// let left = progress.total - progress.current
+    /// ```
+    public var total: UInt64 {
+        guard isLive, let lane else { return 0 }
+        return lane.progressTotal[index].load(ordering: .relaxed)
+    }
+}
