@@ -1,0 +1,212 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One reading of the process's resources, taken by a ``ProcessSampler``.
+///
+/// ```swift
+/// let sample = ProcessSample(resources: ResourceUsage(rssBytes: 1 << 30), cpuTime: .seconds(12))
+/// ```
+public struct ProcessSample: Sendable, Equatable {
+    /// Memory, thread and I/O figures.
+    public var resources: ResourceUsage
+    /// Cumulative user + system CPU time of the process, or `nil` when unknown.
+    public var cpuTime: Duration?
+    /// Cores the process may run on, or `nil` when unknown.
+    public var availableCores: Int?
+
+    /// Creates a sample.
+    ///
+    /// ```swift
+    /// ProcessSample(resources: ResourceUsage(), cpuTime: nil, availableCores: nil)
+    /// ```
+    public init(resources: ResourceUsage = ResourceUsage(), cpuTime: Duration? = nil, availableCores: Int? = nil) {
+        self.resources = resources
+        self.cpuTime = cpuTime
+        self.availableCores = availableCores
+    }
+}
+
+/// Reads the process's resources for a heartbeat. Injectable so tests can use fixtures.
+///
+/// ```swift
+/// struct FixedSampler: ProcessSampler {
+///     func sample() -> ProcessSample { ProcessSample(cpuTime: .seconds(1)) }
+/// }
+/// ```
+public protocol ProcessSampler: Sendable {
+    /// Takes one reading. Called on the monitor's thread, never on a scope's.
+    func sample() -> ProcessSample
+}
+
+/// Reads Linux's `/proc/self/stat`, `status` and `io`.
+///
+/// CPU time is `utime + stime` from `stat` divided by `sysconf(_SC_CLK_TCK)` (the seed
+/// hard-coded 100 Hz); RSS, peak RSS and threads come from `status`, read and write bytes from
+/// `io`. A file that is missing or unreadable (another OS, a hardened container) leaves its
+/// figures unknown rather than failing. Point it at a directory of fixture files in tests.
+///
+/// ```swift
+/// let live = ProcSelfSampler()
+/// let fixture = ProcSelfSampler(directory: "Tests/Fixtures/proc", clockTicksPerSecond: 100)
+/// ```
+public struct ProcSelfSampler: ProcessSampler {
+    /// The directory holding `stat`, `status` and `io`.
+    public let directory: String
+    /// Clock ticks per second of `stat`'s times.
+    public let clockTicksPerSecond: Int
+    /// Cores available, or `nil` to ask the OS at each sample.
+    public let availableCoresOverride: Int?
+
+    /// Creates a sampler for `directory` (default `/proc/self`).
+    ///
+    /// ```swift
+    /// let sampler = ProcSelfSampler()
+    /// ```
+    public init(directory: String = "/proc/self", clockTicksPerSecond: Int? = nil, availableCores: Int? = nil) {
+        self.directory = directory
+        self.clockTicksPerSecond = clockTicksPerSecond ?? Self.systemClockTicksPerSecond
+        self.availableCoresOverride = availableCores
+    }
+
+    public func sample() -> ProcessSample {
+        var resources = ResourceUsage()
+        var allowedCores: Int?
+        if let status = readSmallFile(directory + "/status") {
+            Self.parseStatus(status, into: &resources)
+            allowedCores = Self.parseAllowedCores(status)
+        }
+        if let io = readSmallFile(directory + "/io") {
+            Self.parseIO(io, into: &resources)
+        }
+        let cpuTime = readSmallFile(directory + "/stat").flatMap { Self.parseCPUTicks($0) }.flatMap {
+            ticks -> Duration? in
+            guard clockTicksPerSecond > 0 else { return nil }
+            let perTick = 1_000_000_000 / UInt64(clockTicksPerSecond)
+            let (nanos, overflow) = ticks.multipliedReportingOverflow(by: perTick)
+            return overflow ? nil : .nanoseconds(Int64(clamping: nanos))
+        }
+        return ProcessSample(
+            resources: resources,
+            cpuTime: cpuTime,
+            availableCores: availableCoresOverride ?? allowedCores ?? Self.onlineCores()
+        )
+    }
+
+    /// `utime + stime` in clock ticks from the text of `/proc/<pid>/stat`.
+    ///
+    /// The command name (field 2) is parenthesised and may hold spaces and `)`, so fields are
+    /// counted after the last `)`: `utime` and `stime` are the 12th and 13th there.
+    ///
+    /// ```swift
+    /// ProcSelfSampler.parseCPUTicks("1 (a b) S 0 0 0 0 0 0 0 0 0 0 250 50 0 0")  // 300
+    /// ```
+    public static func parseCPUTicks(_ stat: String) -> UInt64? {
+        guard let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard fields.count > 12, let utime = UInt64(fields[11]), let stime = UInt64(fields[12]) else { return nil }
+        let (sum, overflow) = utime.addingReportingOverflow(stime)
+        return overflow ? nil : sum
+    }
+
+    /// Fills RSS, peak RSS and threads from the text of `/proc/<pid>/status` (kB values).
+    ///
+    /// ```swift
+    /// var usage = ResourceUsage()
+    /// ProcSelfSampler.parseStatus("VmRSS:\t  2048 kB\nThreads:\t4\n", into: &usage)
+    /// // usage.rssBytes == 2_097_152, usage.threads == 4
+    /// ```
+    public static func parseStatus(_ status: String, into usage: inout ResourceUsage) {
+        for line in status.split(separator: "\n") {
+            if let kb = value(of: "VmRSS:", in: line) {
+                usage.rssBytes = kilobytes(kb)
+            } else if let kb = value(of: "VmHWM:", in: line) {
+                usage.peakRSSBytes = kilobytes(kb)
+            } else if let count = value(of: "Threads:", in: line) {
+                usage.threads = count
+            }
+        }
+    }
+
+    /// Fills read and write bytes from the text of `/proc/<pid>/io`.
+    ///
+    /// ```swift
+    /// var usage = ResourceUsage()
+    /// ProcSelfSampler.parseIO("read_bytes: 4096\nwrite_bytes: 0\n", into: &usage)
+    /// ```
+    public static func parseIO(_ io: String, into usage: inout ResourceUsage) {
+        for line in io.split(separator: "\n") {
+            if let bytes = value(of: "read_bytes:", in: line) {
+                usage.readBytes = bytes
+            } else if let bytes = value(of: "write_bytes:", in: line) {
+                usage.writeBytes = bytes
+            }
+        }
+    }
+
+    private static func value(of key: String, in line: Substring) -> UInt64? {
+        guard line.hasPrefix(key) else { return nil }
+        return line.dropFirst(key.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { UInt64($0) }
+    }
+
+    private static func kilobytes(_ kb: UInt64) -> UInt64? {
+        let (bytes, overflow) = kb.multipliedReportingOverflow(by: 1024)
+        return overflow ? nil : bytes
+    }
+
+    static let systemClockTicksPerSecond: Int = {
+        #if os(Linux)
+        let ticks = sysconf(Int32(_SC_CLK_TCK))
+        return ticks > 0 ? ticks : 100
+        #else
+        return 0
+        #endif
+    }()
+
+    /// Cores this process may run on, from the `Cpus_allowed` mask of `/proc/<pid>/status`:
+    /// its CPU affinity, which is what Rust's `available_parallelism` reports too.
+    ///
+    /// ```swift
+    /// ProcSelfSampler.parseAllowedCores("Cpus_allowed:\t00000000,0000000f\n")  // 4
+    /// ```
+    public static func parseAllowedCores(_ status: String) -> Int? {
+        for line in status.split(separator: "\n") where line.hasPrefix("Cpus_allowed:") {
+            var count = 0
+            for character in line.dropFirst("Cpus_allowed:".count) {
+                guard let nibble = character.hexDigitValue else { continue }
+                count += nibble.nonzeroBitCount
+            }
+            return count > 0 ? count : nil
+        }
+        return nil
+    }
+
+    static func onlineCores() -> Int? {
+        let online = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return online > 0 ? online : nil
+    }
+}
+
+/// Reads a small file whole, with plain `read(2)`: `/proc` files report a size of 0, so
+/// anything that trusts `stat` for the size reads nothing.
+func readSmallFile(_ path: String, limit: Int = 1 << 16) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while bytes.count < limit {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            return nil
+        }
+        if n == 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
