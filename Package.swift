@@ -17,7 +17,11 @@ let package = Package(
         .target(name: "MonitorExport", dependencies: ["ProcessMonitor"]),
         .target(name: "ProcessMonitorTesting", dependencies: ["ProcessMonitor", "MonitorExport"]),
         .executableTarget(name: "heartbeat-demo", dependencies: ["ProcessMonitor", "MonitorExport"]),
-        .testTarget(name: "ProcessMonitorTests", dependencies: ["ProcessMonitor", "ProcessMonitorTesting"]),
+        .testTarget(
+            name: "ProcessMonitorTests",
+            dependencies: ["ProcessMonitor", "ProcessMonitorTesting"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "MonitorExportTests",
             dependencies: ["MonitorExport", "ProcessMonitor", "ProcessMonitorTesting"],

@@ -1,0 +1,163 @@
+import Foundation
+import ProcessMonitorTesting
+import Synchronization
+import Testing
+
+@testable import ProcessMonitor
+
+struct ObserverFailure: Error {}
+
+@Suite struct MonitorTests {
+    func makeMonitor(
+        observers: [any HeartbeatObserver],
+        clock: ManualMonitorClock = ManualMonitorClock(),
+        sampler: FixedSampler = FixedSampler(ProcessSample(cpuTime: .seconds(10), availableCores: 2)),
+        configuration: MonitorConfiguration = MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(30))
+    ) throws -> ProcessMonitor {
+        try ProcessMonitor(configuration: configuration, observers: observers, clock: clock, sampler: sampler)
+    }
+
+    @Test func emitNowDeliversAndReturnsTheHeartbeat() throws {
+        let recorder = HeartbeatRecorder()
+        let clock = ManualMonitorClock()
+        let sampler = FixedSampler(ProcessSample(cpuTime: .seconds(10), availableCores: 2))
+        let monitor = try makeMonitor(observers: [recorder], clock: clock, sampler: sampler)
+        #expect(monitor.emitNow() == nil, "not running yet")
+        try monitor.start()
+        clock.advance(by: .seconds(20))
+        sampler.set(ProcessSample(cpuTime: .seconds(48), availableCores: 2))
+        let heartbeat = try #require(monitor.emitNow())
+        #expect(heartbeat.trigger == .requested)
+        #expect(heartbeat.sequence == 1)
+        #expect(heartbeat.elapsed == .seconds(20))
+        #expect(heartbeat.timestamp == Date(timeIntervalSince1970: 1_800_000_020))
+        // The baseline taken at start gives the first heartbeat a figure over the real window.
+        #expect(heartbeat.cpu == CPUUsage(coresBusy: 1.9, availableCores: 2, window: .seconds(20)))
+        #expect(recorder.heartbeats == [heartbeat])
+        monitor.stop()
+    }
+
+    @Test func stopEmitsAFinalHeartbeatDeliveredBeforeItReturns() throws {
+        let recorder = HeartbeatRecorder()
+        let monitor = try makeMonitor(observers: [recorder])
+        try monitor.start()
+        #expect(monitor.isRunning)
+        monitor.emitNow()
+        monitor.stop()
+        #expect(!monitor.isRunning)
+        #expect(recorder.heartbeats.map(\.trigger) == [.requested, .final])
+        #expect(recorder.heartbeats.map(\.sequence) == [1, 2])
+        #expect(recorder.stopCount == 1)
+        monitor.stop()
+        #expect(recorder.heartbeats.count == 2, "a second stop is a no-op")
+        #expect(recorder.stopCount == 1)
+        #expect(monitor.emitNow() == nil)
+        #expect(throws: MonitorError.self) { try monitor.start() }
+    }
+
+    @Test func startingTwiceIsAnError() throws {
+        let monitor = try makeMonitor(observers: [])
+        try monitor.start()
+        defer { monitor.stop() }
+        do {
+            try monitor.start()
+            Issue.record("second start accepted")
+        } catch {
+            #expect(error.code == .alreadyRunning)
+        }
+    }
+
+    @Test func aThrowingObserverDoesNotStopTheOthersOrTheMonitor() throws {
+        let before = HeartbeatRecorder()
+        let after = HeartbeatRecorder()
+        let calls = Atomic<Int>(0)
+        let failing = ClosureObserver { _ in
+            calls.add(1, ordering: .relaxed)
+            throw ObserverFailure()
+        }
+        let monitor = try makeMonitor(observers: [before, failing, after])
+        try monitor.start()
+        monitor.emitNow()
+        monitor.emitNow()
+        monitor.stop()
+        #expect(before.heartbeats.count == 3)
+        #expect(after.heartbeats.count == 3)
+        #expect(calls.load(ordering: .relaxed) == 3)
+        #expect(monitor.observerFailures == 3)
+    }
+
+    @Test func observersMayCallBackIntoTheMonitorWithoutDeadlock() throws {
+        let box = MonitorBox()
+        let results = Mutex<[Bool]>([])
+        let reentrant = ClosureObserver { _ in
+            let nested = box.monitor?.emitNow()
+            results.withLock { $0.append(nested == nil) }
+        }
+        let monitor = try makeMonitor(observers: [reentrant])
+        box.monitor = monitor
+        try monitor.start()
+        monitor.emitNow()
+        monitor.stop()
+        #expect(results.withLock { $0 } == [true, true])
+    }
+
+    @Test func scheduledHeartbeatsFireOnTheInterval() throws {
+        let recorder = HeartbeatRecorder()
+        let monitor = try makeMonitor(
+            observers: [recorder],
+            configuration: MonitorConfiguration(interval: .milliseconds(10), stallThreshold: .seconds(1))
+        )
+        try monitor.start()
+        // Wait for scheduled beats by count, not by time.
+        while recorder.heartbeats.count < 3 { usleep(1000) }
+        monitor.stop()
+        let beats = recorder.heartbeats
+        #expect(beats.prefix(3).allSatisfy { $0.trigger == .scheduled })
+        #expect(beats.last?.trigger == .final)
+        #expect(beats.map(\.sequence) == Array(1...UInt64(beats.count)))
+    }
+
+    @Test func heartbeatShowsOpenScopesWithAgesFromTheClock() throws {
+        let recorder = HeartbeatRecorder()
+        let clock = ManualMonitorClock()
+        // Other tests' lanes run in parallel and age on this clock too: show every phase.
+        let monitor = try makeMonitor(
+            observers: [recorder], clock: clock,
+            configuration: MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(30), maxPhaseLines: 10_000)
+        )
+        try monitor.start()
+        defer { monitor.stop() }
+        let label = "monitor-visible-\(UUID())"
+        try withScope(label: label, total: 10) { progress in
+            progress.increment(by: 4)
+            clock.advance(by: .seconds(45))
+            let heartbeat = try #require(monitor.emitNow())
+            let phase = try #require(heartbeat.phases.first { $0.label == label } ?? nil)
+            #expect(phase.depth == 1)
+            #expect(phase.age >= .seconds(45) && phase.age < .seconds(46))
+            #expect(phase.progress?.current == 4)
+            #expect(phase.progress?.total == 10)
+            #expect(heartbeat.stalls.contains { $0.label == label })
+            #expect(heartbeat.level == .warning)
+        }
+    }
+
+    @Test func staticStartCreatesAndStartsARealMonitor() throws {
+        let recorder = HeartbeatRecorder()
+        let monitor = try ProcessMonitor.start(
+            configuration: MonitorConfiguration(interval: .seconds(3600)),
+            observers: [recorder]
+        )
+        let heartbeat = try #require(monitor.emitNow())
+        monitor.stop()
+        #expect(heartbeat.processID == getpid())
+        #expect(heartbeat.resources.rssBytes != nil)
+        #expect(heartbeat.cpu.availableCores != nil)
+        #expect(recorder.heartbeats.last?.trigger == .final)
+    }
+}
+
+final class MonitorBox: @unchecked Sendable {
+    // @unchecked Sendable: set once before the monitor starts, read only afterwards.
+    var monitor: ProcessMonitor?
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+@testable import ProcessMonitor
+
+@Suite struct SamplerTests {
+    static var fixtureDirectory: String {
+        Bundle.module.resourceURL!.appendingPathComponent("Fixtures/proc").path
+    }
+
+    @Test func fixtureFilesGiveEveryFigure() {
+        let sample = ProcSelfSampler(directory: Self.fixtureDirectory, clockTicksPerSecond: 100).sample()
+        #expect(sample.resources.rssBytes == 1_536_000 * 1024)
+        #expect(sample.resources.peakRSSBytes == 2_097_152 * 1024)
+        #expect(sample.resources.threads == 72)
+        #expect(sample.resources.readBytes == 1_073_741_824)
+        #expect(sample.resources.writeBytes == 1023)
+        // utime 6829 + stime 1203 ticks at 100 Hz; the command name holds spaces and parens.
+        #expect(sample.cpuTime == .milliseconds(80_320))
+        #expect(sample.availableCores == 40)
+    }
+
+    @Test func clockTickRateIsHonouredNotAssumed() {
+        let sample = ProcSelfSampler(directory: Self.fixtureDirectory, clockTicksPerSecond: 250).sample()
+        #expect(sample.cpuTime == .milliseconds(32_128))
+    }
+
+    @Test func missingFilesLeaveFiguresUnknown() {
+        let sample = ProcSelfSampler(directory: "/nonexistent/proc", clockTicksPerSecond: 100, availableCores: 3).sample()
+        #expect(sample.resources == ResourceUsage())
+        #expect(sample.cpuTime == nil)
+        #expect(sample.availableCores == 3)
+    }
+
+    @Test(arguments: [
+        ("1 (x) S 0 0 0 0 0 0 0 0 0 0 7 8", 15 as UInt64?),
+        ("1 (a ) b) S 0 0 0 0 0 0 0 0 0 0 7 8 0", 15),
+        ("1 (x) S 0 0", nil),
+        ("garbage", nil),
+        ("1 (x) S 0 0 0 0 0 0 0 0 0 0 x 8", nil),
+        ("1 (x) S 0 0 0 0 0 0 0 0 0 0 18446744073709551615 1", nil),
+    ])
+    func statParsing(text: String, ticks: UInt64?) {
+        #expect(ProcSelfSampler.parseCPUTicks(text) == ticks)
+    }
+
+    @Test func malformedStatusAndIOLinesAreIgnored() {
+        var usage = ResourceUsage()
+        ProcSelfSampler.parseStatus("VmRSS: lots kB\nThreads:\t\nVmHWM:\t18446744073709551615 kB\n", into: &usage)
+        #expect(usage.rssBytes == nil)
+        #expect(usage.threads == nil)
+        #expect(usage.peakRSSBytes == nil, "kB * 1024 overflowing is unknown, not wrapped")
+        ProcSelfSampler.parseIO("read_bytes: -1\nwrite_bytes: 12\n", into: &usage)
+        #expect(usage.readBytes == nil)
+        #expect(usage.writeBytes == 12)
+        #expect(ProcSelfSampler.parseAllowedCores("Cpus_allowed:\t0\n") == nil)
+        #expect(ProcSelfSampler.parseAllowedCores("Cpus_allowed:\t00000000,00000005\n") == 2)
+    }
+
+    #if os(Linux)
+    @Test func liveProcReportsThisProcess() {
+        let sample = ProcSelfSampler().sample()
+        #expect((sample.resources.rssBytes ?? 0) > 1 << 20)
+        #expect((sample.resources.peakRSSBytes ?? 0) >= (sample.resources.rssBytes ?? 0))
+        #expect((sample.resources.threads ?? 0) >= 1)
+        #expect(sample.resources.readBytes != nil)
+        #expect(sample.cpuTime != nil)
+        #expect((sample.availableCores ?? 0) >= 1)
+        // CPU time only grows.
+        var x = 0.0
+        for i in 0..<2_000_000 { x += Double(i).squareRoot() }
+        #expect(x > 0)
+        let later = ProcSelfSampler().sample()
+        #expect(later.cpuTime! >= sample.cpuTime!)
+    }
+    #endif
+}
