@@ -118,18 +118,19 @@ struct ObserverFailure: Error {}
     }
 
     @Test func heartbeatShowsOpenScopesWithAgesFromTheClock() throws {
-        let recorder = HeartbeatRecorder()
-        let clock = ManualMonitorClock()
-        // Other tests' lanes run in parallel and age on this clock too: show every phase.
-        let monitor = try makeMonitor(
-            observers: [recorder], clock: clock,
-            configuration: MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(30), maxPhaseLines: 10_000)
-        )
-        try monitor.start()
-        defer { monitor.stop() }
         let label = "monitor-visible-\(UUID())"
         try withScope(label: label, total: 10) { progress in
             progress.increment(by: 4)
+            // The clock starts at the real time now, after the scope was stamped, so the age
+            // is 45 s plus the few microseconds since.
+            let clock = ManualMonitorClock()
+            // Other tests' lanes run in parallel and age on this clock too: show every phase.
+            let monitor = try makeMonitor(
+                observers: [], clock: clock,
+                configuration: MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(30), maxPhaseLines: 10_000)
+            )
+            try monitor.start()
+            defer { monitor.stop() }
             clock.advance(by: .seconds(45))
             let heartbeat = try #require(monitor.emitNow())
             let phase = try #require(heartbeat.phases.first { $0.label == label } ?? nil)

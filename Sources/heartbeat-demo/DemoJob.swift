@@ -1,0 +1,108 @@
+import Dispatch
+import Foundation
+import ProcessMonitor
+
+/// A simulated compute job that exercises everything a heartbeat shows: a named main phase, a
+/// progress counter, a CPU fan-out over every core, a task group of async scopes, and a nested
+/// phase that outlives the stall threshold.
+struct DemoJob {
+    let duration: Duration
+    let interval: Duration
+    let stallThreshold: Duration
+    let workers: Int
+
+    /// Runs on the calling (main) thread, so the job's phases show on `ThreadId(1)/main`.
+    func run() {
+        // The fan-out must cover at least two whole heartbeat windows so `cpu=` reads the core
+        // count; the stall phase must outlive the threshold. Loading gets what is left.
+        let fanOut = interval * 3
+        let stall = stallThreshold + interval / 2
+        let tasks = interval
+        let load = max(.milliseconds(200), duration - fanOut - stall - tasks)
+
+        withScope("simulated compute job") {
+            loadInputs(for: load)
+            scoreShards(for: fanOut)
+            waitForAsyncWork { await fetchBatches(for: tasks) }
+            withScope("finalize results") {
+                withScope("wait for checkpoint flush") {
+                    sleep(for: stall)
+                }
+            }
+        }
+    }
+
+    /// Blocks the calling thread until `work` finishes on the concurrency pool.
+    private func waitForAsyncWork(_ work: @escaping @Sendable () async -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await work()
+            done.signal()
+        }
+        done.wait()
+    }
+
+    /// A sequential phase with a known total, so heartbeats show progress, rate and ETA.
+    private func loadInputs(for span: Duration) {
+        let chunks: UInt64 = 400
+        withScope("load input shards", total: chunks) { progress in
+            let perChunk = span / Int(chunks)
+            for _ in 0..<chunks {
+                sleep(for: perChunk)
+                progress.increment()
+            }
+        }
+    }
+
+    /// `concurrentPerform` over every worker, each spinning on real arithmetic.
+    private func scoreShards(for span: Duration) {
+        let shardsPerWorker: UInt64 = 1000
+        withScope("score shards (fan-out)", total: UInt64(workers) * shardsPerWorker) { progress in
+            let deadline = ContinuousClock.now + span
+            let perShard = span / Int(shardsPerWorker)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                withScope("score shard") {
+                    var accumulator = 0.0
+                    var shardEnd = ContinuousClock.now + perShard
+                    while ContinuousClock.now < deadline {
+                        for i in 0..<2_000 { accumulator += Double(i).squareRoot() }
+                        if ContinuousClock.now >= shardEnd {
+                            progress.increment()
+                            shardEnd = shardEnd + perShard
+                        }
+                    }
+                    blackHole(accumulator)
+                }
+            }
+        }
+    }
+
+    /// Async scopes in a task group: each child has a lane of its own.
+    private func fetchBatches(for span: Duration) async {
+        await withScope("fetch remote batches") {
+            await withTaskGroup(of: Void.self) { group in
+                for batch in 0..<4 {
+                    group.addTask {
+                        await withScope(label: "fetch batch \(batch)") {
+                            try? await Task.sleep(for: span / 2 + .milliseconds(100 * batch))
+                            await withScope("parse batch") {
+                                try? await Task.sleep(for: span / 4)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+private func sleep(for duration: Duration) {
+    let (seconds, attoseconds) = duration.components
+    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+    while nanosleep(&request, &request) != 0 && errno == EINTR {}
+}
+
+@inline(never)
+private func blackHole(_ value: Double) {
+    if value.isNaN { print("") }
+}
