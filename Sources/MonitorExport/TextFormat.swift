@@ -137,34 +137,35 @@ public struct TextFormat: HeartbeatFormat {
         var lines: [RenderedLine] = []
         lines.reserveCapacity(2 + heartbeat.stalls.count + heartbeat.phases.count)
         let timestamp = prefix.includesTimestampAndLevel ? formatRFC3339Milliseconds(heartbeat.timestamp) : ""
+        var line = TextBuffer(capacity: 512)
 
-        var line = start(.info, timestamp: timestamp)
+        start(&line, .info, timestamp: timestamp)
         appendHeadline(heartbeat, to: &line)
         lines.append(finish(line, level: .info))
 
         for stall in heartbeat.stalls {
-            var line = start(.warning, timestamp: timestamp)
+            start(&line, .warning, timestamp: timestamp)
             line.append("[process-monitor][STALL] thread=")
-            appendLane(stall.lane, to: &line)
+            line.appendLane(stall.lane, limits: limits)
             line.append(" phase=")
-            TextFormatting.appendDebugQuoted(limits.cap(stall.label), to: &line)
+            line.appendDebugQuoted(limits.cap(stall.label))
             line.append(" stuck=")
-            TextFormatting.appendDuration(stall.age, to: &line)
+            line.appendDuration(stall.age)
             lines.append(finish(line, level: .warning))
         }
 
         for phase in heartbeat.phases {
-            var line = start(.info, timestamp: timestamp)
+            start(&line, .info, timestamp: timestamp)
             line.append("[process-monitor] phase thread=")
-            appendLane(phase.lane, to: &line)
+            line.appendLane(phase.lane, limits: limits)
             line.append(" depth=")
-            TextFormatting.appendInteger(phase.depth, to: &line)
+            line.appendInteger(phase.depth)
             line.append(" deepest=")
-            TextFormatting.appendDebugQuoted(limits.cap(phase.label), to: &line)
+            line.appendDebugQuoted(limits.cap(phase.label))
             line.append(" in_frame=")
-            TextFormatting.appendDuration(phase.age, to: &line)
+            line.appendDuration(phase.age)
             line.append(" updated_ago=")
-            TextFormatting.appendDuration(phase.sinceLastChange, to: &line)
+            line.appendDuration(phase.sinceLastChange)
             if let progress = phase.progress {
                 appendProgress(progress, to: &line)
             }
@@ -172,42 +173,42 @@ public struct TextFormat: HeartbeatFormat {
         }
 
         if heartbeat.omittedPhases > 0 {
-            var line = start(.info, timestamp: timestamp)
+            start(&line, .info, timestamp: timestamp)
             line.append("[process-monitor] phase ... and ")
-            TextFormatting.appendInteger(heartbeat.omittedPhases, to: &line)
+            line.appendInteger(heartbeat.omittedPhases)
             line.append(" more active thread(s) omitted")
             lines.append(finish(line, level: .info))
         }
         return lines
     }
 
-    private func appendHeadline(_ heartbeat: Heartbeat, to line: inout String) {
+    private func appendHeadline(_ heartbeat: Heartbeat, to line: inout TextBuffer) {
         let resources = heartbeat.resources
         line.append("[process-monitor] elapsed=")
-        TextFormatting.appendDuration(heartbeat.elapsed, to: &line)
+        line.appendDuration(heartbeat.elapsed)
         line.append(" rss=")
-        TextFormatting.appendBytes(resources.rssBytes, to: &line)
+        line.appendBytes(resources.rssBytes)
         line.append(" peak_rss=")
-        TextFormatting.appendBytes(resources.peakRSSBytes, to: &line)
+        line.appendBytes(resources.peakRSSBytes)
         line.append(" process_threads=")
         if let threads = resources.threads {
-            TextFormatting.appendInteger(threads, to: &line)
+            line.appendInteger(threads)
         } else {
             line.append("<unknown>")
         }
         line.append(" read_bytes=")
-        TextFormatting.appendBytes(resources.readBytes, to: &line)
+        line.appendBytes(resources.readBytes)
         line.append(" write_bytes=")
-        TextFormatting.appendBytes(resources.writeBytes, to: &line)
+        line.appendBytes(resources.writeBytes)
         line.append(" ")
-        TextFormatting.appendCPU(heartbeat.cpu, to: &line)
+        line.appendCPU(heartbeat.cpu)
         line.append(" instrumented_threads=")
-        TextFormatting.appendInteger(heartbeat.instrumentedLanes, to: &line)
+        line.appendInteger(heartbeat.instrumentedLanes)
         if let active = heartbeat.active {
             line.append(" active=")
-            TextFormatting.appendDebugQuoted(limits.cap(active.label), to: &line)
+            line.appendDebugQuoted(limits.cap(active.label))
             line.append(" for ")
-            TextFormatting.appendDuration(active.age, to: &line)
+            line.appendDuration(active.age)
             if let progress = active.progress {
                 appendProgress(progress, to: &line)
             }
@@ -217,40 +218,32 @@ public struct TextFormat: HeartbeatFormat {
     }
 
     /// The seed's progress part, then (extended style only) what the seed did not have.
-    private func appendProgress(_ progress: ProgressReading, to line: inout String) {
-        TextFormatting.appendProgress(current: progress.current, total: progress.total, to: &line)
+    private func appendProgress(_ progress: ProgressReading, to line: inout TextBuffer) {
+        line.appendProgress(current: progress.current, total: progress.total)
         guard style.includesRate else { return }
         if let rate = progress.unitsPerSecond {
             line.append(" rate=")
-            TextFormatting.appendFixed(rate, fractionDigits: 1, to: &line)
+            line.appendFixed(rate, fractionDigits: 1)
             line.append("/s")
         }
         if let remaining = progress.estimatedRemaining {
             line.append(" eta=")
-            TextFormatting.appendDuration(remaining, to: &line)
+            line.appendDuration(remaining)
         }
     }
 
-    /// The seed printed `ThreadId(N)/name` raw; so do we, with the name capped like a label and
-    /// line-breaking scalars escaped.
-    private func appendLane(_ lane: LaneID, to line: inout String) {
-        var capped = lane
-        if let name = lane.name { capped.name = limits.cap(name) }
-        TextFormatting.appendLaneName(capped.description, to: &line)
-    }
-
-    private func start(_ level: HeartbeatLevel, timestamp: String) -> String {
-        var line = ""
-        line.reserveCapacity(256)
+    /// Empties `line` (keeping its storage) and writes the prefix, if any.
+    private func start(_ line: inout TextBuffer, _ level: HeartbeatLevel, timestamp: String) {
+        line.removeAll()
         if prefix.includesTimestampAndLevel {
             line.append(timestamp)
             line.append(level == .warning ? " WARN " : " INFO ")
         }
-        return line
     }
 
-    private func finish(_ line: String, level: HeartbeatLevel) -> RenderedLine {
-        RenderedLine(text: fitLine(line, maxBytes: limits.maxLineBytes), level: level)
+    private func finish(_ line: TextBuffer, level: HeartbeatLevel) -> RenderedLine {
+        let text = line.count > limits.maxLineBytes ? fitLine(line.text, maxBytes: limits.maxLineBytes) : line.text
+        return RenderedLine(text: text, level: level)
     }
 }
 

@@ -182,9 +182,7 @@ struct TextFormattingTests {
         ]
     )
     func progress(_ current: UInt64, _ total: UInt64, _ expected: String) {
-        var text = ""
-        TextFormatting.appendProgress(current: current, total: total, to: &text)
-        #expect(text == expected)
+        #expect(TextFormatting.progress(current: current, total: total) == expected)
     }
 
     @Test(
@@ -199,9 +197,7 @@ struct TextFormattingTests {
         ]
     )
     func cpu(_ usage: CPUUsage, _ expected: String) {
-        var text = ""
-        TextFormatting.appendCPU(usage, to: &text)
-        #expect(text == expected)
+        #expect(TextFormatting.cpu(usage) == expected)
     }
 }
 
@@ -279,9 +275,20 @@ struct TextFormatQuotingTests {
         ]
     )
     func laneName(_ name: String, _ expected: String) {
-        var text = ""
-        TextFormatting.appendLaneName(name, to: &text)
-        #expect(text == expected)
+        #expect(TextFormatting.laneText(name) == expected)
+    }
+
+    @Test(
+        "lanes are spelled as LaneID.description spells them",
+        arguments: [
+            LaneID.thread(1), .thread(1, name: "main"), .thread(UInt64.max, name: "w"), .task(12), .task(3, name: "fetch"),
+            .thread(2, name: ""), .thread(4, name: "a/b (c)"),
+        ]
+    )
+    func laneSpelling(_ lane: LaneID) {
+        var line = TextBuffer()
+        line.appendLane(lane, limits: .default)
+        #expect(line.text == lane.description)
     }
 }
 
