@@ -55,6 +55,11 @@ public struct TextFormat: HeartbeatFormat {
         /// ```
         public static let extended = Style(storage: .extended)
 
+        /// `seed` or `extended`, as a command-line flag would spell it.
+        ///
+        /// ```swift
+        /// TextFormat.Style.extended.description  // "extended"
+        /// ```
         public var description: String {
             switch storage {
             case .seed: "seed"
@@ -96,6 +101,11 @@ public struct TextFormat: HeartbeatFormat {
         /// ```
         public static let timestampAndLevel = Prefix(storage: .timestampAndLevel)
 
+        /// `none` or `timestampAndLevel`, as a command-line flag would spell it.
+        ///
+        /// ```swift
+        /// TextFormat.Prefix.timestampAndLevel.description  // "timestampAndLevel"
+        /// ```
         public var description: String {
             switch storage {
             case .none: "none"
@@ -107,10 +117,22 @@ public struct TextFormat: HeartbeatFormat {
     }
 
     /// Which fields the lines carry.
+    ///
+    /// ```swift
+    /// TextFormat().style == .seed  // true
+    /// ```
     public let style: Style
     /// What goes in front of each line.
+    ///
+    /// ```swift
+    /// TextFormat().prefix == TextFormat.Prefix.none  // true
+    /// ```
     public let prefix: Prefix
-    /// The label and line caps.
+    /// The label and line caps; labels are cut before they are quoted.
+    ///
+    /// ```swift
+    /// TextFormat().limits.maxLabelBytes  // 256
+    /// ```
     public let limits: ExportLimits
 
     /// Creates a text format; the defaults give the seed's lines exactly.
@@ -255,9 +277,9 @@ public struct TextFormat: HeartbeatFormat {
 /// label of control characters, whose escapes are up to six times its raw size.
 ///
 /// ```swift
-/// fitLine(String(repeating: "x", count: 2000), maxBytes: 1024)  // 1010 "x" then "…[+990 bytes]"
+/// fitLine(String(repeating: "x", count: 2000), maxBytes: 1024)  // 1008 "x" then "…[+992 bytes]"
 /// ```
-func fitLine(_ line: String, maxBytes: Int) -> String {
+package func fitLine(_ line: String, maxBytes: Int) -> String {
     let total = line.utf8.count
     guard total > maxBytes else { return line }
     var budget = maxBytes - ExportLimits.truncationMarker(cutBytes: total).utf8.count

@@ -534,6 +534,16 @@ struct TextFormatLimitTests {
         }
     }
 
+    @Test("fitLine cuts at a character boundary and says how much it cut")
+    func fitLineCuts() {
+        #expect(fitLine("short", maxBytes: 1024) == "short")
+        let cut = fitLine(String(repeating: "x", count: 2000), maxBytes: 1024)
+        #expect(cut == String(repeating: "x", count: 1008) + "…[+992 bytes]")
+        let wide = fitLine(String(repeating: "日", count: 400), maxBytes: 1024)  // 1200 bytes
+        #expect(wide.utf8.count <= 1024)
+        #expect(wide == String(repeating: "日", count: 336) + "…[+192 bytes]")
+    }
+
     @Test("a line stays within maxLineBytes even when escapes multiply a capped label")
     func lineCap() throws {
         let limits = try ExportLimits(maxLabelBytes: 4096, maxLineBytes: 1024)
