@@ -62,7 +62,7 @@ public struct ExportLimits: Sendable, Equatable {
     ///
     /// ```swift
     /// let limits = try ExportLimits(maxLabelBytes: 16)
-    /// limits.cap("a fairly long phase label")  // "a f…[+22 bytes]"
+    /// limits.cap("a fairly long phase label")  // "a …[+23 bytes]" (the 14-byte marker leaves 2)
     /// ```
     public func cap(_ label: String) -> String {
         let total = label.utf8.count

@@ -1,0 +1,296 @@
+import ProcessMonitor
+
+/// Renders a heartbeat as the seed's human-readable `[process-monitor]` lines.
+///
+/// People and scripts grep these lines, so the default ``Style/seed`` reproduces the Rust seed's
+/// messages byte for byte for the same values: one headline (info), one
+/// `[process-monitor][STALL]` line per stall (warning, never capped), one `phase` line per
+/// listed phase (info), then an `... and N more active thread(s) omitted` line when the monitor
+/// capped the phases.
+///
+/// ```
+/// [process-monitor] elapsed=1h02m05s rss=1.5GiB peak_rss=2.0GiB process_threads=74 read_bytes=12.0MiB write_bytes=0B cpu=68.3/72 cores (avg over 1m00s) instrumented_threads=3 active="BMS coord_corrections" for 2m22s progress=41/128 (32%)
+/// [process-monitor][STALL] thread=ThreadId(3)/worker phase="BMS coord_corrections" stuck=2m22s
+/// [process-monitor] phase thread=ThreadId(3)/worker depth=2 deepest="BMS coord_corrections" in_frame=2m22s updated_ago=2m22s progress=41/128 (32%)
+/// ```
+///
+/// Labels are first cut to ``ExportLimits/maxLabelBytes`` and then quoted as Rust's `{:?}`
+/// quotes a string, so a label can never break a line; a line that would still exceed
+/// ``ExportLimits/maxLineBytes`` is cut with the same visible marker.
+///
+/// ```swift
+/// let exporter = HeartbeatExporter(
+///     format: TextFormat(style: .extended, prefix: .timestampAndLevel),
+///     sink: StandardStreamSink.standardError
+/// )
+/// ```
+public struct TextFormat: HeartbeatFormat {
+    /// Which fields the lines carry: exactly the seed's, or the seed's plus rate and ETA.
+    ///
+    /// ```swift
+    /// let format = TextFormat(style: .extended)
+    /// ```
+    public struct Style: Sendable, Hashable, CustomStringConvertible {
+        private enum Storage: Sendable, Hashable {
+            case seed
+            case extended
+        }
+
+        private let storage: Storage
+
+        /// The seed's lines, byte for byte: what existing log searches and dashboards expect.
+        ///
+        /// ```swift
+        /// let format = TextFormat(style: .seed)
+        /// ```
+        public static let seed = Style(storage: .seed)
+
+        /// The seed's lines with ` rate={r}/s eta={d}` appended to the headline and to each phase
+        /// line that carries progress (whichever of the two is known). Additions go at the end
+        /// of a line so a pattern written for the seed's lines still matches.
+        ///
+        /// ```swift
+        /// let format = TextFormat(style: .extended)
+        /// // ... active="scan" for 10s progress=250/1000 (25%) rate=25.0/s eta=30s
+        /// ```
+        public static let extended = Style(storage: .extended)
+
+        /// `seed` or `extended`, as a command-line flag would spell it.
+        ///
+        /// ```swift
+        /// TextFormat.Style.extended.description  // "extended"
+        /// ```
+        public var description: String {
+            switch storage {
+            case .seed: "seed"
+            case .extended: "extended"
+            }
+        }
+
+        var includesRate: Bool { storage == .extended }
+    }
+
+    /// What goes in front of each line.
+    ///
+    /// ```swift
+    /// let format = TextFormat(prefix: .timestampAndLevel)
+    /// ```
+    public struct Prefix: Sendable, Hashable, CustomStringConvertible {
+        private enum Storage: Sendable, Hashable {
+            case none
+            case timestampAndLevel
+        }
+
+        private let storage: Storage
+
+        /// Nothing: the line starts with `[process-monitor]`, as the seed's message does. Use it
+        /// when the sink or a logging backend adds its own time and level.
+        ///
+        /// ```swift
+        /// let format = TextFormat(prefix: .none)
+        /// ```
+        public static let none = Prefix(storage: .none)
+
+        /// The heartbeat's time (RFC 3339 UTC, milliseconds) and the line's level, as
+        /// `2026-11-26T20:32:23.123Z INFO ` or `… WARN `: for a bare stream or file with no
+        /// logging backend in front of it.
+        ///
+        /// ```swift
+        /// let format = TextFormat(prefix: .timestampAndLevel)
+        /// // 2026-11-26T20:32:23.123Z WARN [process-monitor][STALL] thread=main phase="load" stuck=2m00s
+        /// ```
+        public static let timestampAndLevel = Prefix(storage: .timestampAndLevel)
+
+        /// `none` or `timestampAndLevel`, as a command-line flag would spell it.
+        ///
+        /// ```swift
+        /// TextFormat.Prefix.timestampAndLevel.description  // "timestampAndLevel"
+        /// ```
+        public var description: String {
+            switch storage {
+            case .none: "none"
+            case .timestampAndLevel: "timestampAndLevel"
+            }
+        }
+
+        var includesTimestampAndLevel: Bool { storage == .timestampAndLevel }
+    }
+
+    /// Which fields the lines carry.
+    ///
+    /// ```swift
+    /// TextFormat().style == .seed  // true
+    /// ```
+    public let style: Style
+    /// What goes in front of each line.
+    ///
+    /// ```swift
+    /// TextFormat().prefix == TextFormat.Prefix.none  // true
+    /// ```
+    public let prefix: Prefix
+    /// The label and line caps; labels are cut before they are quoted.
+    ///
+    /// ```swift
+    /// TextFormat().limits.maxLabelBytes  // 256
+    /// ```
+    public let limits: ExportLimits
+
+    /// Creates a text format; the defaults give the seed's lines exactly.
+    ///
+    /// ```swift
+    /// let seedLines = TextFormat()
+    /// let richer = TextFormat(style: .extended, prefix: .timestampAndLevel,
+    ///                         limits: try ExportLimits(maxLabelBytes: 128))
+    /// ```
+    public init(style: Style = .seed, prefix: Prefix = .none, limits: ExportLimits = .default) {
+        self.style = style
+        self.prefix = prefix
+        self.limits = limits
+    }
+
+    /// The heartbeat's lines in the seed's order: headline, stalls, phases, omitted count.
+    ///
+    /// ```swift
+    /// for line in TextFormat().render(heartbeat, context: FormatContext()) {
+    ///     print(line.level, line.text)
+    /// }
+    /// ```
+    public func render(_ heartbeat: Heartbeat, context: FormatContext) -> [RenderedLine] {
+        var lines: [RenderedLine] = []
+        lines.reserveCapacity(2 + heartbeat.stalls.count + heartbeat.phases.count)
+        let timestamp = prefix.includesTimestampAndLevel ? formatRFC3339Milliseconds(heartbeat.timestamp) : ""
+        var line = TextBuffer(capacity: 512)
+
+        start(&line, .info, timestamp: timestamp)
+        appendHeadline(heartbeat, to: &line)
+        lines.append(finish(line, level: .info))
+
+        for stall in heartbeat.stalls {
+            start(&line, .warning, timestamp: timestamp)
+            line.append("[process-monitor][STALL] thread=")
+            line.appendLane(stall.lane, limits: limits)
+            line.append(" phase=")
+            line.appendDebugQuoted(limits.cap(stall.label))
+            line.append(" stuck=")
+            line.appendDuration(stall.age)
+            lines.append(finish(line, level: .warning))
+        }
+
+        for phase in heartbeat.phases {
+            start(&line, .info, timestamp: timestamp)
+            line.append("[process-monitor] phase thread=")
+            line.appendLane(phase.lane, limits: limits)
+            line.append(" depth=")
+            line.appendInteger(phase.depth)
+            line.append(" deepest=")
+            line.appendDebugQuoted(limits.cap(phase.label))
+            line.append(" in_frame=")
+            line.appendDuration(phase.age)
+            line.append(" updated_ago=")
+            line.appendDuration(phase.sinceLastChange)
+            if let progress = phase.progress {
+                appendProgress(progress, to: &line)
+            }
+            lines.append(finish(line, level: .info))
+        }
+
+        if heartbeat.omittedPhases > 0 {
+            start(&line, .info, timestamp: timestamp)
+            line.append("[process-monitor] phase ... and ")
+            line.appendInteger(heartbeat.omittedPhases)
+            line.append(" more active thread(s) omitted")
+            lines.append(finish(line, level: .info))
+        }
+        return lines
+    }
+
+    private func appendHeadline(_ heartbeat: Heartbeat, to line: inout TextBuffer) {
+        let resources = heartbeat.resources
+        line.append("[process-monitor] elapsed=")
+        line.appendDuration(heartbeat.elapsed)
+        line.append(" rss=")
+        line.appendBytes(resources.rssBytes)
+        line.append(" peak_rss=")
+        line.appendBytes(resources.peakRSSBytes)
+        line.append(" process_threads=")
+        if let threads = resources.threads {
+            line.appendInteger(threads)
+        } else {
+            line.append("<unknown>")
+        }
+        line.append(" read_bytes=")
+        line.appendBytes(resources.readBytes)
+        line.append(" write_bytes=")
+        line.appendBytes(resources.writeBytes)
+        line.append(" ")
+        line.appendCPU(heartbeat.cpu)
+        line.append(" instrumented_threads=")
+        line.appendInteger(heartbeat.instrumentedLanes)
+        if let active = heartbeat.active {
+            line.append(" active=")
+            line.appendDebugQuoted(limits.cap(active.label))
+            line.append(" for ")
+            line.appendDuration(active.age)
+            if let progress = active.progress {
+                appendProgress(progress, to: &line)
+            }
+        } else {
+            line.append(" active=<idle>")
+        }
+    }
+
+    /// The seed's progress part, then (extended style only) what the seed did not have.
+    private func appendProgress(_ progress: ProgressReading, to line: inout TextBuffer) {
+        line.appendProgress(current: progress.current, total: progress.total)
+        guard style.includesRate else { return }
+        if let rate = progress.unitsPerSecond {
+            line.append(" rate=")
+            line.appendFixed(rate, fractionDigits: 1)
+            line.append("/s")
+        }
+        if let remaining = progress.estimatedRemaining {
+            line.append(" eta=")
+            line.appendDuration(remaining)
+        }
+    }
+
+    /// Empties `line` (keeping its storage) and writes the prefix, if any.
+    private func start(_ line: inout TextBuffer, _ level: HeartbeatLevel, timestamp: String) {
+        line.removeAll()
+        if prefix.includesTimestampAndLevel {
+            line.append(timestamp)
+            line.append(level == .warning ? " WARN " : " INFO ")
+        }
+    }
+
+    private func finish(_ line: TextBuffer, level: HeartbeatLevel) -> RenderedLine {
+        let text = line.count > limits.maxLineBytes ? fitLine(line.text, maxBytes: limits.maxLineBytes) : line.text
+        return RenderedLine(text: text, level: level)
+    }
+}
+
+/// `line` itself when it fits in `maxBytes` UTF-8 bytes; otherwise its longest prefix of whole
+/// characters that fits together with ``ExportLimits/truncationMarker(cutBytes:)``, then the
+/// marker.
+///
+/// Capped labels already keep ordinary lines far below the limit; this is the backstop for a
+/// label of control characters, whose escapes are up to six times its raw size.
+///
+/// ```swift
+/// fitLine(String(repeating: "x", count: 2000), maxBytes: 1024)  // 1008 "x" then "…[+992 bytes]"
+/// ```
+package func fitLine(_ line: String, maxBytes: Int) -> String {
+    let total = line.utf8.count
+    guard total > maxBytes else { return line }
+    var budget = maxBytes - ExportLimits.truncationMarker(cutBytes: total).utf8.count
+    var kept = 0
+    var end = line.startIndex
+    for character in line {
+        let size = character.utf8.count
+        if size > budget { break }
+        budget -= size
+        kept += size
+        end = line.index(after: end)
+    }
+    return String(line[..<end]) + ExportLimits.truncationMarker(cutBytes: total - kept)
+}
