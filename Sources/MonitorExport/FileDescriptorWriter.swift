@@ -198,14 +198,21 @@ final class RecordBuffer {
     deinit { storage.deallocate() }
 
     /// The record for `text`; valid until the next call.
-    func record(for text: String) -> UnsafeRawBufferPointer {
+    ///
+    /// `afterTornLine` puts a newline first: when a write failed halfway (the disk filled up
+    /// mid-record), the fragment it left has no newline, and without one the next record
+    /// would be glued to it and be unreadable too.
+    func record(for text: String, afterTornLine: Bool = false) -> UnsafeRawBufferPointer {
+        let start = afterTornLine ? 1 : 0
         let count = text.utf8.count
-        if count + 1 > capacity {
+        let total = start + count + 1
+        if total > capacity {
             storage.deallocate()
-            capacity = max(count + 1, capacity * 2)
+            capacity = max(total, capacity * 2)
             storage = .allocate(byteCount: capacity, alignment: 1)
         }
-        let target = storage
+        if afterTornLine { storage.storeBytes(of: UInt8(ascii: "\n"), as: UInt8.self) }
+        let target = storage + start
         let copied: Void? = text.utf8.withContiguousStorageIfAvailable { source in
             if let base = source.baseAddress { target.copyMemory(from: base, byteCount: source.count) }
         }
@@ -217,6 +224,6 @@ final class RecordBuffer {
             }
         }
         target.storeBytes(of: UInt8(ascii: "\n"), toByteOffset: count, as: UInt8.self)
-        return UnsafeRawBufferPointer(start: target, count: count + 1)
+        return UnsafeRawBufferPointer(start: storage, count: total)
     }
 }

@@ -108,6 +108,8 @@ final class FileWriterCore: @unchecked Sendable {
     /// After a failed rotation, the earliest time to try again, so a stuck rename does not run
     /// on every write.
     var nextRotationAttempt: ContinuousClock.Instant?
+    /// A write to the open file failed partway, leaving a line without its newline.
+    var lineIsTorn = false
     var isClosed = false
     var dropped: UInt64 = 0
     let buffer = RecordBuffer()
@@ -129,7 +131,7 @@ final class FileWriterCore: @unchecked Sendable {
     }
 
     deinit {
-        if let file, !isClosed { FileDescriptorWriter.closeDescriptor(file.descriptor) }
+        if let file, !isClosed, FileDescriptorWriter.stillRefers(file) { FileDescriptorWriter.closeDescriptor(file.descriptor) }
     }
 
     var droppedRecords: UInt64 { lock.withLock { dropped } }
@@ -157,13 +159,13 @@ final class FileWriterCore: @unchecked Sendable {
             dropped += 1
             return "\(prefix): write after close; line dropped (\(dropped) dropped so far)"
         }
-        let record = buffer.record(for: text)
         var warning: String?
         let now = limiter.now
         if file == nil || checkPathNow || now >= nextPathCheck {
             warning = checkPath(now: now)
         }
-        if let rotation, let current = file, current.isRegular, size > 0, size + record.count > rotation.maxBytes,
+        let needed = text.utf8.count + 1 + (lineIsTorn ? 1 : 0)
+        if let rotation, let current = file, current.isRegular, size > 0, size + needed > rotation.maxBytes,
             nextRotationAttempt.map({ now >= $0 }) ?? true
         {
             if let failure = rotate(current, policy: rotation, now: now) { warning = warning ?? failure }
@@ -172,13 +174,17 @@ final class FileWriterCore: @unchecked Sendable {
             dropped += 1
             return warning ?? "\(prefix): no file open; line dropped (\(dropped) dropped so far)"
         }
+        // Built after any rotation or reopen, which start a fresh file with nothing torn.
+        let record = buffer.record(for: text, afterTornLine: lineIsTorn)
         let outcome = FileDescriptorWriter.writeRecord(current.descriptor, record, guardingSIGPIPE: current.raisesSIGPIPE)
         size += outcome.written
         guard outcome.error == 0 else {
+            if outcome.written > 0 { lineIsTorn = true }
             dropped += 1
             checkPathNow = true
             return "\(prefix): cannot write: \(SystemError(code: outcome.error)); line dropped (\(dropped) dropped so far)"
         }
+        lineIsTorn = false
         return warning
     }
 
@@ -215,6 +221,7 @@ final class FileWriterCore: @unchecked Sendable {
             if let old = file { FileDescriptorWriter.closeDescriptor(old.descriptor) }
             file = opened
             size = opened.size
+            lineIsTorn = false
             return nil
         case .failure(let error):
             checkPathNow = true

@@ -198,6 +198,7 @@ extension FileWriterCore {
             FileDescriptorWriter.closeDescriptor(current.descriptor)
             file = opened
             size = opened.size
+            lineIsTorn = false
             return warning
         case .failure(let error):
             // Keep the renamed file open: the line goes to PATH.1 rather than nowhere, and the
@@ -210,9 +211,16 @@ extension FileWriterCore {
     /// Deletes `PATH.(maxFiles+1)` and beyond, and an `.expired` backup a crash left behind.
     func enforceRetention() {
         guard let rotation else { return }
-        let slash = resolvedPath.lastIndex(of: "/")!
-        let directory = slash == resolvedPath.startIndex ? "/" : String(resolvedPath[..<slash])
-        let base = String(resolvedPath[resolvedPath.index(after: slash)...])
+        let directory: String
+        let base: String
+        if let slash = resolvedPath.lastIndex(of: "/") {
+            directory = slash == resolvedPath.startIndex ? "/" : String(resolvedPath[..<slash])
+            base = String(resolvedPath[resolvedPath.index(after: slash)...])
+        } else {
+            // Only when the working directory could not be read at start-up.
+            directory = "."
+            base = resolvedPath
+        }
         guard let stream = opendir(directory) else {
             limiter.warn("\(prefix): cannot list \(directory) to enforce retention: \(SystemError.current)")
             return
@@ -222,8 +230,10 @@ extension FileWriterCore {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
                 String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard name.hasPrefix(base + "."), name.utf8.count > base.utf8.count + 1 else { continue }
-            let suffix = name.dropFirst(base.count + 1)
+            // Compared as bytes: names on disk are bytes, and Character comparison would fold
+            // canonically equivalent spellings together.
+            guard name.utf8.count > base.utf8.count + 1, name.utf8.starts(with: (base + ".").utf8) else { continue }
+            let suffix = String(decoding: name.utf8.dropFirst(base.utf8.count + 1), as: UTF8.self)
             let isOurNumber = suffix.first != "0" && suffix.allSatisfy { $0.isASCII && $0.isNumber }
             // A number too large for Int is certainly beyond maxFiles.
             if suffix == "expired" || (isOurNumber && (Int(suffix).map { $0 > rotation.maxFiles } ?? true)) {
