@@ -24,14 +24,19 @@ import ProcessMonitor
 /// let exporter = HeartbeatExporter(format: JSONLinesFormat(), sink: sink)
 /// ```
 public final class FileSink: HeartbeatSink {
-    /// The path as given.
+    /// The path as given; the sink reopens it after the file is moved away.
+    ///
+    /// ```swift
+    /// print("heartbeats go to \(sink.path)")
+    /// ```
     public let path: String
     let core: FileWriterCore
 
     /// Opens `path` for appending, creating it when missing.
     ///
     /// Throws ``ExportError`` with code `.cannotOpen`, naming the path and the system's reason,
-    /// when the file cannot be opened: a missing directory, no permission, a directory path.
+    /// when the file cannot be opened: a missing directory, no permission, a directory path,
+    /// a FIFO without a reader (opening it would otherwise block until one appears).
     ///
     /// ```swift
     /// do {

@@ -35,17 +35,37 @@ import Darwin
 /// let exporter = HeartbeatExporter(format: JSONLinesFormat(), sink: sink)
 /// ```
 public final class RotatingFileSink: HeartbeatSink {
-    /// The path as given.
+    /// The path as given: the current file; backups are this path with `.1` … appended.
+    ///
+    /// ```swift
+    /// let newestBackup = sink.path + ".1"
+    /// ```
     public let path: String
     /// The size a file may reach before the next line goes to a fresh one.
+    ///
+    /// ```swift
+    /// try RotatingFileSink(path: "hb.log", maxBytes: 10 << 20, maxFiles: 5).maxBytes  // 10485760
+    /// ```
     public let maxBytes: Int
-    /// How many backups to keep besides the current file.
+    /// How many backups to keep besides the current file: at most `maxFiles + 1` files in all.
+    ///
+    /// ```swift
+    /// try RotatingFileSink(path: "hb.log", maxBytes: 1 << 20, maxFiles: 5).maxFiles  // 5
+    /// ```
     public let maxFiles: Int
     let core: FileWriterCore
 
-    /// The allowed range of ``maxBytes``.
+    /// The allowed range of ``maxBytes``: any positive size.
+    ///
+    /// ```swift
+    /// RotatingFileSink.maxBytesRange.contains(0)  // false
+    /// ```
     public static let maxBytesRange: ClosedRange<Int> = 1 ... Int.max
     /// The allowed range of ``maxFiles``; every rotation looks at each backup slot once.
+    ///
+    /// ```swift
+    /// RotatingFileSink.maxFilesRange  // 1 ... 1000
+    /// ```
     public static let maxFilesRange: ClosedRange<Int> = 1 ... 1000
 
     /// Opens `path` for appending and deletes backups beyond `maxFiles`.

@@ -23,10 +23,25 @@ import ProcessMonitor
 /// ```
 public struct SinkDiagnostics: Sendable {
     /// The shortest time between two warnings from one sink.
+    ///
+    /// ```swift
+    /// var diagnostics = SinkDiagnostics.standard
+    /// diagnostics.warningInterval = .seconds(5)
+    /// ```
     public var warningInterval: Duration
-    /// The sink's clock.
+    /// The sink's clock: for the warning interval and the once-a-second path check.
+    ///
+    /// ```swift
+    /// let frozen = ContinuousClock.now
+    /// let diagnostics = SinkDiagnostics(now: { frozen })  // time stands still in a test
+    /// ```
     public var now: @Sendable () -> ContinuousClock.Instant
-    /// Receives each warning, without a trailing newline.
+    /// Receives each warning, without a trailing newline. Called outside the sink's lock, so it
+    /// may log through the sink itself.
+    ///
+    /// ```swift
+    /// let diagnostics = SinkDiagnostics(warn: { message in logger.warning("\(message)") })
+    /// ```
     public var warn: @Sendable (String) -> Void
 
     /// Warnings to stderr, at most one a minute per sink, on the real clock.
