@@ -185,6 +185,44 @@ func line(_ text: String) -> RenderedLine { RenderedLine(text: text, level: .inf
         sink.close()
     }
 
+    @Test func aFIFOWhoseReaderLeftDropsWithoutSIGPIPEAndResumesWithTheNextReader() throws {
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("heartbeat.fifo")
+        #expect(mkfifo(path, 0o600) == 0)
+        let firstReader = open(path, O_RDONLY | O_NONBLOCK)
+        try #require(firstReader >= 0)
+        let warnings = CapturedWarnings()
+        let sink = try FileSink(path: path, diagnostics: testDiagnostics(warnings))
+        close(firstReader)
+        // Without the sink's per-thread SIGPIPE suppression this write would end the process.
+        sink.write(line("nobody listens"))
+        #expect(sink.droppedRecords == 1)
+        #expect(warnings.messages.first?.contains("Broken pipe") == true)
+
+        let secondReader = open(path, O_RDONLY | O_NONBLOCK)
+        try #require(secondReader >= 0)
+        defer { close(secondReader) }
+        sink.write(line("someone listens"))
+        sink.close()
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = read(secondReader, &buffer, buffer.count)
+        #expect(String(decoding: buffer.prefix(max(0, count)), as: UTF8.self) == "someone listens\n")
+        #expect(sink.droppedRecords == 1)
+    }
+
+    @Test func aFIFOWithoutReaderCannotBeOpenedRatherThanBlocking() throws {
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("heartbeat.fifo")
+        #expect(mkfifo(path, 0o600) == 0)
+        #expect {
+            _ = try FileSink(path: path)
+        } throws: { error in
+            (error as? ExportError).map { $0.code == .cannotOpen && $0.message.contains(path) } ?? false
+        }
+    }
+
     @Test func writesAfterCloseAreDroppedAndCountedAndClosingTwiceIsSafe() throws {
         let dir = try SinkTempDirectory()
         defer { dir.cleanup() }
