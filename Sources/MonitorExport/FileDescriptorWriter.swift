@@ -1,0 +1,229 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An `errno` value with its `strerror` text, for warnings and error messages.
+struct SystemError: Error, CustomStringConvertible, Equatable {
+    var code: Int32
+
+    var description: String { "\(String(cString: strerror(code))) (errno \(code))" }
+
+    /// The current thread's `errno`, read before anything else can overwrite it.
+    static var current: SystemError { SystemError(code: errno) }
+}
+
+/// A file descriptor the sink opened, with what it learnt about the file at open time.
+///
+/// The device and inode are remembered because they are the only reliable way to tell, later,
+/// whether the path still names this file (logrotate moved it) and whether the descriptor
+/// number still refers to it (someone else closed and reused it).
+struct OpenedFile {
+    var descriptor: Int32
+    var device: UInt64
+    var inode: UInt64
+    /// Only regular files have a size worth tracking and may be rotated.
+    var isRegular: Bool
+    /// Pipes and sockets raise SIGPIPE on a write once the reader is gone.
+    var raisesSIGPIPE: Bool
+    /// The size at open time, so appending to an existing file rotates at the right moment.
+    var size: Int
+}
+
+/// What one record's write came to.
+struct WriteOutcome {
+    /// Bytes that reached the file, even when the record as a whole failed.
+    var written: Int
+    /// Zero when the whole record was written.
+    var error: Int32
+}
+
+/// The system calls every sink shares: how to open, write one record, and tell files apart.
+enum FileDescriptorWriter {
+    /// Opens `path` for appending, creating it with mode 0644 (less the umask).
+    ///
+    /// `O_APPEND` makes every `write` land at the current end even when another process (or a
+    /// `logrotate copytruncate`) changes the file; `O_CLOEXEC` keeps the descriptor out of child
+    /// processes, which would otherwise hold a rotated file open; `O_NOCTTY` stops a terminal
+    /// path from becoming the controlling terminal. `O_NONBLOCK` only guards the open itself,
+    /// which on a FIFO without a reader would block the host forever; it is cleared afterwards
+    /// so a full pipe applies back-pressure instead of dropping records.
+    static func openForAppending(_ path: String) -> Result<OpenedFile, SystemError> {
+        var descriptor: Int32
+        repeat {
+            descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0o644)
+        } while descriptor < 0 && errno == EINTR
+        guard descriptor >= 0 else { return .failure(.current) }
+        let flags = fcntl(descriptor, F_GETFL)
+        if flags >= 0 { _ = fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            let error = SystemError.current
+            close(descriptor)
+            return .failure(error)
+        }
+        let type = info.st_mode & S_IFMT
+        return .success(OpenedFile(
+            descriptor: descriptor,
+            device: UInt64(info.st_dev),
+            inode: UInt64(info.st_ino),
+            isRegular: type == S_IFREG,
+            raisesSIGPIPE: type == S_IFIFO || type == S_IFSOCK,
+            size: type == S_IFREG ? Int(info.st_size) : 0
+        ))
+    }
+
+    /// Writes one record with a single `write(2)`.
+    ///
+    /// A record is one call so that concurrent writers (threads, or other processes appending
+    /// to the same file) never interleave inside a line. Only when the kernel accepts part of it
+    /// (a signal, a nearly full pipe) do follow-up writes finish that same record.
+    static func writeRecord(_ descriptor: Int32, _ record: UnsafeRawBufferPointer, guardingSIGPIPE: Bool) -> WriteOutcome {
+        guard guardingSIGPIPE else { return writeAll(descriptor, record) }
+        return withSIGPIPESuppressed { writeAll(descriptor, record) }
+    }
+
+    private static func writeAll(_ descriptor: Int32, _ record: UnsafeRawBufferPointer) -> WriteOutcome {
+        guard let base = record.baseAddress else { return WriteOutcome(written: 0, error: 0) }
+        var offset = 0
+        while offset < record.count {
+            let result = write(descriptor, base + offset, record.count - offset)
+            if result > 0 {
+                offset += result
+            } else if result < 0 && errno == EINTR {
+                continue
+            } else {
+                // A zero return for a non-empty write makes no progress; retrying would spin.
+                return WriteOutcome(written: offset, error: result == 0 ? EIO : errno)
+            }
+        }
+        return WriteOutcome(written: offset, error: 0)
+    }
+
+    /// Runs `body` with SIGPIPE blocked for this thread only, and discards the SIGPIPE that a
+    /// write to a pipe without a reader raises, so the write fails with EPIPE instead of killing
+    /// the process. Nothing process-wide changes: the host's own SIGPIPE disposition and the
+    /// other threads' masks stay as they were. A SIGPIPE that was already pending before the
+    /// write is left alone for the host.
+    private static func withSIGPIPESuppressed(_ body: () -> WriteOutcome) -> WriteOutcome {
+        var pipeOnly = sigset_t()
+        sigemptyset(&pipeOnly)
+        sigaddset(&pipeOnly, SIGPIPE)
+        var pending = sigset_t()
+        sigemptyset(&pending)
+        sigpending(&pending)
+        let wasPending = sigismember(&pending, SIGPIPE) == 1
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeOnly, &previous)
+        let outcome = body()
+        if outcome.error == EPIPE && !wasPending {
+            var immediately = timespec(tv_sec: 0, tv_nsec: 0)
+            while sigtimedwait(&pipeOnly, nil, &immediately) < 0 && errno == EINTR {}
+        }
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        return outcome
+    }
+
+    /// Closes a descriptor the sink owns; close's error is ignored because on Linux the
+    /// descriptor is released even when it reports one, and retrying could close another's.
+    static func closeDescriptor(_ descriptor: Int32) {
+        _ = close(descriptor)
+    }
+
+    /// The device and inode `path` names now (following symlinks), or nil when it names nothing.
+    static func identity(ofPath path: String) -> (device: UInt64, inode: UInt64)? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return (UInt64(info.st_dev), UInt64(info.st_ino))
+    }
+
+    /// Whether `descriptor` still refers to the file that was opened, so it is ours to close.
+    static func stillRefers(_ file: OpenedFile) -> Bool {
+        var info = stat()
+        guard fstat(file.descriptor, &info) == 0 else { return false }
+        return UInt64(info.st_dev) == file.device && UInt64(info.st_ino) == file.inode
+    }
+
+    /// The size of the open file now, for resynchronising after other writers or a truncation.
+    static func size(of file: OpenedFile) -> Int? {
+        var info = stat()
+        guard fstat(file.descriptor, &info) == 0 else { return nil }
+        return Int(info.st_size)
+    }
+
+    /// What `path` itself is, without following a final symlink.
+    enum PathKind: Equatable {
+        case missing
+        case regular(device: UInt64, inode: UInt64)
+        case other
+        case unreadable(SystemError)
+    }
+
+    static func kind(ofPath path: String) -> PathKind {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            return errno == ENOENT ? .missing : .unreadable(.current)
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else { return .other }
+        return .regular(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
+    /// `path` made absolute against the working directory at start, so a host that later calls
+    /// `chdir` does not make the sink reopen or rotate somewhere else.
+    static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        guard let cwd = getcwd(nil, 0) else { return path }
+        defer { free(cwd) }
+        let directory = String(cString: cwd)
+        return directory.hasSuffix("/") ? directory + path : directory + "/" + path
+    }
+}
+
+/// A reusable buffer holding one record: the line's UTF-8 and its newline.
+///
+/// Reused across writes (it lives inside the sink's lock) so the write path copies bytes but
+/// allocates nothing once it has grown to the longest line.
+final class RecordBuffer {
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+
+    init(capacity: Int = 4096) {
+        self.capacity = capacity
+        storage = .allocate(byteCount: capacity, alignment: 1)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The record for `text`; valid until the next call.
+    ///
+    /// `afterTornLine` puts a newline first: when a write failed halfway (the disk filled up
+    /// mid-record), the fragment it left has no newline, and without one the next record
+    /// would be glued to it and be unreadable too.
+    func record(for text: String, afterTornLine: Bool = false) -> UnsafeRawBufferPointer {
+        let start = afterTornLine ? 1 : 0
+        let count = text.utf8.count
+        let total = start + count + 1
+        if total > capacity {
+            storage.deallocate()
+            capacity = max(total, capacity * 2)
+            storage = .allocate(byteCount: capacity, alignment: 1)
+        }
+        if afterTornLine { storage.storeBytes(of: UInt8(ascii: "\n"), as: UInt8.self) }
+        let target = storage + start
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { source in
+            if let base = source.baseAddress { target.copyMemory(from: base, byteCount: source.count) }
+        }
+        if copied == nil {
+            var offset = 0
+            for byte in text.utf8 {
+                target.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self)
+                offset += 1
+            }
+        }
+        target.storeBytes(of: UInt8(ascii: "\n"), toByteOffset: count, as: UInt8.self)
+        return UnsafeRawBufferPointer(start: storage, count: total)
+    }
+}

@@ -1,0 +1,237 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ProcessMonitor
+
+/// Appends each line to a file with one `write(2)`.
+///
+/// The file is opened in the throwing initializer, so a bad path fails at start-up rather
+/// than at the first heartbeat. After that the sink never throws and never traps: a line it
+/// cannot write (disk full, I/O error, the descriptor gone) is dropped and counted in
+/// ``droppedRecords``, one rate-limited warning naming the path and the reason goes to the
+/// ``SinkDiagnostics``, and the next line is tried as usual, so writing resumes by itself once
+/// the fault clears.
+///
+/// When the file is moved away or deleted (logrotate without `copytruncate`), the sink notices
+/// within a second, or at the next write after a failure, and reopens the path.
+///
+/// ```swift
+/// let sink = try FileSink(path: "/var/log/job/heartbeat.jsonl")
+/// let exporter = HeartbeatExporter(format: JSONLinesFormat(), sink: sink)
+/// ```
+public final class FileSink: HeartbeatSink {
+    /// The path as given; the sink reopens it after the file is moved away.
+    ///
+    /// ```swift
+    /// print("heartbeats go to \(sink.path)")
+    /// ```
+    public let path: String
+    let core: FileWriterCore
+
+    /// Opens `path` for appending, creating it when missing.
+    ///
+    /// Throws ``ExportError`` with code `.cannotOpen`, naming the path and the system's reason,
+    /// when the file cannot be opened: a missing directory, no permission, a directory path,
+    /// a FIFO without a reader (opening it would otherwise block until one appears).
+    ///
+    /// ```swift
+    /// do {
+    ///     let sink = try FileSink(path: "heartbeat.log")
+    /// } catch {
+    ///     print(error)  // cannot open: cannot open heartbeat.log for appending: Permission denied (errno 13)
+    /// }
+    /// ```
+    public init(path: String, diagnostics: SinkDiagnostics = .standard) throws(ExportError) {
+        self.path = path
+        core = try FileWriterCore(path: path, kind: "FileSink", rotation: nil, diagnostics: diagnostics)
+    }
+
+    /// Appends `line.text` and a newline with one `write`; a failure drops the line and counts it.
+    ///
+    /// ```swift
+    /// sink.write(RenderedLine(text: #"{"seq":1}"#, level: .info))
+    /// ```
+    public func write(_ line: RenderedLine) { core.write(line) }
+
+    /// Does nothing: writes are unbuffered, so every line is in the kernel when ``write(_:)``
+    /// returns. The sink does not `fsync`; a heartbeat is not worth a disk flush per record.
+    ///
+    /// ```swift
+    /// sink.flush()
+    /// ```
+    public func flush() {}
+
+    /// Closes the file. Later writes are ignored and counted in ``droppedRecords``; closing
+    /// again does nothing.
+    ///
+    /// ```swift
+    /// sink.close()
+    /// ```
+    public func close() { core.close() }
+
+    /// Lines that were not written: faults, and writes after ``close()``.
+    ///
+    /// ```swift
+    /// let context = FormatContext(droppedRecords: sink.droppedRecords)
+    /// ```
+    public var droppedRecords: UInt64 { core.droppedRecords }
+}
+
+/// When and how a ``RotatingFileSink`` rotates.
+struct RotationPolicy: Sendable {
+    var maxBytes: Int
+    var maxFiles: Int
+    /// `rename(2)` returning 0 or an errno; injectable so tests can fail one step of a rotation.
+    var rename: @Sendable (String, String) -> Int32
+}
+
+/// The file-writing machinery shared by ``FileSink`` and ``RotatingFileSink``.
+// @unchecked Sendable: every `var` is read and written only while `lock` is held.
+final class FileWriterCore: @unchecked Sendable {
+    /// How often, at most, the write path asks whether the path still names the open file.
+    static let pathCheckInterval: Duration = .seconds(1)
+
+    /// The path as the caller gave it, for messages.
+    let path: String
+    /// The path made absolute, for every system call.
+    let resolvedPath: String
+    let kind: String
+    let rotation: RotationPolicy?
+    let limiter: WarningLimiter
+
+    let lock = PosixLock()
+    var file: OpenedFile?
+    /// Bytes in the open file, tracked on each write so the write path needs no `stat`.
+    var size = 0
+    var nextPathCheck: ContinuousClock.Instant
+    /// Set after a failure so the next write looks at the path at once instead of in a second.
+    var checkPathNow = false
+    /// After a failed rotation, the earliest time to try again, so a stuck rename does not run
+    /// on every write.
+    var nextRotationAttempt: ContinuousClock.Instant?
+    /// A write to the open file failed partway, leaving a line without its newline.
+    var lineIsTorn = false
+    var isClosed = false
+    var dropped: UInt64 = 0
+    let buffer = RecordBuffer()
+
+    init(path: String, kind: String, rotation: RotationPolicy?, diagnostics: SinkDiagnostics) throws(ExportError) {
+        self.path = path
+        self.kind = kind
+        self.rotation = rotation
+        resolvedPath = FileDescriptorWriter.absolute(path)
+        limiter = WarningLimiter(diagnostics)
+        nextPathCheck = limiter.now + Self.pathCheckInterval
+        switch FileDescriptorWriter.openForAppending(resolvedPath) {
+        case .success(let opened):
+            file = opened
+            size = opened.size
+        case .failure(let error):
+            throw ExportError(code: .cannotOpen, message: "cannot open \(path) for appending: \(error)")
+        }
+    }
+
+    deinit {
+        if let file, !isClosed, FileDescriptorWriter.stillRefers(file) { FileDescriptorWriter.closeDescriptor(file.descriptor) }
+    }
+
+    var droppedRecords: UInt64 { lock.withLock { dropped } }
+
+    func write(_ line: RenderedLine) {
+        lock.lock()
+        let warning = writeLocked(line.text)
+        lock.unlock()
+        // Outside the lock: a warning handler that logs back into this sink must not deadlock.
+        if let warning { limiter.warn(warning) }
+    }
+
+    func close() {
+        lock.withLock {
+            guard !isClosed else { return }
+            isClosed = true
+            if let file, FileDescriptorWriter.stillRefers(file) { FileDescriptorWriter.closeDescriptor(file.descriptor) }
+            file = nil
+        }
+    }
+
+    /// The warning to emit, if any.
+    private func writeLocked(_ text: String) -> String? {
+        guard !isClosed else {
+            dropped += 1
+            return "\(prefix): write after close; line dropped (\(dropped) dropped so far)"
+        }
+        var warning: String?
+        let now = limiter.now
+        if file == nil || checkPathNow || now >= nextPathCheck {
+            warning = checkPath(now: now)
+        }
+        let needed = text.utf8.count + 1 + (lineIsTorn ? 1 : 0)
+        if let rotation, let current = file, current.isRegular, size > 0, size + needed > rotation.maxBytes,
+            nextRotationAttempt.map({ now >= $0 }) ?? true
+        {
+            if let failure = rotate(current, policy: rotation, now: now) { warning = warning ?? failure }
+        }
+        guard let current = file else {
+            dropped += 1
+            return warning ?? "\(prefix): no file open; line dropped (\(dropped) dropped so far)"
+        }
+        // Built after any rotation or reopen, which start a fresh file with nothing torn.
+        let record = buffer.record(for: text, afterTornLine: lineIsTorn)
+        let outcome = FileDescriptorWriter.writeRecord(current.descriptor, record, guardingSIGPIPE: current.raisesSIGPIPE)
+        size += outcome.written
+        guard outcome.error == 0 else {
+            if outcome.written > 0 { lineIsTorn = true }
+            dropped += 1
+            checkPathNow = true
+            return "\(prefix): cannot write: \(SystemError(code: outcome.error)); line dropped (\(dropped) dropped so far)"
+        }
+        lineIsTorn = false
+        return warning
+    }
+
+    var prefix: String { "[process-monitor] \(kind)(\(path))" }
+
+    /// Makes sure the open file is still ours and still the one at the path; reopens the path
+    /// when the file was moved away, deleted or replaced. Returns a warning on failure.
+    ///
+    /// While the path cannot be reopened, lines keep going to the old file if it is still
+    /// open: a moved file is a worse place than the path, but better than nowhere.
+    func checkPath(now: ContinuousClock.Instant) -> String? {
+        nextPathCheck = now + Self.pathCheckInterval
+        checkPathNow = false
+        if let current = file {
+            if !FileDescriptorWriter.stillRefers(current) {
+                // Someone closed our descriptor and the number may now be another file's:
+                // forget it without closing it.
+                file = nil
+            } else if let named = FileDescriptorWriter.identity(ofPath: resolvedPath),
+                named.device == current.device, named.inode == current.inode
+            {
+                // Other processes may append too, or a copytruncate may have emptied the file.
+                if current.isRegular, let actual = FileDescriptorWriter.size(of: current) { size = actual }
+                return nil
+            }
+        }
+        return reopen()
+    }
+
+    /// Opens the path afresh and swaps the new file in.
+    func reopen() -> String? {
+        switch FileDescriptorWriter.openForAppending(resolvedPath) {
+        case .success(let opened):
+            if let old = file { FileDescriptorWriter.closeDescriptor(old.descriptor) }
+            file = opened
+            size = opened.size
+            lineIsTorn = false
+            return nil
+        case .failure(let error):
+            checkPathNow = true
+            let fallback = file == nil ? "line dropped" : "writing to the moved file meanwhile"
+            return "\(prefix): cannot reopen: \(error); \(fallback)"
+        }
+    }
+}

@@ -1,0 +1,127 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ProcessMonitor
+
+/// How a sink reports its own faults: where warnings go, how often, and which clock it reads.
+///
+/// A sink never throws or traps on the write path, so a disk that fills up would otherwise go
+/// unnoticed; and a warning per dropped record would flood stderr with the very fault it
+/// reports. Each sink therefore emits at most one warning per ``warningInterval`` and says how
+/// many it held back. The clock is injectable so tests can step past the interval; file sinks
+/// also use it to pace their check that the path still names their file.
+///
+/// ```swift
+/// let diagnostics = SinkDiagnostics(warningInterval: .seconds(10)) { message in
+///     logger.warning("\(message)")
+/// }
+/// let sink = try FileSink(path: "/var/log/job/heartbeat.jsonl", diagnostics: diagnostics)
+/// ```
+public struct SinkDiagnostics: Sendable {
+    /// The shortest time between two warnings from one sink.
+    ///
+    /// ```swift
+    /// var diagnostics = SinkDiagnostics.standard
+    /// diagnostics.warningInterval = .seconds(5)
+    /// ```
+    public var warningInterval: Duration
+    /// The sink's clock: for the warning interval and the once-a-second path check.
+    ///
+    /// ```swift
+    /// let frozen = ContinuousClock.now
+    /// let diagnostics = SinkDiagnostics(now: { frozen })  // time stands still in a test
+    /// ```
+    public var now: @Sendable () -> ContinuousClock.Instant
+    /// Receives each warning, without a trailing newline. Called outside the sink's lock, so it
+    /// may log through the sink itself.
+    ///
+    /// ```swift
+    /// let diagnostics = SinkDiagnostics(warn: { message in logger.warning("\(message)") })
+    /// ```
+    public var warn: @Sendable (String) -> Void
+
+    /// Warnings to stderr, at most one a minute per sink, on the real clock.
+    ///
+    /// ```swift
+    /// let sink = try FileSink(path: "heartbeat.log", diagnostics: .standard)
+    /// ```
+    public static var standard: SinkDiagnostics { SinkDiagnostics() }
+
+    /// Creates diagnostics; every argument has a production default.
+    ///
+    /// ```swift
+    /// let quiet = SinkDiagnostics(warn: { _ in })
+    /// ```
+    public init(
+        warningInterval: Duration = .seconds(60),
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        warn: @escaping @Sendable (String) -> Void = SinkDiagnostics.writeToStandardError
+    ) {
+        self.warningInterval = warningInterval
+        self.now = now
+        self.warn = warn
+    }
+
+    /// Writes `message` and a newline to stderr in one `write`, under the same lock as
+    /// ``StandardStreamSink/standardError`` so a warning never lands inside a heartbeat line.
+    ///
+    /// ```swift
+    /// SinkDiagnostics.writeToStandardError("[process-monitor] something went wrong")
+    /// ```
+    public static let writeToStandardError: @Sendable (String) -> Void = { message in
+        StandardStreamSink.standardError.writeUncounted(message)
+    }
+}
+
+/// One sink's rate limiter over its ``SinkDiagnostics``.
+// @unchecked Sendable: the mutable fields are only touched while `lock` is held.
+final class WarningLimiter: @unchecked Sendable {
+    private let diagnostics: SinkDiagnostics
+    private let lock = PosixLock()
+    private var lastWarning: ContinuousClock.Instant?
+    private var held = 0
+    private var emittedCount = 0
+    private var suppressedCount = 0
+
+    init(_ diagnostics: SinkDiagnostics) {
+        self.diagnostics = diagnostics
+    }
+
+    /// Passes `message` on unless this sink warned less than an interval ago; a held-back
+    /// warning is counted and the count is reported with the next one that goes out.
+    ///
+    /// Call it without holding the sink's own lock: a handler that logs back into the same
+    /// sink must not deadlock.
+    func warn(_ message: String) {
+        let now = diagnostics.now()
+        lock.lock()
+        if let lastWarning, lastWarning + diagnostics.warningInterval > now {
+            held += 1
+            suppressedCount += 1
+            lock.unlock()
+            return
+        }
+        let heldBack = held
+        held = 0
+        lastWarning = now
+        emittedCount += 1
+        lock.unlock()
+        if heldBack > 0 {
+            diagnostics.warn("\(message) (\(heldBack) more warning\(heldBack == 1 ? "" : "s") from this sink held back)")
+        } else {
+            diagnostics.warn(message)
+        }
+    }
+
+    /// Warnings passed on so far.
+    var emitted: Int { lock.withLock { emittedCount } }
+    /// Warnings held back so far.
+    var suppressed: Int { lock.withLock { suppressedCount } }
+
+    /// The sink's clock, shared so file sinks pace their path checks on the same time line.
+    var now: ContinuousClock.Instant { diagnostics.now() }
+}

@@ -1,0 +1,268 @@
+import Dispatch
+import Foundation
+import MonitorExport
+import ProcessMonitor
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - Helpers shared by the sink tests
+
+/// A fresh directory per test, removed when the value goes out of scope via `cleanup()`.
+struct SinkTempDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "/sink-test-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw ExportError(code: .cannotOpen, message: "mkdtemp failed: errno \(errno)")
+        }
+        path = String(cString: made)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Collects every warning a sink emits.
+final class CapturedWarnings: Sendable {
+    private let storage = LockedValue<[String]>([])
+    var messages: [String] { storage.withLock { $0 } }
+    func append(_ message: String) { storage.withLock { $0.append(message) } }
+}
+
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    private let current = LockedValue(ContinuousClock.now)
+    func advance(by duration: Duration) { current.withLock { $0 = $0 + duration } }
+    var now: ContinuousClock.Instant { current.withLock { $0 } }
+}
+
+/// Diagnostics that capture warnings and read `clock`.
+func testDiagnostics(
+    _ warnings: CapturedWarnings, clock: ManualClock = ManualClock(), interval: Duration = .seconds(60)
+) -> SinkDiagnostics {
+    SinkDiagnostics(warningInterval: interval, now: { clock.now }, warn: { warnings.append($0) })
+}
+
+func contents(of path: String) -> String? {
+    FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+}
+
+func exists(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0
+}
+
+func line(_ text: String) -> RenderedLine { RenderedLine(text: text, level: .info) }
+
+// MARK: - FileSink
+
+@Suite struct FileSinkTests {
+    @Test func writesEachLineWithItsNewlineAndAppendsToExistingContent() throws {
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("heartbeat.log")
+        try "earlier run\n".write(toFile: path, atomically: false, encoding: .utf8)
+
+        let sink = try FileSink(path: path, diagnostics: testDiagnostics(CapturedWarnings()))
+        sink.write(line("first"))
+        sink.write(RenderedLine(text: "stall: phase=\"löschen ✓\"", level: .warning))
+        sink.write(line(""))
+        #expect(contents(of: path) == "earlier run\nfirst\nstall: phase=\"löschen ✓\"\n\n")
+        #expect(sink.droppedRecords == 0)
+        sink.close()
+    }
+
+    @Test func cannotOpenErrorsNameThePathAndTheReason() throws {
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let missing = dir.file("no-such-dir/heartbeat.log")
+        #expect {
+            _ = try FileSink(path: missing)
+        } throws: { error in
+            guard let error = error as? ExportError else { return false }
+            return error.code == .cannotOpen && error.message.contains(missing)
+                && error.message.contains("No such file or directory")
+        }
+        #expect {
+            _ = try FileSink(path: dir.path)
+        } throws: { error in
+            guard let error = error as? ExportError else { return false }
+            return error.code == .cannotOpen && error.message.contains(dir.path)
+                && error.message.contains("Is a directory")
+        }
+    }
+
+    @Test func diskFullDropsCountsAndWarnsOnce() throws {
+        let warnings = CapturedWarnings()
+        let sink = try FileSink(path: "/dev/full", diagnostics: testDiagnostics(warnings))
+        for index in 0 ..< 5 { sink.write(line("record \(index)")) }
+        #expect(sink.droppedRecords == 5)
+        #expect(warnings.messages.count == 1)
+        let warning = try #require(warnings.messages.first)
+        #expect(warning.contains("/dev/full"))
+        #expect(warning.contains("No space left on device"))
+        sink.close()
+    }
+
+    @Test func warningsAreRateLimitedPerIntervalAndCountWhatWasHeldBack() throws {
+        let warnings = CapturedWarnings()
+        let clock = ManualClock()
+        let sink = try FileSink(path: "/dev/full", diagnostics: testDiagnostics(warnings, clock: clock, interval: .seconds(30)))
+        for _ in 0 ..< 4 { sink.write(line("x")) }
+        #expect(warnings.messages.count == 1)
+        clock.advance(by: .seconds(29))
+        sink.write(line("x"))
+        #expect(warnings.messages.count == 1)
+        clock.advance(by: .seconds(2))
+        sink.write(line("x"))
+        #expect(warnings.messages.count == 2)
+        #expect(warnings.messages.last?.contains("4 more warnings from this sink held back") == true)
+        #expect(sink.droppedRecords == 6)
+        sink.close()
+    }
+
+    @Test func writingResumesByItselfOnceTheFaultClears() throws {
+        // The path first names /dev/full (every write fails with ENOSPC), then a regular file is
+        // renamed over it: the fault is gone without anyone touching the sink.
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("heartbeat.log")
+        #expect(symlink("/dev/full", path) == 0)
+        let warnings = CapturedWarnings()
+        let sink = try FileSink(path: path, diagnostics: testDiagnostics(warnings))
+        sink.write(line("lost 1"))
+        sink.write(line("lost 2"))
+        #expect(sink.droppedRecords == 2)
+
+        let healthy = dir.file("healthy")
+        try "".write(toFile: healthy, atomically: false, encoding: .utf8)
+        #expect(rename(healthy, path) == 0)
+        sink.write(line("kept 1"))
+        sink.write(line("kept 2"))
+        #expect(sink.droppedRecords == 2)
+        #expect(contents(of: path) == "kept 1\nkept 2\n")
+        #expect(warnings.messages.count == 1)
+        sink.close()
+    }
+
+    @Test func reopensThePathAfterTheFileWasMovedAwayOrDeleted() throws {
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("heartbeat.log")
+        let clock = ManualClock()
+        let sink = try FileSink(path: path, diagnostics: testDiagnostics(CapturedWarnings(), clock: clock))
+        sink.write(line("before move"))
+        #expect(rename(path, dir.file("heartbeat.log.rotated")) == 0)
+        clock.advance(by: .milliseconds(1100))
+        sink.write(line("after move"))
+        #expect(contents(of: dir.file("heartbeat.log.rotated")) == "before move\n")
+        #expect(contents(of: path) == "after move\n")
+
+        #expect(unlink(path) == 0)
+        clock.advance(by: .milliseconds(1100))
+        sink.write(line("after delete"))
+        #expect(contents(of: path) == "after delete\n")
+        #expect(sink.droppedRecords == 0)
+        sink.close()
+    }
+
+    @Test func checksThePathAtMostOncePerIntervalOnTheWritePath() throws {
+        // Within the interval the sink trusts its descriptor: no stat per write.
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("heartbeat.log")
+        let clock = ManualClock()
+        let sink = try FileSink(path: path, diagnostics: testDiagnostics(CapturedWarnings(), clock: clock))
+        #expect(rename(path, dir.file("moved")) == 0)
+        sink.write(line("still to the moved file"))
+        #expect(contents(of: dir.file("moved")) == "still to the moved file\n")
+        #expect(!exists(path))
+        sink.close()
+    }
+
+    @Test func aFIFOWhoseReaderLeftDropsWithoutSIGPIPEAndResumesWithTheNextReader() throws {
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("heartbeat.fifo")
+        #expect(mkfifo(path, 0o600) == 0)
+        let firstReader = open(path, O_RDONLY | O_NONBLOCK)
+        try #require(firstReader >= 0)
+        let warnings = CapturedWarnings()
+        let sink = try FileSink(path: path, diagnostics: testDiagnostics(warnings))
+        close(firstReader)
+        // Without the sink's per-thread SIGPIPE suppression this write would end the process.
+        sink.write(line("nobody listens"))
+        #expect(sink.droppedRecords == 1)
+        #expect(warnings.messages.first?.contains("Broken pipe") == true)
+
+        let secondReader = open(path, O_RDONLY | O_NONBLOCK)
+        try #require(secondReader >= 0)
+        defer { close(secondReader) }
+        sink.write(line("someone listens"))
+        sink.close()
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = read(secondReader, &buffer, buffer.count)
+        #expect(String(decoding: buffer.prefix(max(0, count)), as: UTF8.self) == "someone listens\n")
+        #expect(sink.droppedRecords == 1)
+    }
+
+    @Test func aFIFOWithoutReaderCannotBeOpenedRatherThanBlocking() throws {
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("heartbeat.fifo")
+        #expect(mkfifo(path, 0o600) == 0)
+        #expect {
+            _ = try FileSink(path: path)
+        } throws: { error in
+            (error as? ExportError).map { $0.code == .cannotOpen && $0.message.contains(path) } ?? false
+        }
+    }
+
+    @Test func writesAfterCloseAreDroppedAndCountedAndClosingTwiceIsSafe() throws {
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("heartbeat.log")
+        let sink = try FileSink(path: path, diagnostics: testDiagnostics(CapturedWarnings()))
+        sink.write(line("kept"))
+        sink.flush()
+        sink.close()
+        sink.close()
+        sink.write(line("after close"))
+        #expect(sink.droppedRecords == 1)
+        #expect(contents(of: path) == "kept\n")
+    }
+
+    @Test func concurrentWritersProduceWholeLinesOnly() throws {
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("heartbeat.log")
+        let sink = try FileSink(path: path, diagnostics: testDiagnostics(CapturedWarnings()))
+        let threads = 4
+        let perThread = 500
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            for index in 0 ..< perThread {
+                // Lengths vary so a torn write would show up as a malformed line.
+                let padding = String(repeating: "x", count: (index * 37 + thread * 11) % 300)
+                sink.write(line("t=\(thread) i=\(index) \(padding) end"))
+            }
+        }
+        sink.close()
+        let lines = try #require(contents(of: path)).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.last == "")
+        let records = lines.dropLast()
+        #expect(records.count == threads * perThread)
+        var seen = Set<String>()
+        for record in records {
+            let fields = record.split(separator: " ")
+            #expect(fields.count == 4 || fields.count == 3)
+            #expect(record.hasPrefix("t=") && record.hasSuffix(" end"))
+            seen.insert(fields.prefix(2).joined(separator: " "))
+        }
+        #expect(seen.count == threads * perThread)
+    }
+}
