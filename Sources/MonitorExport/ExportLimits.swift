@@ -9,13 +9,13 @@
 /// let format = TextFormat(limits: limits)
 /// ```
 public struct ExportLimits: Sendable, Equatable {
-    /// Longest label, in UTF-8 bytes, before it is cut. Default 256; allowed 16 through 4096.
+    /// Longest label, in UTF-8 bytes, before it is cut. Default 256; allowed 32 through 4096 (the marker itself needs room).
     public let maxLabelBytes: Int
     /// Longest line, in UTF-8 bytes without the newline. Default 16 KiB; allowed 1 KiB through 1 MiB.
     public let maxLineBytes: Int
 
     /// The allowed range of ``maxLabelBytes``.
-    public static let maxLabelBytesRange: ClosedRange<Int> = 16 ... 4096
+    public static let maxLabelBytesRange: ClosedRange<Int> = 32 ... 4096
     /// The allowed range of ``maxLineBytes``.
     public static let maxLineBytesRange: ClosedRange<Int> = 1024 ... (1 << 20)
 
@@ -61,8 +61,8 @@ public struct ExportLimits: Sendable, Equatable {
     /// characters that fits together with the truncation marker, then the marker.
     ///
     /// ```swift
-    /// let limits = try ExportLimits(maxLabelBytes: 16)
-    /// limits.cap("a fairly long phase label")  // "a …[+23 bytes]" (the 14-byte marker leaves 2)
+    /// let limits = try ExportLimits(maxLabelBytes: 32)
+    /// limits.cap("a fairly long phase label that keeps going on")  // "a fairly long phas…[+27 bytes]"
     /// ```
     public func cap(_ label: String) -> String {
         let total = label.utf8.count

@@ -82,7 +82,7 @@ public final class FileSink: HeartbeatSink {
 }
 
 /// When and how a ``RotatingFileSink`` rotates.
-struct RotationPolicy: Sendable {
+struct RotationSettings: Sendable {
     var maxBytes: Int
     var maxFiles: Int
     /// `rename(2)` returning 0 or an errno; injectable so tests can fail one step of a rotation.
@@ -100,7 +100,7 @@ final class FileWriterCore: @unchecked Sendable {
     /// The path made absolute, for every system call.
     let resolvedPath: String
     let kind: String
-    let rotation: RotationPolicy?
+    let rotation: RotationSettings?
     let limiter: WarningLimiter
 
     let lock = PosixLock()
@@ -119,7 +119,7 @@ final class FileWriterCore: @unchecked Sendable {
     var dropped: UInt64 = 0
     let buffer = RecordBuffer()
 
-    init(path: String, kind: String, rotation: RotationPolicy?, diagnostics: SinkDiagnostics) throws(ExportError) {
+    init(path: String, kind: String, rotation: RotationSettings?, diagnostics: SinkDiagnostics) throws(ExportError) {
         self.path = path
         self.kind = kind
         self.rotation = rotation

@@ -105,7 +105,7 @@ public final class RotatingFileSink: HeartbeatSink {
         self.maxFiles = maxFiles
         core = try FileWriterCore(
             path: path, kind: "RotatingFileSink",
-            rotation: RotationPolicy(maxBytes: maxBytes, maxFiles: maxFiles, rename: rename),
+            rotation: RotationSettings(maxBytes: maxBytes, maxFiles: maxFiles, rename: rename),
             diagnostics: diagnostics
         )
         core.enforceRetention()
@@ -152,7 +152,7 @@ extension FileWriterCore {
 
     /// Renames the current file to `PATH.1`, shifting older backups up, then opens a fresh file.
     /// Returns a warning when the rotation failed; the current file then stays in use.
-    func rotate(_ current: OpenedFile, policy: RotationPolicy, now: ContinuousClock.Instant) -> String? {
+    func rotate(_ current: OpenedFile, policy: RotationSettings, now: ContinuousClock.Instant) -> String? {
         switch FileDescriptorWriter.kind(ofPath: resolvedPath) {
         case .regular(let device, let inode) where device == current.device && inode == current.inode:
             break

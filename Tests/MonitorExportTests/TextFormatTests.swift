@@ -481,8 +481,8 @@ struct TextFormatLineTests {
 struct TextFormatLimitTests {
     @Test("labels are capped before quoting, in every kind of line")
     func labelCap() throws {
-        let limits = try ExportLimits(maxLabelBytes: 16)
-        let long = "a fairly long phase label"
+        let limits = try ExportLimits(maxLabelBytes: 32)
+        let long = "a fairly long phase label that keeps going on"
         let heartbeat = Heartbeat(
             sequence: 1, timestamp: Date(timeIntervalSince1970: 0), trigger: .scheduled, processID: 1,
             elapsed: .seconds(1), resources: ResourceUsage(), cpu: CPUUsage(), instrumentedLanes: 1,
@@ -492,14 +492,14 @@ struct TextFormatLimitTests {
             omittedPhases: 0, stallThreshold: .seconds(1)
         )
         let lines = texts(TextFormat(limits: limits), heartbeat)
-        #expect(lines[0].hasSuffix(#" active="a …[+23 bytes]" for 1s"#))
-        #expect(lines[1] == #"[process-monitor][STALL] thread=ThreadId(1) phase="a …[+23 bytes]" stuck=1s"#)
-        #expect(lines[2] == #"[process-monitor] phase thread=ThreadId(1) depth=1 deepest="a …[+23 bytes]" in_frame=1s updated_ago=1s"#)
+        #expect(lines[0].hasSuffix(#" active="a fairly long phas…[+27 bytes]" for 1s"#))
+        #expect(lines[1] == #"[process-monitor][STALL] thread=ThreadId(1) phase="a fairly long phas…[+27 bytes]" stuck=1s"#)
+        #expect(lines[2] == #"[process-monitor] phase thread=ThreadId(1) depth=1 deepest="a fairly long phas…[+27 bytes]" in_frame=1s updated_ago=1s"#)
     }
 
     @Test("a lane name is capped like a label, its ThreadId(N) kept")
     func laneCap() throws {
-        let limits = try ExportLimits(maxLabelBytes: 16)
+        let limits = try ExportLimits(maxLabelBytes: 32)
         var heartbeat = idleHeartbeat()
         heartbeat.stalls = [Stall(lane: .thread(9, name: String(repeating: "n", count: 100)), label: "x", age: .seconds(1))]
         let lines = texts(TextFormat(limits: limits), heartbeat)

@@ -1,0 +1,163 @@
+import ProcessMonitor
+
+/// An exporter described as `FORMAT:DEST`, the way a command-line flag names one.
+///
+/// `FORMAT` is `text`, `jsonl` or `logfmt`; `DEST` is `stderr`, `stdout` or a file path (which
+/// may itself contain `:`). Handy for giving your own job an `--export` flag.
+///
+/// ```swift
+/// let spec = try ExportSpecification(parsing: "jsonl:/var/log/job/heartbeat.jsonl")
+/// let exporter = try spec.makeExporter(rotation: RotationPolicy(maxBytes: 64 << 20, maxFiles: 5))
+/// ```
+public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible {
+    /// The output formats a specification can name.
+    public enum Format: String, Sendable, Equatable, CaseIterable {
+        /// The seed's text lines (``TextFormat``).
+        case text
+        /// One JSON object per heartbeat (``JSONLinesFormat``).
+        case jsonl
+        /// logfmt lines (``LogfmtFormat``).
+        case logfmt
+    }
+
+    /// Where the lines go.
+    public enum Destination: Sendable, Equatable {
+        /// File descriptor 2.
+        case standardError
+        /// File descriptor 1.
+        case standardOutput
+        /// A file, appended to (or rotated, with a ``RotationPolicy``).
+        case file(String)
+    }
+
+    /// The format.
+    public var format: Format
+    /// The destination.
+    public var destination: Destination
+
+    /// Creates a specification.
+    ///
+    /// ```swift
+    /// ExportSpecification(format: .text, destination: .standardError)
+    /// ```
+    public init(format: Format, destination: Destination) {
+        self.format = format
+        self.destination = destination
+    }
+
+    /// Parses `FORMAT:DEST`; the error names what is wrong and lists what is allowed.
+    ///
+    /// ```swift
+    /// try ExportSpecification(parsing: "logfmt:stdout")
+    /// ```
+    public init(parsing text: String) throws(ExportError) {
+        guard let colon = text.firstIndex(of: ":") else {
+            throw ExportError(
+                code: .invalidConfiguration,
+                message: "\"\(text)\" is not FORMAT:DEST (for example text:stderr or jsonl:heartbeat.jsonl)"
+            )
+        }
+        let formatName = String(text[..<colon])
+        let target = String(text[text.index(after: colon)...])
+        guard let format = Format(rawValue: formatName) else {
+            let known = Format.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ExportError(code: .invalidConfiguration, message: "unknown format \"\(formatName)\" (use \(known))")
+        }
+        let destination: Destination
+        switch target {
+        case "stderr": destination = .standardError
+        case "stdout": destination = .standardOutput
+        case "": throw ExportError(code: .invalidConfiguration, message: "\"\(text)\" has no destination (stderr, stdout or a path)")
+        default: destination = .file(target)
+        }
+        self.init(format: format, destination: destination)
+    }
+
+    /// `FORMAT:DEST`, as parsed.
+    public var description: String {
+        switch destination {
+        case .standardError: "\(format.rawValue):stderr"
+        case .standardOutput: "\(format.rawValue):stdout"
+        case .file(let path): "\(format.rawValue):\(path)"
+        }
+    }
+
+    /// Opens the destination and pairs it with the format.
+    ///
+    /// A file that cannot be opened throws an ``ExportError`` naming the path and the reason.
+    /// `rotation` applies to file destinations only; `attributes` to the machine formats.
+    ///
+    /// ```swift
+    /// let exporter = try ExportSpecification(parsing: "text:stderr").makeExporter()
+    /// ```
+    public func makeExporter(
+        rotation: RotationPolicy? = nil,
+        attributes: [String: String] = [:],
+        textStyle: TextFormat.Style = .seed,
+        limits: ExportLimits = .default
+    ) throws(ExportError) -> HeartbeatExporter {
+        let renderer: any HeartbeatFormat
+        switch format {
+        case .text: renderer = TextFormat(style: textStyle, limits: limits)
+        case .jsonl: renderer = try JSONLinesFormat(attributes: attributes, limits: limits)
+        case .logfmt: renderer = try LogfmtFormat(attributes: attributes, limits: limits)
+        }
+        let sink: any HeartbeatSink
+        switch destination {
+        case .standardError: sink = StandardStreamSink.standardError
+        case .standardOutput: sink = StandardStreamSink.standardOutput
+        case .file(let path):
+            if let rotation {
+                sink = try RotatingFileSink(path: path, maxBytes: rotation.maxBytes, maxFiles: rotation.maxFiles)
+            } else {
+                sink = try FileSink(path: path)
+            }
+        }
+        return HeartbeatExporter(format: renderer, sink: sink)
+    }
+}
+
+/// Size-based rotation for file destinations: see ``RotatingFileSink``.
+///
+/// ```swift
+/// let policy = RotationPolicy(maxBytes: 10 << 20, maxFiles: 3)
+/// ```
+public struct RotationPolicy: Sendable, Equatable {
+    /// Rotate before a record would take the file past this size.
+    public var maxBytes: Int
+    /// Backups kept: `PATH.1` (newest) through `PATH.maxFiles`.
+    public var maxFiles: Int
+
+    /// Creates a policy; the sink validates the values when it opens.
+    ///
+    /// ```swift
+    /// RotationPolicy(maxBytes: 1 << 20, maxFiles: 5)
+    /// ```
+    public init(maxBytes: Int, maxFiles: Int) {
+        self.maxBytes = maxBytes
+        self.maxFiles = maxFiles
+    }
+}
+
+extension Duration {
+    /// Parses a flag value such as `500ms`, `2s`, `1.5s`, `1m` or `1h`; `nil` when it is not one.
+    ///
+    /// Negative and non-finite values are not durations here.
+    ///
+    /// ```swift
+    /// Duration(flagValue: "500ms")  // .milliseconds(500)
+    /// Duration(flagValue: "2")      // nil: a unit is required
+    /// ```
+    public init?(flagValue text: String) {
+        let units: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            let number = text.dropLast(suffix.count)
+            guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+                let value = Double(number), value.isFinite, value >= 0, value * scale < 1e9
+            else { return nil }
+            self = .nanoseconds(Int64((value * scale * 1e9).rounded()))
+            return
+        }
+        return nil
+    }
+}
