@@ -242,11 +242,11 @@ private struct ObjectReader {
         guard !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else {
             throw invalid("\(name(key)): expected an integer, found \(text)")
         }
+        if text.hasPrefix("-") {
+            throw invalid("\(name(key)): expected a non-negative integer, found \(text)")
+        }
         guard let result = T(text) else {
             throw invalid("\(name(key)): \(text) is out of range (\(T.min) through \(T.max))")
-        }
-        if T.isSigned, result < 0 {
-            throw invalid("\(name(key)): expected a non-negative integer, found \(text)")
         }
         return result
     }
@@ -321,10 +321,36 @@ private struct ObjectReader {
 
     mutating func lane(_ key: String) throws(ExportError) -> LaneID {
         let text = try string(key)
-        guard let lane = LaneID(parsing: text) else {
+        guard let lane = Self.lane(parsing: text) else {
             throw invalid("\(name(key)): expected a lane like \"ThreadId(3)/name\" or \"TaskId(7)\", found \(text.debugDescription)")
         }
         return lane
+    }
+
+    /// `ThreadId(N)[/name]` or `TaskId(N)[/name]`, read byte by byte: `LaneID(parsing:)` works
+    /// on `Character`s, so a name starting with a combining mark fuses with the `/` and is lost.
+    static func lane(parsing text: String) -> LaneID? {
+        let utf8 = Array(text.utf8)
+        let kind: LaneID.Kind
+        var index: Int
+        if utf8.starts(with: "ThreadId(".utf8) {
+            kind = .thread
+            index = 9
+        } else if utf8.starts(with: "TaskId(".utf8) {
+            kind = .task
+            index = 7
+        } else {
+            return nil
+        }
+        let digitsStart = index
+        while index < utf8.count, utf8[index] >= UInt8(ascii: "0"), utf8[index] <= UInt8(ascii: "9") { index += 1 }
+        guard index > digitsStart, index < utf8.count, utf8[index] == UInt8(ascii: ")"),
+              let number = UInt64(String(decoding: utf8[digitsStart ..< index], as: UTF8.self))
+        else { return nil }
+        index += 1
+        if index == utf8.count { return LaneID(kind: kind, number: number) }
+        guard utf8[index] == UInt8(ascii: "/") else { return nil }
+        return LaneID(kind: kind, number: number, name: String(decoding: utf8[(index + 1)...], as: UTF8.self))
     }
 
     mutating func optionalObject(_ key: String) throws(ExportError) -> ObjectReader? {
