@@ -102,7 +102,7 @@ public struct LogfmtFormat: HeartbeatFormat {
                 out.appendLogfmtValue(labels.cap(stall.label))
                 out.append(" stuck_s=")
                 out.appendSeconds(stall.age)
-                return finish(out)
+                return finish(&out)
             }
             lines.append(RenderedLine(text: text, level: .warning))
         }
@@ -120,7 +120,7 @@ public struct LogfmtFormat: HeartbeatFormat {
                 out.append(" updated_ago_s=")
                 out.appendSeconds(phase.sinceLastChange)
                 writeProgress(phase.progress, into: &out)
-                return finish(out)
+                return finish(&out)
             }
             lines.append(RenderedLine(text: text, level: .info))
         }
@@ -128,7 +128,7 @@ public struct LogfmtFormat: HeartbeatFormat {
             var out = start(heartbeat, level: "info", kind: "phases_omitted")
             out.append(" phases_omitted=")
             out.appendDecimal(heartbeat.omittedPhases)
-            lines.append(RenderedLine(text: finish(out), level: .info))
+            lines.append(RenderedLine(text: finish(&out), level: .info))
         }
         return lines
     }
@@ -226,8 +226,7 @@ public struct LogfmtFormat: HeartbeatFormat {
         return out
     }
 
-    private func finish(_ line: MachineLineBuffer) -> String {
-        var out = line
+    private func finish(_ out: inout MachineLineBuffer) -> String {
         out.append(contentsOf: renderedAttributes)
         return out.string
     }

@@ -187,7 +187,7 @@ enum MachineFixtures {
         // Years 1 through 9999, in whole milliseconds.
         let milliseconds = Int64.random(in: -62_135_596_800_000 ... 253_402_300_799_999, using: &rng)
         return Heartbeat(
-            sequence: randomUInt64(using: &rng) ?? 1,
+            sequence: max(1, randomUInt64(using: &rng) ?? 1),
             timestamp: Date(timeIntervalSince1970: Double(milliseconds) / 1000),
             trigger: Heartbeat.Trigger.allCases.randomElement(using: &rng)!,
             processID: Int32.random(in: 1 ... Int32.max, using: &rng),
