@@ -9,13 +9,30 @@ import ProcessMonitor
 /// ```
 public struct DecodedRecord: Sendable, Equatable {
     /// The heartbeat, equal to the one rendered when its durations were whole milliseconds,
-    /// its timestamp a whole millisecond, and nothing had to be left out for the line limit.
+    /// its timestamp a whole millisecond, its labels under the label limit, and nothing had to
+    /// be left out for the line limit.
+    ///
+    /// ```swift
+    /// let lines = TextFormat().render(decoded.heartbeat, context: FormatContext())
+    /// ```
     public var heartbeat: Heartbeat
     /// The record's `attributes` object.
+    ///
+    /// ```swift
+    /// let rank = decoded.attributes["rank"] ?? "?"
+    /// ```
     public var attributes: [String: String]
     /// The record's `dropped_records`: records the writing sink had lost by then.
+    ///
+    /// ```swift
+    /// if decoded.droppedRecords > 0 { print("the log has gaps") }
+    /// ```
     public var droppedRecords: UInt64
     /// The record's `stalls_omitted`: stalls left out of ``heartbeat`` for the line limit.
+    ///
+    /// ```swift
+    /// let allStalls = decoded.heartbeat.stalls.count + decoded.omittedStalls
+    /// ```
     public var omittedStalls: Int
 
     /// Creates a decoded record.

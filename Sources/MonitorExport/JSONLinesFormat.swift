@@ -6,8 +6,9 @@ import ProcessMonitor
 /// Keys come in a fixed order, `timestamp` first, so a human scanning the raw file and a
 /// `grep` both find what they look for at the start of the line. Every value the text format
 /// shows is here as a number with its unit in the key (`elapsed_s`, `rss_bytes`); unknown
-/// values are `null`, never `NaN`. Durations are seconds with exactly three fraction digits,
-/// so `HeartbeatRecordDecoder` reads back the identical heartbeat.
+/// values are `null`, never `NaN` (a non-finite or negative `cpu_cores` is written `null` too).
+/// Durations are seconds with exactly three fraction digits and `cpu_cores` is Swift's shortest
+/// round-trip decimal, so ``HeartbeatRecordDecoder`` reads back the identical heartbeat.
 ///
 /// Labels and thread names are cut to ``ExportLimits/maxLabelBytes``. When a record would still
 /// exceed ``ExportLimits/maxLineBytes`` (stalls are never capped, so a thousand stuck threads

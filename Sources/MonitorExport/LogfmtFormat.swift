@@ -4,8 +4,10 @@ import ProcessMonitor
 /// Renders each heartbeat as logfmt lines (`key=value key="quoted value"`), for tools that read
 /// logfmt: Loki, Heroku-style pipelines, `grep`.
 ///
-/// One line for the headline (`msg=heartbeat`), one per stall (`msg=stall`, level `warn`), one
-/// per phase (`msg=phase`), and `msg=phases_omitted` when the core left phases out. Every line
+/// One line for the headline (`msg=heartbeat`, level `info`, with `stalls=N` counting the stall
+/// lines that follow), one per stall (`msg=stall`, level `warn`), one per phase (`msg=phase`),
+/// and `msg=phases_omitted` when the core left phases out. Stalls are never left out: every
+/// line is short, so only labels are cut to keep each within ``ExportLimits/maxLineBytes``. Every line
 /// starts with `timestamp`, `level`, `seq` and `msg`, then carries the user attributes as
 /// `attr.<key>` so a single line can be filtered on its own. Key names are the JSON Lines ones,
 /// flattened: `active_label`, `progress_current`.
