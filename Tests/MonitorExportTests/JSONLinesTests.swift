@@ -1,0 +1,432 @@
+import Foundation
+import MonitorExport
+import ProcessMonitor
+import Testing
+
+/// Decodes `line` and expects the heartbeat back unchanged, pointing failures at the caller.
+func expectRoundTrip(
+    _ heartbeat: Heartbeat,
+    format: JSONLinesFormat = JSONLinesFormat(),
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    let line = format.record(for: heartbeat)
+    let decoded = try HeartbeatRecordDecoder().decode(line: line)
+    #expect(decoded.heartbeat == heartbeat, "record: \(line)", sourceLocation: sourceLocation)
+    #expect(textBytes(decoded.heartbeat) == textBytes(heartbeat), sourceLocation: sourceLocation)
+}
+
+/// Every label and lane name as bytes: `String ==` compares canonically equivalent text as
+/// equal, and the formats promise the exact bytes back.
+func textBytes(_ heartbeat: Heartbeat) -> [[UInt8]] {
+    var texts: [String] = []
+    if let active = heartbeat.active { texts += [active.label, active.lane.name ?? "-"] }
+    for stall in heartbeat.stalls { texts += [stall.label, stall.lane.name ?? "-"] }
+    for phase in heartbeat.phases { texts += [phase.label, phase.lane.name ?? "-"] }
+    return texts.map { Array($0.utf8) }
+}
+
+/// The top-level keys of a JSON object line in document order (JSONSerialization loses order).
+func topLevelKeys(_ line: String) -> [String] {
+    var keys: [String] = []
+    var depth = 0
+    var inString = false
+    var escaped = false
+    var expectingKey = false
+    var current = ""
+    for character in line {
+        if inString {
+            if escaped {
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "\"" {
+                inString = false
+                if expectingKey { keys.append(current) }
+                expectingKey = false
+                continue
+            }
+            current.append(character)
+            continue
+        }
+        switch character {
+        case "\"":
+            inString = true
+            current = ""
+        case "{", "[":
+            depth += 1
+            expectingKey = depth == 1 && character == "{"
+        case "}", "]":
+            depth -= 1
+        case ",":
+            expectingKey = depth == 1
+        default:
+            break
+        }
+    }
+    return keys
+}
+
+@Suite struct JSONLinesTests {
+    static let expectedKeys = [
+        "timestamp", "level", "message", "schema_version", "seq", "pid", "trigger", "elapsed_s",
+        "rss_bytes", "peak_rss_bytes", "process_threads", "read_bytes", "write_bytes", "cpu_cores",
+        "cpu_available_cores", "cpu_window_s", "instrumented_threads", "active", "stall_threshold_s",
+        "stalls", "stalls_omitted", "phases", "phases_omitted", "dropped_records", "attributes",
+    ]
+
+    @Test func idleRecordIsExactlyAsDocumented() throws {
+        let format = try JSONLinesFormat(attributes: ["rank": "3", "job": "etl"])
+        let line = format.record(for: MachineFixtures.idle(), context: FormatContext(droppedRecords: 5))
+        #expect(line == #"{"timestamp":"2024-05-01T12:00:00.123Z","level":"info","message":"heartbeat: idle","#
+            + #""schema_version":1,"seq":1,"pid":7,"trigger":"requested","elapsed_s":5.000,"rss_bytes":null,"#
+            + #""peak_rss_bytes":null,"process_threads":null,"read_bytes":null,"write_bytes":null,"#
+            + #""cpu_cores":null,"cpu_available_cores":null,"cpu_window_s":null,"instrumented_threads":0,"#
+            + #""active":null,"stall_threshold_s":120.000,"stalls":[],"stalls_omitted":0,"phases":[],"#
+            + #""phases_omitted":0,"dropped_records":5,"attributes":{"job":"etl","rank":"3"}}"#)
+    }
+
+    @Test func busyRecordIsExactlyAsDocumented() {
+        var heartbeat = MachineFixtures.busy()
+        heartbeat.stalls.removeLast()
+        heartbeat.phases = [heartbeat.phases[1]]
+        heartbeat.omittedPhases = 0
+        heartbeat.cpu.coresBusy = 0.1
+        let line = JSONLinesFormat().record(for: heartbeat)
+        #expect(line == #"{"timestamp":"2024-05-01T12:00:00.123Z","level":"warn","#
+            + #""message":"heartbeat: 1 stall; BMS coord_corrections for 6m40s, 250/1000 (25%)","#
+            + #""schema_version":1,"seq":42,"pid":4242,"trigger":"scheduled","elapsed_s":3725.004,"#
+            + #""rss_bytes":536870912,"peak_rss_bytes":1073741824,"process_threads":12,"read_bytes":4096,"#
+            + #""write_bytes":0,"cpu_cores":0.1,"cpu_available_cores":2,"cpu_window_s":60.000,"#
+            + #""instrumented_threads":9,"active":{"lane":"ThreadId(1)/main","label":"BMS coord_corrections","#
+            + #""age_s":400.000,"progress":{"current":250,"total":1000,"elapsed_s":10.000,"rate_per_s":25.0,"#
+            + #""eta_s":30.000}},"stall_threshold_s":120.000,"stalls":[{"thread":"ThreadId(1)/main","#
+            + #""label":"BMS coord_corrections","stuck_s":400.000}],"stalls_omitted":0,"phases":[{"#
+            + #""thread":"TaskId(2)","depth":2,"label":"phase 1 \"step\"","in_frame_s":399.000,"#
+            + #""updated_ago_s":1.501,"progress":{"current":17,"total":null,"elapsed_s":3.250,"#
+            + #""rate_per_s":5.230769230769231,"eta_s":null}}],"phases_omitted":0,"dropped_records":0,"#
+            + #""attributes":{}}"#)
+    }
+
+    @Test func keysComeInTheDocumentedOrder() throws {
+        for heartbeat in [MachineFixtures.idle(), MachineFixtures.busy()] {
+            let line = JSONLinesFormat().record(for: heartbeat)
+            #expect(topLevelKeys(line) == Self.expectedKeys)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(Set(object.keys) == Set(Self.expectedKeys))
+        }
+    }
+
+    @Test func levelIsWarnExactlyWhenStallsAreCarried() {
+        let busy = JSONLinesFormat().render(MachineFixtures.busy(), context: FormatContext())
+        let idle = JSONLinesFormat().render(MachineFixtures.idle(), context: FormatContext())
+        #expect(busy.count == 1 && busy[0].level == .warning && busy[0].text.contains(#""level":"warn""#))
+        #expect(idle.count == 1 && idle[0].level == .info && idle[0].text.contains(#""level":"info""#))
+    }
+
+    @Test func durationsAreExactMillisecondText() throws {
+        var heartbeat = MachineFixtures.idle()
+        heartbeat.elapsed = .milliseconds(142_318)
+        heartbeat.stallThreshold = .milliseconds(Int64.max)
+        heartbeat.cpu.window = .milliseconds(7)
+        let line = JSONLinesFormat().record(for: heartbeat)
+        #expect(line.contains(#""elapsed_s":142.318,"#))
+        #expect(line.contains(#""stall_threshold_s":9223372036854775.807,"#))
+        #expect(line.contains(#""cpu_window_s":0.007,"#))
+        try expectRoundTrip(heartbeat)
+        // Sub-millisecond parts are cut, never rounded up, like the core does.
+        heartbeat.elapsed = .nanoseconds(1_999_999)
+        #expect(JSONLinesFormat().record(for: heartbeat).contains(#""elapsed_s":0.001,"#))
+    }
+
+    @Test func timestampsRoundToTheNearestMillisecond() {
+        func stamp(_ seconds: Double) -> String {
+            var heartbeat = MachineFixtures.idle()
+            heartbeat.timestamp = Date(timeIntervalSince1970: seconds)
+            let line = JSONLinesFormat().record(for: heartbeat)
+            let start = line.index(line.startIndex, offsetBy: 14)
+            return String(line[start ..< line.index(start, offsetBy: 24)])
+        }
+        #expect(stamp(0) == "1970-01-01T00:00:00.000Z")
+        #expect(stamp(1_714_564_800.1236) == "2024-05-01T12:00:00.124Z")
+        #expect(stamp(1_714_564_800.1234) == "2024-05-01T12:00:00.123Z")
+        #expect(stamp(1_714_564_800.9996) == "2024-05-01T12:00:01.000Z")
+        #expect(stamp(951_825_600) == "2000-02-29T12:00:00.000Z")
+        #expect(stamp(-0.0004) == "1970-01-01T00:00:00.000Z")
+        #expect(stamp(-1.5) == "1969-12-31T23:59:58.500Z")
+        #expect(stamp(-62_135_596_800) == "0001-01-01T00:00:00.000Z")
+        #expect(stamp(.infinity) == "9999-12-31T23:59:59.999Z")
+    }
+
+    @Test func nonFiniteAndUnknownValuesAreNull() throws {
+        for cores in [Double.nan, .infinity, -.infinity, -1] {
+            var heartbeat = MachineFixtures.busy()
+            heartbeat.cpu.coresBusy = cores
+            let line = JSONLinesFormat().record(for: heartbeat)
+            #expect(line.contains(#""cpu_cores":null,"#))
+            #expect(!line.lowercased().contains("nan") && !line.lowercased().contains("inf"))
+        }
+        var heartbeat = MachineFixtures.busy()
+        heartbeat.cpu.coresBusy = 0.1 + 0.2
+        #expect(JSONLinesFormat().record(for: heartbeat).contains(#""cpu_cores":0.30000000000000004,"#))
+        try expectRoundTrip(heartbeat)
+    }
+
+    @Test func labelsOfAnyContentStayOnOneLineAndRoundTrip() throws {
+        for label in MachineFixtures.labelCorpus {
+            var heartbeat = MachineFixtures.busy()
+            heartbeat.active?.label = label
+            heartbeat.active?.lane = .task(9, name: label)
+            heartbeat.stalls[0].label = label
+            heartbeat.phases[0].label = label
+            let line = JSONLinesFormat().record(for: heartbeat)
+            #expect(!line.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || $0.value == 0x2028 || $0.value == 0x2029 },
+                    "raw control or separator in \(line.debugDescription)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let active = try #require(object["active"] as? [String: Any])
+            #expect(active["label"] as? String == label)
+            #expect(active["lane"] as? String == "TaskId(9)/" + label)
+            let stalls = try #require(object["stalls"] as? [[String: Any]])
+            #expect(stalls[0]["label"] as? String == label)
+            try expectRoundTrip(heartbeat)
+        }
+    }
+
+    @Test func escapesAreTheShortJSONForms() {
+        var heartbeat = MachineFixtures.busy()
+        heartbeat.stalls[0].label = "\"\\\n\r\t\u{8}\u{C}\u{0}\u{1F}\u{7F}\u{2028}\u{2029}/é🚀"
+        let line = JSONLinesFormat().record(for: heartbeat)
+        #expect(line.contains(#""label":"\"\\\n\r\t\b\f\u0000\u001f\u007f\u2028\u2029/é🚀","stuck_s""#))
+    }
+
+    @Test func labelsAndLaneNamesAreCutToTheLabelLimit() throws {
+        let limits = try ExportLimits(maxLabelBytes: 16)
+        var heartbeat = MachineFixtures.busy()
+        heartbeat.active?.label = "a fairly long phase label"
+        heartbeat.active?.lane = .thread(1, name: "a very long thread name")
+        let line = JSONLinesFormat(limits: limits).record(for: heartbeat)
+        #expect(line.contains(#""label":"a …[+23 bytes]""#))
+        #expect(line.contains(#""lane":"ThreadId(1)/a …[+21 bytes]""#))
+        #expect(line.contains(#""message":"heartbeat: 2 stalls; a …[+23 bytes] for 6m40s"#))
+    }
+
+    @Test func randomHeartbeatsRoundTripExactly() throws {
+        var rng = SeededGenerator(seed: 20_240_501)
+        for _ in 0 ..< 600 {
+            let heartbeat = MachineFixtures.randomHeartbeat(using: &rng)
+            let line = JSONLinesFormat().record(for: heartbeat, context: FormatContext(droppedRecords: heartbeat.sequence))
+            #expect(!line.contains("\n"))
+            let decoded = try HeartbeatRecordDecoder().decode(line: line)
+            #expect(decoded.heartbeat == heartbeat, "record: \(line)")
+            #expect(textBytes(decoded.heartbeat) == textBytes(heartbeat))
+            #expect(decoded.droppedRecords == heartbeat.sequence)
+            #expect(decoded.omittedStalls == 0)
+            // Foundation's parser must agree the line is JSON, too.
+            _ = try JSONSerialization.jsonObject(with: Data(line.utf8))
+        }
+    }
+
+    @Test func thousandStallsAreTrimmedToTheLineLimit() throws {
+        var heartbeat = MachineFixtures.busy()
+        heartbeat.stalls = (0 ..< 1000).map { index in
+            Stall(lane: .thread(UInt64(index + 1)), label: String(repeating: "x", count: 250) + "\(100_000 + index)",
+                  age: .seconds(300))
+        }
+        let rendered = JSONLinesFormat().render(heartbeat, context: FormatContext())
+        #expect(rendered.count == 1)
+        let line = rendered[0].text
+        #expect(line.utf8.count <= ExportLimits.default.maxLineBytes)
+        #expect(rendered[0].level == .warning)
+        let decoded = try HeartbeatRecordDecoder().decode(line: line)
+        let kept = decoded.heartbeat.stalls.count
+        #expect(kept > 0 && kept < 1000)
+        #expect(decoded.omittedStalls == 1000 - kept)
+        #expect(decoded.heartbeat.stalls == Array(heartbeat.stalls.prefix(kept)))
+        // Phases go first: all eight are dropped before any stall, and counted.
+        #expect(decoded.heartbeat.phases.isEmpty)
+        #expect(decoded.heartbeat.omittedPhases == 3 + 8)
+        // One more stall would not have fitted.
+        #expect(line.utf8.count + 1 + 300 > ExportLimits.default.maxLineBytes)
+    }
+
+    @Test func onlyPhasesAreDroppedWhenThatIsEnough() throws {
+        let limits = try ExportLimits(maxLineBytes: 1536)
+        let heartbeat = MachineFixtures.busy()
+        let line = JSONLinesFormat(limits: limits).record(for: heartbeat)
+        #expect(line.utf8.count <= 1536)
+        let decoded = try HeartbeatRecordDecoder().decode(line: line)
+        #expect(decoded.heartbeat.stalls == heartbeat.stalls)
+        #expect(decoded.omittedStalls == 0)
+        let kept = decoded.heartbeat.phases.count
+        #expect(kept < 8)
+        #expect(decoded.heartbeat.phases == Array(heartbeat.phases.prefix(kept)))
+        #expect(decoded.heartbeat.omittedPhases == heartbeat.omittedPhases + 8 - kept)
+    }
+
+    @Test func worstCaseRecordFitsTheSmallestLineLimit() throws {
+        let limits = try ExportLimits(maxLabelBytes: 4096, maxLineBytes: 1024)
+        let nasty = String(repeating: "\u{1}", count: 5000)
+        var attributes: [String: String] = [:]
+        for index in 0 ..< 5 { attributes["k\(index)"] = "\u{1}\u{2}" }
+        let format = try JSONLinesFormat(attributes: attributes, limits: limits)
+        var heartbeat = MachineFixtures.busy()
+        heartbeat.sequence = .max
+        heartbeat.processID = .max
+        heartbeat.elapsed = .milliseconds(Int64.max)
+        heartbeat.resources = ResourceUsage(rssBytes: .max, peakRSSBytes: .max, threads: .max, readBytes: .max, writeBytes: .max)
+        heartbeat.cpu = CPUUsage(coresBusy: 1.7976931348623157e308, availableCores: .max, window: .milliseconds(Int64.max))
+        heartbeat.instrumentedLanes = .max
+        heartbeat.active = ActivePhase(lane: .thread(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max),
+                                       progress: ProgressReading(current: .max, total: .max, elapsed: .milliseconds(1)))
+        heartbeat.stalls = [Stall(lane: .task(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max))]
+        heartbeat.omittedPhases = .max - 100
+        heartbeat.stallThreshold = .milliseconds(Int64.max)
+        let line = format.record(for: heartbeat, context: FormatContext(droppedRecords: .max))
+        #expect(line.utf8.count <= 1024, "\(line.utf8.count) bytes: \(line)")
+        let decoded = try HeartbeatRecordDecoder().decode(line: line)
+        #expect(decoded.heartbeat.sequence == .max)
+        #expect(decoded.attributes == format.attributes)
+    }
+
+    @Test func attributesAreValidatedCutAndSorted() throws {
+        let limits = try ExportLimits(maxLabelBytes: 16)
+        let format = try JSONLinesFormat(attributes: ["rank": "3", "job": "a fairly long phase label", "ключ": "значение"],
+                                         limits: limits)
+        #expect(format.attributes["job"] == limits.cap("a fairly long phase label"))
+        let line = format.record(for: MachineFixtures.idle())
+        #expect(line.hasSuffix(#""attributes":{"job":"a …[+23 bytes]","rank":"3","ключ":"значение"}}"#))
+        let decoded = try HeartbeatRecordDecoder().decode(line: line)
+        #expect(decoded.attributes == format.attributes)
+
+        for bad in ["", "has space", "a=b", "quote\"", "it's", "tab\t", "nul\u{0}", "del\u{7F}", "c1\u{85}",
+                    "nbsp\u{A0}", "sep\u{2028}", "\u{FFFD}", String(repeating: "k", count: 65)] {
+            #expect(throws: ExportError.self, "key \(bad.debugDescription)") {
+                _ = try JSONLinesFormat(attributes: [bad: "v"])
+            }
+        }
+        do {
+            _ = try JSONLinesFormat(attributes: ["bad key": "v"])
+            Issue.record("accepted a key with a space")
+        } catch {
+            #expect(error.code == .invalidConfiguration)
+            #expect(error.message.contains("\"bad key\""))
+        }
+        // Attributes may take an eighth of the line at most.
+        let big = Dictionary(uniqueKeysWithValues: (0 ..< 20).map { ("key\($0)", String(repeating: "v", count: 200)) })
+        #expect(throws: ExportError.self) { _ = try JSONLinesFormat(attributes: big) }
+    }
+
+    @Test func droppedRecordsComeFromTheContext() throws {
+        let line = JSONLinesFormat().record(for: MachineFixtures.busy(), context: FormatContext(droppedRecords: 12_345))
+        #expect(line.contains(#""dropped_records":12345,"#))
+        #expect(try HeartbeatRecordDecoder().decode(line: line).droppedRecords == 12_345)
+    }
+
+    @Test func renderingIsFast() {
+        let format = JSONLinesFormat()
+        let heartbeat = MachineFixtures.busy()
+        let iterations = 2000
+        var bytes = 0
+        let clock = ContinuousClock()
+        let elapsed = clock.measure {
+            for _ in 0 ..< iterations {
+                bytes &+= format.render(heartbeat, context: FormatContext()).first?.text.utf8.count ?? 0
+            }
+        }
+        let perRecord = elapsed / iterations
+        print("JSONLinesFormat: \(perRecord) per heartbeat with 8 phases and 2 stalls (\(bytes / iterations) bytes)")
+        // Debug builds are several times slower than release; this bound only catches blunders.
+        #expect(perRecord < .microseconds(500))
+    }
+}
+
+@Suite struct JSONLinesDecoderTests {
+    static let valid = JSONLinesFormat().record(for: MachineFixtures.busy())
+
+    /// The valid busy record with `old` replaced by `new` (which must occur).
+    static func edited(_ old: String, _ new: String) -> String {
+        precondition(valid.contains(old), "fixture lacks \(old)")
+        return valid.replacingOccurrences(of: old, with: new)
+    }
+
+    func expectError(_ line: String, mentioning fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            _ = try HeartbeatRecordDecoder().decode(line: line)
+            Issue.record("accepted: \(line.prefix(200))", sourceLocation: sourceLocation)
+        } catch {
+            #expect(error.code == .invalidRecord, sourceLocation: sourceLocation)
+            #expect(error.message.contains(fragment), "message: \(error.message)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func missingFieldsAreNamed() {
+        expectError(Self.edited(#""rss_bytes":536870912,"#, ""), mentioning: "missing field 'rss_bytes'")
+        expectError(Self.edited(#","stall_threshold_s":120.000"#, ""), mentioning: "missing field 'stall_threshold_s'")
+        expectError(Self.edited(#""stuck_s":399.000"#, #""x":1"#), mentioning: "missing field 'stalls[1].stuck_s'")
+        expectError(Self.edited(#""eta_s":30.000}},"stall"#, #""eta_z":30.000}},"stall"#),
+                    mentioning: "missing field 'active.progress.eta_s'")
+    }
+
+    @Test func misspelledFieldsAreNamed() {
+        expectError(Self.edited(#""dropped_records":0"#, #""dropped_records":0,"droped_records":0"#),
+                    mentioning: "unknown field 'droped_records'")
+        expectError(Self.edited(#""depth":1,"#, #""depth":1,"dept":1,"#), mentioning: "unknown field 'phases[0].dept'")
+    }
+
+    @Test func mistypedFieldsAreNamed() {
+        expectError(Self.edited(#""seq":42"#, #""seq":"42""#), mentioning: "seq: expected an integer")
+        expectError(Self.edited(#""seq":42"#, #""seq":42.5"#), mentioning: "seq: expected an integer")
+        expectError(Self.edited(#""seq":42"#, #""seq":-1"#), mentioning: "seq: expected a non-negative integer")
+        expectError(Self.edited(#""seq":42"#, #""seq":18446744073709551616"#), mentioning: "seq: 18446744073709551616 is out of range")
+        expectError(Self.edited(#""pid":4242"#, #""pid":4294967296"#), mentioning: "pid")
+        expectError(Self.edited(#""elapsed_s":3725.004"#, #""elapsed_s":3725.0045"#), mentioning: "elapsed_s: expected non-negative seconds")
+        expectError(Self.edited(#""elapsed_s":3725.004"#, #""elapsed_s":3.725004e3"#), mentioning: "elapsed_s")
+        expectError(Self.edited(#""elapsed_s":3725.004"#, #""elapsed_s":null"#), mentioning: "elapsed_s: expected seconds as a number, found null")
+        expectError(Self.edited(#""trigger":"scheduled""#, #""trigger":"sometimes""#), mentioning: "trigger")
+        expectError(Self.edited(#""level":"warn""#, #""level":"error""#), mentioning: "level")
+        expectError(Self.edited(#""timestamp":"2024-05-01T12:00:00.123Z""#, #""timestamp":"2024-05-01T12:00:00.123+00:00""#),
+                    mentioning: "timestamp")
+        expectError(Self.edited(#""timestamp":"2024-05-01T12:00:00.123Z""#, #""timestamp":"2023-02-29T12:00:00.123Z""#),
+                    mentioning: "timestamp")
+        expectError(Self.edited(#""thread":"TaskId(2)""#, #""thread":"Task 2""#), mentioning: "stalls[1].thread")
+        expectError(Self.edited(#""stalls":["#, #""stalls":{"a":1},"x":["#), mentioning: "stalls: expected an array")
+        expectError(Self.edited(#""attributes":{}"#, #""attributes":{"job":7}"#), mentioning: "attributes.job: expected a string")
+        expectError(Self.edited(#""cpu_cores":1.9"#, #""cpu_cores":true"#), mentioning: "cpu_cores")
+        expectError(Self.edited(#""schema_version":1"#, #""schema_version":2"#), mentioning: "unsupported schema_version 2")
+    }
+
+    @Test func malformedJSONIsRejected() {
+        expectError(Self.edited(#""cpu_cores":1.9"#, #""cpu_cores":NaN"#), mentioning: "malformed JSON")
+        expectError(Self.edited(#""cpu_cores":1.9"#, #""cpu_cores":01.9"#), mentioning: "malformed JSON")
+        expectError(Self.edited(#""attributes":{}"#, #""attributes":{},"#), mentioning: "malformed JSON")
+        expectError(Self.edited(#""seq":42"#, #""seq":42,"seq":43"#), mentioning: "duplicate field 'seq'")
+        expectError(Self.edited("BMS coord", "BMS\ncoord"), mentioning: "unescaped control character")
+        expectError(Self.edited("BMS coord", #"BMS\ud800coord"#), mentioning: "unpaired surrogate")
+        expectError(Self.valid + " {}", mentioning: "unexpected text after the record")
+        expectError(String(Self.valid.dropLast()), mentioning: "unexpected end of line")
+        expectError("[1,2]", mentioning: "record: expected an object")
+        expectError(String(repeating: "[", count: 100_000), mentioning: "nesting deeper than")
+    }
+
+    @Test func overlongLinesAreRejected() {
+        let padding = String(repeating: "p", count: 1 << 20)
+        expectError(Self.edited(#""attributes":{}"#, #""attributes":{"pad":"\#(padding)"}"#),
+                    mentioning: "records longer than 1048576 bytes are rejected")
+    }
+
+    @Test func escapesAndTrailingNewlineAreAccepted() throws {
+        let escaped = Self.edited("BMS coord", #"\u0042\u004D\u0053\u0020\ud83d\ude80\/coord"#)
+        let decoded = try HeartbeatRecordDecoder().decode(line: escaped + "\r\n")
+        #expect(decoded.heartbeat.active?.label == "BMS 🚀/coord_corrections")
+    }
+
+    @Test func largeDurationsAndCountsAreExact() throws {
+        var heartbeat = MachineFixtures.busy()
+        heartbeat.elapsed = .milliseconds(Int64.max)
+        heartbeat.stallThreshold = .milliseconds(9_007_199_254_740_993) // 2^53 + 1: not a Double
+        heartbeat.sequence = .max
+        heartbeat.resources.rssBytes = 18_446_744_073_709_551_615
+        try expectRoundTrip(heartbeat)
+        let line = Self.edited(#""elapsed_s":3725.004"#, #""elapsed_s":3725.00400"#)
+        #expect(try HeartbeatRecordDecoder().decode(line: line).heartbeat.elapsed == .milliseconds(3_725_004))
+    }
+}

@@ -1,0 +1,304 @@
+import Foundation
+import MonitorExport
+import ProcessMonitor
+import Testing
+
+/// A logfmt reader written from go-logfmt's decoder grammar, independent of the encoder, and
+/// stricter than it where our output promises more: every key has `=`, no key repeats, and a
+/// bare `'` is refused as newer go-logfmt decoders refuse it.
+enum LogfmtTestParser {
+    struct Pair: Equatable {
+        var key: String
+        var value: String
+        var quoted: Bool
+    }
+
+    struct ParseError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func parse(_ line: String) throws -> [Pair] {
+        let bytes = Array(line.utf8)
+        var pairs: [Pair] = []
+        var index = 0
+        func fail(_ what: String) -> ParseError { ParseError(description: "\(what) at byte \(index) of \(line.debugDescription)") }
+        while true {
+            while index < bytes.count, bytes[index] <= 0x20 { index += 1 }
+            guard index < bytes.count else { break }
+            let keyStart = index
+            while index < bytes.count, bytes[index] > 0x20, bytes[index] != UInt8(ascii: "=") {
+                if bytes[index] == UInt8(ascii: "\"") || bytes[index] == UInt8(ascii: "'") { throw fail("quote in key") }
+                index += 1
+            }
+            let key = String(decoding: bytes[keyStart ..< index], as: UTF8.self)
+            guard !key.isEmpty else { throw fail("empty key") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "=") else { throw fail("key without '='") }
+            index += 1
+            var value = ""
+            var quoted = false
+            if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+                quoted = true
+                index += 1
+                var decoded: [UInt8] = []
+                var closed = false
+                while index < bytes.count {
+                    let byte = bytes[index]
+                    if byte == UInt8(ascii: "\"") {
+                        closed = true
+                        index += 1
+                        break
+                    }
+                    if byte < 0x20 { throw fail("raw control character in quoted value") }
+                    if byte != UInt8(ascii: "\\") {
+                        decoded.append(byte)
+                        index += 1
+                        continue
+                    }
+                    index += 1
+                    guard index < bytes.count else { throw fail("dangling escape") }
+                    let escape = bytes[index]
+                    index += 1
+                    switch escape {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escape)
+                    case UInt8(ascii: "n"): decoded.append(0x0A)
+                    case UInt8(ascii: "r"): decoded.append(0x0D)
+                    case UInt8(ascii: "t"): decoded.append(0x09)
+                    case UInt8(ascii: "b"): decoded.append(0x08)
+                    case UInt8(ascii: "f"): decoded.append(0x0C)
+                    case UInt8(ascii: "u"):
+                        guard index + 4 <= bytes.count,
+                              let code = UInt32(String(decoding: bytes[index ..< index + 4], as: UTF8.self), radix: 16),
+                              let scalar = Unicode.Scalar(code)
+                        else { throw fail("bad \\u escape") }
+                        index += 4
+                        decoded.append(contentsOf: String(scalar).utf8)
+                    default:
+                        throw fail("unknown escape")
+                    }
+                }
+                guard closed else { throw fail("unterminated quoted value") }
+                guard index == bytes.count || bytes[index] <= 0x20 else { throw fail("text after quoted value") }
+                value = String(decoding: decoded, as: UTF8.self)
+            } else {
+                let valueStart = index
+                while index < bytes.count, bytes[index] > 0x20 {
+                    switch bytes[index] {
+                    case UInt8(ascii: "="), UInt8(ascii: "\""), UInt8(ascii: "'"): throw fail("unexpected byte in bare value")
+                    default: index += 1
+                    }
+                }
+                value = String(decoding: bytes[valueStart ..< index], as: UTF8.self)
+            }
+            guard !pairs.contains(where: { $0.key == key }) else { throw fail("duplicate key \(key)") }
+            pairs.append(Pair(key: key, value: value, quoted: quoted))
+        }
+        return pairs
+    }
+
+    static func map(_ line: String) throws -> [String: String] {
+        Dictionary(uniqueKeysWithValues: try parse(line).map { ($0.key, $0.value) })
+    }
+}
+
+@Suite struct LogfmtTests {
+    /// Label → how go-logfmt's encoder writes it (with our two documented extras: `'` quoted,
+    /// DEL escaped).
+    static let escapingCorpus: [(label: String, encoded: String)] = [
+        ("", ""),
+        ("plain", "plain"),
+        ("with space", #""with space""#),
+        ("quote\"inside", #""quote\"inside""#),
+        ("back\\slash", #"back\slash"#),
+        ("\\", #"\"#),
+        ("new\nline", #""new\nline""#),
+        ("cr\rand\ttab", #""cr\rand\ttab""#),
+        ("\u{0}\u{1}\u{8}\u{C}\u{1B}\u{1F}", #""\u0000\u0001\u0008\u000c\u001b\u001f""#),
+        ("del\u{7F}char", #""del\u007fchar""#),
+        ("c1\u{85}", "c1\u{85}"),
+        ("🚀🧪", "🚀🧪"),
+        ("emoji 🚀", "\"emoji 🚀\""),
+        ("e\u{301}", "e\u{301}"),
+        ("line\u{2028}sep", "line\u{2028}sep"),
+        ("null", #""null""#),
+        ("nullable", "nullable"),
+        ("a=b", #""a=b""#),
+        ("=", #""=""#),
+        ("\"", #""\"""#),
+        ("it's", #""it's""#),
+        ("\u{FFFD}", "\"\u{FFFD}\""),
+        (" ", #"" ""#),
+        ("ThreadId(3)/x", "ThreadId(3)/x"),
+        ("{\"json\": [1, 2]}", #""{\"json\": [1, 2]}""#),
+        ("日本語のラベル", "日本語のラベル"),
+    ]
+
+    func stallLine(label: String) -> String {
+        var heartbeat = MachineFixtures.busy()
+        heartbeat.stalls = [Stall(lane: .task(2), label: label, age: .seconds(300))]
+        return LogfmtFormat().render(heartbeat, context: FormatContext())[1].text
+    }
+
+    @Test func valuesAreEscapedByGoLogfmtRules() throws {
+        for (label, encoded) in Self.escapingCorpus {
+            let line = stallLine(label: label)
+            let prefix = "timestamp=2024-05-01T12:00:00.123Z level=warn seq=42 msg=stall thread=TaskId(2) label="
+            #expect(line == prefix + encoded + " stuck_s=300.000", "label \(label.debugDescription)")
+        }
+    }
+
+    @Test func everyCorpusLabelRoundTripsThroughAnIndependentParser() throws {
+        for label in MachineFixtures.labelCorpus + Self.escapingCorpus.map(\.label) {
+            var heartbeat = MachineFixtures.busy()
+            heartbeat.active?.label = label
+            heartbeat.active?.lane = .thread(4, name: label)
+            heartbeat.phases[0].label = label
+            let lines = LogfmtFormat().render(heartbeat, context: FormatContext())
+            for line in lines {
+                #expect(!line.text.contains("\n") && !line.text.contains("\r"))
+            }
+            let headline = try LogfmtTestParser.map(lines[0].text)
+            #expect(headline["active_label"] == label)
+            #expect(headline["active_lane"] == "ThreadId(4)/" + label)
+            let phase = try LogfmtTestParser.map(lines[3].text)
+            #expect(phase["msg"] == "phase")
+            #expect(phase["label"] == label)
+        }
+        // The word null is quoted, so a reader can tell it from an unknown value.
+        let pairs = try LogfmtTestParser.parse(stallLine(label: "null"))
+        #expect(pairs.first { $0.key == "label" } == .init(key: "label", value: "null", quoted: true))
+    }
+
+    @Test func busyHeartbeatLinesAreExactlyAsDocumented() throws {
+        let format = try LogfmtFormat(attributes: ["job": "nightly etl", "rank": "3"])
+        let lines = format.render(MachineFixtures.busy(), context: FormatContext(droppedRecords: 2))
+        let attributes = #" attr.job="nightly etl" attr.rank=3"#
+        let start = "timestamp=2024-05-01T12:00:00.123Z level="
+        #expect(lines.map(\.text) == [
+            start + "info seq=42 msg=heartbeat schema_version=1 pid=4242 trigger=scheduled elapsed_s=3725.004 "
+                + "rss_bytes=536870912 peak_rss_bytes=1073741824 process_threads=12 read_bytes=4096 write_bytes=0 "
+                + "cpu_cores=1.9 cpu_available_cores=2 cpu_window_s=60.000 instrumented_threads=9 "
+                + #"active_lane=ThreadId(1)/main active_label="BMS coord_corrections" active_age_s=400.000 "#
+                + "progress_current=250 progress_total=1000 progress_elapsed_s=10.000 progress_rate_per_s=25.0 "
+                + "progress_eta_s=30.000 stall_threshold_s=120.000 stalls=2 phases_omitted=3 dropped_records=2" + attributes,
+            start + #"warn seq=42 msg=stall thread=ThreadId(1)/main label="BMS coord_corrections" stuck_s=400.000"# + attributes,
+            start + #"warn seq=42 msg=stall thread=TaskId(2) label="fetch \"shard\" 7" stuck_s=399.000"# + attributes,
+            start + #"info seq=42 msg=phase thread=ThreadId(1)/worker-0 depth=1 label="phase 0 \"step\"" "#
+                + "in_frame_s=400.000 updated_ago_s=1.500 progress_current=250 progress_total=1000 "
+                + "progress_elapsed_s=10.000 progress_rate_per_s=25.0 progress_eta_s=30.000" + attributes,
+            start + #"info seq=42 msg=phase thread=TaskId(2) depth=2 label="phase 1 \"step\"" in_frame_s=399.000 "#
+                + "updated_ago_s=1.501 progress_current=17 progress_total=null progress_elapsed_s=3.250 "
+                + "progress_rate_per_s=5.230769230769231 progress_eta_s=null" + attributes,
+            start + #"info seq=42 msg=phase thread=ThreadId(3)/worker-2 depth=3 label="phase 2 \"step\"" "#
+                + "in_frame_s=398.000 updated_ago_s=1.502" + attributes,
+            start + #"info seq=42 msg=phase thread=TaskId(4) depth=1 label="phase 3 \"step\"" in_frame_s=397.000 "#
+                + "updated_ago_s=1.503" + attributes,
+            start + #"info seq=42 msg=phase thread=ThreadId(5)/worker-4 depth=2 label="phase 4 \"step\"" "#
+                + "in_frame_s=396.000 updated_ago_s=1.504" + attributes,
+            start + #"info seq=42 msg=phase thread=TaskId(6) depth=3 label="phase 5 \"step\"" in_frame_s=395.000 "#
+                + "updated_ago_s=1.505" + attributes,
+            start + #"info seq=42 msg=phase thread=ThreadId(7)/worker-6 depth=1 label="phase 6 \"step\"" "#
+                + "in_frame_s=394.000 updated_ago_s=1.506" + attributes,
+            start + #"info seq=42 msg=phase thread=TaskId(8) depth=2 label="phase 7 \"step\"" in_frame_s=393.000 "#
+                + "updated_ago_s=1.507" + attributes,
+            start + "info seq=42 msg=phases_omitted phases_omitted=3" + attributes,
+        ])
+        #expect(lines.map(\.level) == [.info, .warning, .warning] + Array(repeating: .info, count: 9))
+    }
+
+    @Test func unknownsAreNullAndAbsentStructuresLeaveTheirKeysOut() throws {
+        let lines = LogfmtFormat().render(MachineFixtures.idle(), context: FormatContext())
+        #expect(lines.map(\.text) == [
+            "timestamp=2024-05-01T12:00:00.123Z level=info seq=1 msg=heartbeat schema_version=1 pid=7 "
+                + "trigger=requested elapsed_s=5.000 rss_bytes=null peak_rss_bytes=null process_threads=null "
+                + "read_bytes=null write_bytes=null cpu_cores=null cpu_available_cores=null cpu_window_s=null "
+                + "instrumented_threads=0 stall_threshold_s=120.000 stalls=0 phases_omitted=0 dropped_records=0",
+        ])
+        let pairs = try LogfmtTestParser.parse(lines[0].text)
+        #expect(!pairs.contains { $0.key.hasPrefix("active_") || $0.key.hasPrefix("progress_") })
+        #expect(pairs.filter { $0.value == "null" }.allSatisfy { !$0.quoted })
+    }
+
+    @Test func everyLineStartsWithTimestampLevelSeqAndKind() throws {
+        var rng = SeededGenerator(seed: 77)
+        for _ in 0 ..< 300 {
+            let heartbeat = MachineFixtures.randomHeartbeat(using: &rng)
+            let lines = LogfmtFormat().render(heartbeat, context: FormatContext())
+            #expect(lines.count == 1 + heartbeat.stalls.count + heartbeat.phases.count + (heartbeat.omittedPhases > 0 ? 1 : 0))
+            for (index, line) in lines.enumerated() {
+                let pairs = try LogfmtTestParser.parse(line.text)
+                #expect(pairs.prefix(4).map(\.key) == ["timestamp", "level", "seq", "msg"])
+                #expect(pairs[2].value == String(heartbeat.sequence))
+                #expect(line.text.utf8.count <= ExportLimits.default.maxLineBytes)
+                let kind = pairs[3].value
+                if index == 0 {
+                    #expect(kind == "heartbeat")
+                } else if index <= heartbeat.stalls.count {
+                    #expect(kind == "stall" && pairs[1].value == "warn" && line.level == .warning)
+                } else if index <= heartbeat.stalls.count + heartbeat.phases.count {
+                    #expect(kind == "phase" && line.level == .info)
+                } else {
+                    #expect(kind == "phases_omitted")
+                }
+            }
+            // Every label and lane comes back exactly.
+            let headline = try LogfmtTestParser.map(lines[0].text)
+            #expect(headline["active_label"] == heartbeat.active?.label)
+            #expect(headline["active_lane"] == heartbeat.active?.lane.description)
+            for (offset, stall) in heartbeat.stalls.enumerated() {
+                let fields = try LogfmtTestParser.map(lines[1 + offset].text)
+                #expect(fields["label"] == stall.label && fields["thread"] == stall.lane.description)
+            }
+            for (offset, phase) in heartbeat.phases.enumerated() {
+                let fields = try LogfmtTestParser.map(lines[1 + heartbeat.stalls.count + offset].text)
+                #expect(fields["label"] == phase.label && fields["depth"] == String(phase.depth))
+            }
+        }
+    }
+
+    @Test func attributesGoOnEveryLine() throws {
+        let format = try LogfmtFormat(attributes: ["rank": "3", "job": "a b", "host": "null"])
+        #expect(format.attributes == ["rank": "3", "job": "a b", "host": "null"])
+        for line in format.render(MachineFixtures.busy(), context: FormatContext()) {
+            #expect(line.text.hasSuffix(#" attr.host="null" attr.job="a b" attr.rank=3"#))
+        }
+        #expect(throws: ExportError.self) { _ = try LogfmtFormat(attributes: ["a b": "v"]) }
+        #expect(throws: ExportError.self) { _ = try LogfmtFormat(attributes: ["k=": "v"]) }
+    }
+
+    @Test func worstCaseLinesFitTheSmallestLineLimit() throws {
+        let limits = try ExportLimits(maxLabelBytes: 4096, maxLineBytes: 1024)
+        let nasty = String(repeating: "\u{1}", count: 5000)
+        var attributes: [String: String] = [:]
+        for index in 0 ..< 5 { attributes["k\(index)"] = "\u{1}\u{2}" }
+        let format = try LogfmtFormat(attributes: attributes, limits: limits)
+        var heartbeat = MachineFixtures.busy()
+        heartbeat.sequence = .max
+        heartbeat.processID = .max
+        heartbeat.elapsed = .milliseconds(Int64.max)
+        heartbeat.resources = ResourceUsage(rssBytes: .max, peakRSSBytes: .max, threads: .max, readBytes: .max, writeBytes: .max)
+        heartbeat.cpu = CPUUsage(coresBusy: 1.7976931348623157e308, availableCores: .max, window: .milliseconds(Int64.max))
+        heartbeat.instrumentedLanes = .max
+        heartbeat.active = ActivePhase(lane: .thread(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max),
+                                       progress: ProgressReading(current: .max, total: .max, elapsed: .milliseconds(1)))
+        heartbeat.stalls = [Stall(lane: .task(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max))]
+        heartbeat.phases[0] = Phase(lane: .thread(.max, name: nasty), depth: .max, label: nasty, age: .milliseconds(Int64.max),
+                                    sinceLastChange: .milliseconds(Int64.max),
+                                    progress: ProgressReading(current: .max, total: .max, elapsed: .milliseconds(1)))
+        heartbeat.omittedPhases = .max
+        for line in format.render(heartbeat, context: FormatContext(droppedRecords: .max)) {
+            #expect(line.text.utf8.count <= 1024, "\(line.text.utf8.count) bytes: \(line.text)")
+            _ = try LogfmtTestParser.parse(line.text)
+        }
+    }
+
+    @Test func renderingIsFast() {
+        let format = LogfmtFormat()
+        let heartbeat = MachineFixtures.busy()
+        let iterations = 2000
+        let elapsed = ContinuousClock().measure {
+            for _ in 0 ..< iterations { _ = format.render(heartbeat, context: FormatContext()) }
+        }
+        print("LogfmtFormat: \(elapsed / iterations) per heartbeat with 8 phases and 2 stalls")
+        #expect(elapsed / iterations < .microseconds(500))
+    }
+}
