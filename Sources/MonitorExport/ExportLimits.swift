@@ -9,13 +9,13 @@
 /// let format = TextFormat(limits: limits)
 /// ```
 public struct ExportLimits: Sendable, Equatable {
-    /// Longest label, in UTF-8 bytes, before it is cut. Default 256; allowed 32 through 4096 (the marker itself needs room).
+    /// Longest label, in UTF-8 bytes, before it is cut. Default 256; allowed 16 through 4096.
     public let maxLabelBytes: Int
     /// Longest line, in UTF-8 bytes without the newline. Default 16 KiB; allowed 1 KiB through 1 MiB.
     public let maxLineBytes: Int
 
     /// The allowed range of ``maxLabelBytes``.
-    public static let maxLabelBytesRange: ClosedRange<Int> = 32 ... 4096
+    public static let maxLabelBytesRange: ClosedRange<Int> = 16 ... 4096
     /// The allowed range of ``maxLineBytes``.
     public static let maxLineBytesRange: ClosedRange<Int> = 1024 ... (1 << 20)
 
@@ -61,15 +61,18 @@ public struct ExportLimits: Sendable, Equatable {
     /// characters that fits together with the truncation marker, then the marker.
     ///
     /// ```swift
-    /// let limits = try ExportLimits(maxLabelBytes: 32)
-    /// limits.cap("a fairly long phase label that keeps going on")  // "a fairly long phas…[+27 bytes]"
+    /// let limits = try ExportLimits(maxLabelBytes: 16)
+    /// limits.cap("a fairly long phase label")  // "a …[+23 bytes]" (the 14-byte marker leaves 2)
     /// ```
     public func cap(_ label: String) -> String {
         let total = label.utf8.count
         guard total > maxLabelBytes else { return label }
         // The marker's length depends on the number it carries; a bound that is one digit too
-        // long only cuts one more character, so take the marker for the worst case first.
-        var budget = maxLabelBytes - Self.truncationMarker(cutBytes: total).utf8.count
+        // long only cuts one more character, so take the marker for the worst case first. When
+        // even the marker does not fit (a tiny limit and a huge label), a bare "…" keeps the
+        // promise that nothing exceeds the limit.
+        let fullMarker = Self.truncationMarker(cutBytes: total).utf8.count <= maxLabelBytes
+        var budget = maxLabelBytes - (fullMarker ? Self.truncationMarker(cutBytes: total).utf8.count : 3)
         var kept = 0
         var end = label.startIndex
         for character in label {
@@ -79,7 +82,7 @@ public struct ExportLimits: Sendable, Equatable {
             kept += size
             end = label.index(after: end)
         }
-        return String(label[..<end]) + Self.truncationMarker(cutBytes: total - kept)
+        return String(label[..<end]) + (fullMarker ? Self.truncationMarker(cutBytes: total - kept) : "…")
     }
 }
 

@@ -492,8 +492,12 @@ package struct TextBuffer {
         }
         append(" cores")
         if let window = cpu.window {
+            // The seed printed its configured interval; we print the measured window, which
+            // lands a few milliseconds either side of it. Rounding to the nearest second keeps
+            // `(avg over 1m00s)` for a 59.998 s window instead of a misleading `59s`; a whole
+            // number of seconds prints exactly as the seed did.
             append(" (avg over ")
-            appendDuration(window)
+            appendDuration(window + .milliseconds(500))
             bytes.append(0x29)  // )
         }
     }

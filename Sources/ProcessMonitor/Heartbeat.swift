@@ -395,23 +395,30 @@ public struct LaneID: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// LaneID(parsing: "ThreadId(3)/io") == .thread(3, name: "io")  // true
     /// ```
     public init?(parsing text: String) {
+        // Byte-wise, not by Character: a name starting with a combining mark would otherwise
+        // merge with the `/` before it into one Character.
+        let utf8 = Array(text.utf8)
         let kind: Kind
-        let rest: Substring
-        if text.hasPrefix("ThreadId(") {
+        let prefixLength: Int
+        if utf8.starts(with: "ThreadId(".utf8) {
             kind = .thread
-            rest = text.dropFirst("ThreadId(".count)
-        } else if text.hasPrefix("TaskId(") {
+            prefixLength = "ThreadId(".utf8.count
+        } else if utf8.starts(with: "TaskId(".utf8) {
             kind = .task
-            rest = text.dropFirst("TaskId(".count)
+            prefixLength = "TaskId(".utf8.count
         } else {
             return nil
         }
-        guard let close = rest.firstIndex(of: ")"), let number = UInt64(rest[..<close]) else { return nil }
-        let tail = rest[rest.index(after: close)...]
+        guard let close = utf8[prefixLength...].firstIndex(of: UInt8(ascii: ")")),
+            close > prefixLength,
+            utf8[prefixLength..<close].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+            let number = UInt64(String(decoding: utf8[prefixLength..<close], as: UTF8.self))
+        else { return nil }
+        let tail = utf8[(close + 1)...]
         if tail.isEmpty {
             self.init(kind: kind, number: number, name: nil)
-        } else if tail.first == "/" {
-            self.init(kind: kind, number: number, name: String(tail.dropFirst()))
+        } else if tail.first == UInt8(ascii: "/") {
+            self.init(kind: kind, number: number, name: String(decoding: tail.dropFirst(), as: UTF8.self))
         } else {
             return nil
         }

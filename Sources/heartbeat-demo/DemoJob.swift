@@ -99,7 +99,8 @@ struct DemoJob {
 private func sleep(for duration: Duration) {
     let (seconds, attoseconds) = duration.components
     var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-    while nanosleep(&request, &request) != 0 && errno == EINTR {}
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
 }
 
 @inline(never)

@@ -71,8 +71,9 @@ struct DemoOptions {
             case "--workers":
                 options.workers = try parseInt(try next(), flag: flag, range: 1...1024)
             case "--export":
-                do {
-                    options.exports.append(try ExportSpecification(parsing: try next()))
+                let text = try next()
+                do throws(ExportError) {
+                    options.exports.append(try ExportSpecification(parsing: text))
                 } catch {
                     throw UsageError("--export: \(error.message)")
                 }

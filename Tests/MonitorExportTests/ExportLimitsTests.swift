@@ -55,4 +55,12 @@ struct ExportLimitsTests {
             return error.code == .invalidConfiguration && error.message.contains(field) && error.message.contains(value)
         }
     }
+
+    @Test("a huge label under a tiny limit never exceeds it: a bare ellipsis replaces the marker", arguments: [10_000, 1_000_000])
+    func markerLongerThanTheLimit(_ size: Int) throws {
+        let limits = try ExportLimits(maxLabelBytes: 16)
+        let capped = limits.cap(String(repeating: "y", count: size))
+        #expect(capped.utf8.count <= 16)
+        #expect(capped == String(repeating: "y", count: 13) + "…")
+    }
 }

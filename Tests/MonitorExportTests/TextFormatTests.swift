@@ -189,7 +189,10 @@ struct TextFormattingTests {
         "cpu: one decimal, /N only when the cores are known, the measured window",
         arguments: [
             (CPUUsage(coresBusy: 68.25, availableCores: 72, window: .seconds(60)), "cpu=68.2/72 cores (avg over 1m00s)"),
-            (CPUUsage(coresBusy: 1.94, availableCores: 2, window: .milliseconds(61_500)), "cpu=1.9/2 cores (avg over 1m01s)"),
+            (CPUUsage(coresBusy: 1.94, availableCores: 2, window: .milliseconds(61_499)), "cpu=1.9/2 cores (avg over 1m01s)"),
+            // The measured window is rounded to the nearest second, so jitter does not show.
+            (CPUUsage(coresBusy: 1.94, availableCores: 2, window: .milliseconds(59_998)), "cpu=1.9/2 cores (avg over 1m00s)"),
+            (CPUUsage(coresBusy: 1.94, availableCores: 2, window: .milliseconds(61_500)), "cpu=1.9/2 cores (avg over 1m02s)"),
             (CPUUsage(coresBusy: 0.05, availableCores: nil, window: .seconds(5)), "cpu=0.1 cores (avg over 5s)"),
             (CPUUsage(coresBusy: 0, availableCores: 2, window: .seconds(3600)), "cpu=0.0/2 cores (avg over 1h00m00s)"),
             (CPUUsage(coresBusy: 0.35, availableCores: 2, window: nil), "cpu=0.3/2 cores"),
@@ -398,7 +401,7 @@ struct TextFormatLineTests {
                 idleHeartbeat(
                     elapsed: .milliseconds(59_999),
                     resources: ResourceUsage(rssBytes: 0, peakRSSBytes: 1024, threads: 1, readBytes: 1023, writeBytes: 1_048_575),
-                    cpu: CPUUsage(coresBusy: 0.05, availableCores: nil, window: .milliseconds(61_500)), lanes: 1,
+                    cpu: CPUUsage(coresBusy: 0.05, availableCores: nil, window: .milliseconds(61_499)), lanes: 1,
                     active: ActivePhase(lane: .thread(1, name: "main"), label: "\u{301}start", age: .seconds(1),
                                         progress: ProgressReading(current: 7, total: 0, elapsed: .seconds(1)))
                 ),
@@ -481,8 +484,8 @@ struct TextFormatLineTests {
 struct TextFormatLimitTests {
     @Test("labels are capped before quoting, in every kind of line")
     func labelCap() throws {
-        let limits = try ExportLimits(maxLabelBytes: 32)
-        let long = "a fairly long phase label that keeps going on"
+        let limits = try ExportLimits(maxLabelBytes: 16)
+        let long = "a fairly long phase label"
         let heartbeat = Heartbeat(
             sequence: 1, timestamp: Date(timeIntervalSince1970: 0), trigger: .scheduled, processID: 1,
             elapsed: .seconds(1), resources: ResourceUsage(), cpu: CPUUsage(), instrumentedLanes: 1,
@@ -492,14 +495,14 @@ struct TextFormatLimitTests {
             omittedPhases: 0, stallThreshold: .seconds(1)
         )
         let lines = texts(TextFormat(limits: limits), heartbeat)
-        #expect(lines[0].hasSuffix(#" active="a fairly long phas…[+27 bytes]" for 1s"#))
-        #expect(lines[1] == #"[process-monitor][STALL] thread=ThreadId(1) phase="a fairly long phas…[+27 bytes]" stuck=1s"#)
-        #expect(lines[2] == #"[process-monitor] phase thread=ThreadId(1) depth=1 deepest="a fairly long phas…[+27 bytes]" in_frame=1s updated_ago=1s"#)
+        #expect(lines[0].hasSuffix(#" active="a …[+23 bytes]" for 1s"#))
+        #expect(lines[1] == #"[process-monitor][STALL] thread=ThreadId(1) phase="a …[+23 bytes]" stuck=1s"#)
+        #expect(lines[2] == #"[process-monitor] phase thread=ThreadId(1) depth=1 deepest="a …[+23 bytes]" in_frame=1s updated_ago=1s"#)
     }
 
     @Test("a lane name is capped like a label, its ThreadId(N) kept")
     func laneCap() throws {
-        let limits = try ExportLimits(maxLabelBytes: 32)
+        let limits = try ExportLimits(maxLabelBytes: 16)
         var heartbeat = idleHeartbeat()
         heartbeat.stalls = [Stall(lane: .thread(9, name: String(repeating: "n", count: 100)), label: "x", age: .seconds(1))]
         let lines = texts(TextFormat(limits: limits), heartbeat)

@@ -172,6 +172,9 @@ import Testing
         #expect(LaneID(parsing: "TaskId(9)") == .task(9))
         #expect(LaneID(parsing: "Thread(9)") == nil)
         #expect(LaneID(parsing: "ThreadId(x)") == nil)
+        #expect(LaneID(parsing: "ThreadId()") == nil)
+        #expect(LaneID(parsing: "ThreadId(+3)") == nil)
+        #expect(LaneID(parsing: "ThreadId(3)/\u{93E}x") == .thread(3, name: "\u{93E}x"), "combining mark after the slash")
         #expect(LaneID.thread(2) < LaneID.thread(10))
         #expect(LaneID.thread(99) < LaneID.task(1))
     }
