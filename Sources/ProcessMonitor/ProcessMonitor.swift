@@ -104,7 +104,11 @@ public final class ProcessMonitor: Sendable {
     /// monitor's own thread cannot wait for itself).
     ///
     /// ```swift
-    /// signal(SIGUSR1) { _ in monitor.emitNow() }   // e.g. from a signal source
+    /// // A heartbeat on demand with `kill -USR1 <pid>` (never call it from a raw signal handler).
+    /// signal(SIGUSR1, SIG_IGN)
+    /// let source = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+    /// source.setEventHandler { monitor.emitNow() }
+    /// source.resume()
     /// ```
     @discardableResult
     public func emitNow() -> Heartbeat? {

@@ -53,7 +53,7 @@ public final class ManualMonitorClock: MonitorClock {
 /// sampler.set(ProcessSample(cpuTime: .seconds(30)))
 /// ```
 public final class FixedSampler: ProcessSampler {
-    private let current: Mutex<ProcessSample>
+    private let current: LockedValue<ProcessSample>
 
     /// Creates a sampler returning `sample` until told otherwise.
     ///
@@ -61,7 +61,7 @@ public final class FixedSampler: ProcessSampler {
     /// let sampler = FixedSampler()
     /// ```
     public init(_ sample: ProcessSample = ProcessSample()) {
-        current = Mutex(sample)
+        current = LockedValue(sample)
     }
 
     /// Changes what the next samples return.
@@ -87,7 +87,7 @@ public final class FixedSampler: ProcessSampler {
 /// #expect(recorder.heartbeats.last?.trigger == .final)
 /// ```
 public final class HeartbeatRecorder: HeartbeatObserver {
-    private let state = Mutex<(beats: [Heartbeat], stopped: Int)>(([], 0))
+    private let state = LockedValue<(beats: [Heartbeat], stopped: Int)>(([], 0))
 
     /// Creates an empty recorder.
     ///

@@ -65,6 +65,12 @@ do {
     fail(error.message, usage: error.code == .invalidConfiguration)
 }
 
+// `kill -USR1 <pid>` asks for a heartbeat now, the way a long job's operator would.
+signal(SIGUSR1, SIG_IGN)
+let onDemand = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+onDemand.setEventHandler { monitor.emitNow() }
+onDemand.resume()
+
 let job = DemoJob(
     duration: options.duration,
     interval: options.interval,

@@ -88,7 +88,7 @@ struct ObserverFailure: Error {}
 
     @Test func observersMayCallBackIntoTheMonitorWithoutDeadlock() throws {
         let box = MonitorBox()
-        let results = Mutex<[Bool]>([])
+        let results = LockedValue<[Bool]>([])
         let reentrant = ClosureObserver { _ in
             let nested = box.monitor?.emitNow()
             results.withLock { $0.append(nested == nil) }

@@ -15,7 +15,7 @@ import Testing
     static let taskLabels: Set<String> = ["stress-task-outer", "stress-task-inner"]
 
     @Test func scopesChurnWhileHeartbeatsFire() async throws {
-        let seenBad = Mutex<[String]>([])
+        let seenBad = LockedValue<[String]>([])
         let beats = Atomic<Int>(0)
         let checker = ClosureObserver { heartbeat in
             beats.add(1, ordering: .relaxed)
