@@ -16,8 +16,9 @@ struct DemoJob {
         // The fan-out must cover at least two whole heartbeat windows so `cpu=` reads the core
         // count; the stall phase must outlive the threshold. Loading gets what is left.
         let fanOut = interval * 3
-        let stall = stallThreshold + interval / 2
-        let tasks = interval
+        let stall = stallThreshold + interval / 4
+        // Longer than one interval, so at least one heartbeat lands inside the task group.
+        let tasks = interval * 3 / 2
         let load = max(.milliseconds(200), duration - fanOut - stall - tasks)
 
         withScope("simulated compute job") {
@@ -84,9 +85,9 @@ struct DemoJob {
                 for batch in 0..<4 {
                     group.addTask {
                         await withScope(label: "fetch batch \(batch)") {
-                            try? await Task.sleep(for: span / 2 + .milliseconds(100 * batch))
+                            try? await Task.sleep(for: span * 0.6 + .milliseconds(50 * batch))
                             await withScope("parse batch") {
-                                try? await Task.sleep(for: span / 4)
+                                try? await Task.sleep(for: span * 0.35)
                             }
                         }
                     }
