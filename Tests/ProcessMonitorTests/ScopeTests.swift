@@ -200,10 +200,12 @@ func lanes(labelled label: String) -> [LaneRecord] {
         let label = "named-thread-\(UUID())"
         let inside = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
+        let box = LaneBox()
         let thread = Thread {
             // Linux's Foundation does not pass `Thread.name` to the OS; name it as C code would.
             try? "pm-worker".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
             withScope(label: label) {
+                box.lane = existingThreadLane()
                 inside.signal()
                 release.wait()
             }
@@ -214,16 +216,26 @@ func lanes(labelled label: String) -> [LaneRecord] {
         #expect(id?.name == "pm-worker")
         #expect(id?.description.hasPrefix("ThreadId(") == true)
         #expect(id?.description.hasSuffix(")/pm-worker") == true)
-        let before = LaneRegistry.shared.laneCount
+        func registered() -> Bool {
+            var all: [Lane] = []
+            LaneRegistry.shared.lanes(into: &all)
+            return all.contains { $0 === box.lane }
+        }
+        #expect(registered())
         release.signal()
-        // The lane goes when the thread's destructors run; poll briefly (not a timing claim).
+        // The lane goes when the thread's destructors run; poll for it (not a timing claim).
         var retired = false
-        for _ in 0..<200 where !retired {
-            retired = LaneRegistry.shared.laneCount < before
+        for _ in 0..<400 where !retired {
+            retired = !registered()
             if !retired { usleep(5_000) }
         }
         #expect(retired)
     }
+}
+
+final class LaneBox: @unchecked Sendable {
+    // @unchecked Sendable: written once by the thread before it signals, read after the wait.
+    var lane: Lane?
 }
 
 /// Moves a guard between threads for the misuse test.
