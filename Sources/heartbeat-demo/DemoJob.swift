@@ -13,13 +13,14 @@ struct DemoJob {
 
     /// Runs on the calling (main) thread, so the job's phases show on `ThreadId(1)/main`.
     func run() {
-        // The fan-out must cover at least two whole heartbeat windows so `cpu=` reads the core
-        // count; the stall phase must outlive the threshold. Loading gets what is left.
+        // The fan-out must cover two whole heartbeat windows so `cpu=` reads the core count; a
+        // span of three intervals always does. Loading gets what is left.
         let fanOut = interval * 3
-        let stall = stallThreshold + interval / 4
+        // Outlives the threshold by more than one interval, so a heartbeat always catches it.
+        let stall = stallThreshold + interval + .milliseconds(250)
         // Longer than one interval, so at least one heartbeat lands inside the task group.
-        let tasks = interval * 3 / 2
-        let load = max(.milliseconds(200), duration - fanOut - stall - tasks)
+        let tasks = interval * 5 / 4
+        let load = max(interval / 2, duration - fanOut - stall - tasks)
 
         withScope("simulated compute job") {
             loadInputs(for: load)
