@@ -304,8 +304,9 @@ private struct ObjectReader {
         var whole: Int64 = 0
         while index < utf8.count, utf8[index] >= UInt8(ascii: "0"), utf8[index] <= UInt8(ascii: "9") {
             let (times, overflow) = whole.multipliedReportingOverflow(by: 10)
-            guard !overflow else { return nil }
-            whole = times + Int64(utf8[index] - UInt8(ascii: "0"))
+            let (sum, overflowAdding) = times.addingReportingOverflow(Int64(utf8[index] - UInt8(ascii: "0")))
+            guard !overflow, !overflowAdding else { return nil }
+            whole = sum
             index += 1
         }
         guard index > 0 else { return nil }

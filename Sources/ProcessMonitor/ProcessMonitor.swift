@@ -134,14 +134,37 @@ public final class ProcessMonitor: Sendable {
     /// defer { monitor.stop() }
     /// ```
     public func stop() {
+        _ = stop(waitingAtMost: nil)
+    }
+
+    /// Like ``stop()``, but waits at most `timeout` for the final heartbeat to be delivered.
+    ///
+    /// Returns `false` if an observer is still busy when the time is up (a sink blocked on a
+    /// full pipe or a hung network mount, say); the monitor then finishes in the background
+    /// whenever the observer returns. Use it on shutdown paths that must not hang.
+    ///
+    /// ```swift
+    /// if !monitor.stop(timeout: .seconds(5)) {
+    ///     print("heartbeat exporter still busy; exiting anyway")
+    /// }
+    /// ```
+    @discardableResult
+    public func stop(timeout: Duration) -> Bool {
+        stop(waitingAtMost: max(.zero, timeout))
+    }
+
+    private func stop(waitingAtMost timeout: Duration?) -> Bool {
         let wasRunning = control.state.withLock { state -> Bool in
             guard state.phase == .running else { return false }
             state.stopRequested = true
             control.wake()
             return true
         }
-        guard wasRunning, !control.isMonitorThread else { return }
-        _ = control.wait { state in state.phase == .stopped ? true : nil }
+        guard wasRunning, !control.isMonitorThread else {
+            return control.state.withLock { $0.phase != .running } || control.isMonitorThread
+        }
+        let deadline = timeout.map { monotonicPrecise() + UInt64($0.wholeMilliseconds) * 1_000_000 }
+        return control.wait(until: deadline) { state in state.phase == .stopped ? true : nil } ?? false
     }
 
     /// Whether the heartbeat thread is running.
@@ -341,13 +364,27 @@ private final class MonitorControl: @unchecked Sendable {
         monitorThread.load(ordering: .relaxed) == UInt(pthreadSelfBits())
     }
 
-    /// Waits until `ready` returns a value, rechecking each time the monitor finishes a beat.
-    func wait<T>(_ ready: (State) -> T?) -> T? {
+    /// Waits until `ready` returns a value, rechecking each time the monitor finishes a beat;
+    /// `nil` if the monitor never started or `deadline` (precise monotonic ns) passed first.
+    func wait<T>(until deadline: UInt64? = nil, _ ready: (State) -> T?) -> T? {
         lock.withLock {
             while true {
                 if let value = ready(_state) { return value }
                 if _state.phase == .idle { return nil }
-                pthread_cond_wait(doneCondition, lock.raw)
+                guard let deadline else {
+                    pthread_cond_wait(doneCondition, lock.raw)
+                    continue
+                }
+                let now = monotonicPrecise()
+                if now >= deadline { return nil }
+                #if os(Linux)
+                var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+                pthread_cond_timedwait(doneCondition, lock.raw, &ts)
+                #else
+                let remaining = deadline - now
+                var ts = timespec(tv_sec: Int(remaining / 1_000_000_000), tv_nsec: Int(remaining % 1_000_000_000))
+                pthread_cond_timedwait_relative_np(doneCondition, lock.raw, &ts)
+                #endif
             }
         }
     }

@@ -14,18 +14,31 @@ struct DemoJob {
     /// Runs on the calling (main) thread, so the job's phases show on `ThreadId(1)/main`.
     func run() {
         // The fan-out must cover two whole heartbeat windows so `cpu=` reads the core count; a
-        // span of three intervals always does. Loading gets what is left.
-        let fanOut = interval * 3
-        // Outlives the threshold by more than one interval, so a heartbeat always catches it.
-        let stall = stallThreshold + interval + .milliseconds(250)
-        // Longer than one interval, so at least one heartbeat lands inside the task group.
-        let tasks = interval * 5 / 4
-        let load = max(interval / 2, duration - fanOut - stall - tasks)
+        // span of three intervals always does. The nested phase outlives the stall threshold by
+        // more than one interval, so a heartbeat always catches it stalled. The task group lasts
+        // longer than one interval, so a heartbeat lands inside it. Loading gets what is left.
+        var fanOut = interval * 3
+        var stall = stallThreshold + interval + .milliseconds(250)
+        var tasks = interval * 5 / 4
+        var load = interval / 2
+        let needed = fanOut + stall + tasks + load
+        if needed > duration {
+            // `--duration` is a promise: shrink every phase in proportion (the STALL line may
+            // then not appear, which `--help` says).
+            let scale = duration / needed
+            fanOut = fanOut * scale
+            stall = stall * scale
+            tasks = tasks * scale
+            load = load * scale
+        } else {
+            load += duration - needed
+        }
 
         withScope("simulated compute job") {
             loadInputs(for: load)
             scoreShards(for: fanOut)
-            waitForAsyncWork { await fetchBatches(for: tasks) }
+            let taskSpan = tasks
+            waitForAsyncWork { await fetchBatches(for: taskSpan) }
             withScope("finalize results") {
                 withScope("wait for checkpoint flush") {
                     sleep(for: stall)

@@ -21,7 +21,8 @@ struct DemoOptions {
         Runs a simulated compute job (about 15 s) with a heartbeat every 2 s on stderr.
 
         options:
-          --duration D          total run time (default 15s)
+          --duration D          total run time (default 15s); the phases shrink to fit, so a
+                                duration shorter than the stall threshold shows no STALL
           --interval D          time between heartbeats (default 2s)
           --stall-threshold D   innermost scope age that counts as a stall (default 4s)
           --max-phase-lines N   phase lines per heartbeat before "omitted" (default 8)

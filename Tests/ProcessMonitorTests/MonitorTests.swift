@@ -109,7 +109,7 @@ struct ObserverFailure: Error {}
         )
         try monitor.start()
         // Wait for scheduled beats by count, not by time.
-        while recorder.heartbeats.count < 3 { usleep(1000) }
+        #expect(waitUntil { recorder.heartbeats.count >= 3 })
         monitor.stop()
         let beats = recorder.heartbeats
         #expect(beats.prefix(3).allSatisfy { $0.trigger == .scheduled })
@@ -161,4 +161,28 @@ struct ObserverFailure: Error {}
 final class MonitorBox: @unchecked Sendable {
     // @unchecked Sendable: set once before the monitor starts, read only afterwards.
     var monitor: ProcessMonitor?
+}
+
+@Suite struct BlockedObserverTests {
+    /// An observer stuck in a write must not hang a shutdown that asked for a bound.
+    @Test func stopWithATimeoutReturnsWhileAnObserverIsBlocked() throws {
+        let gate = DispatchSemaphore(value: 0)
+        let blockFinal = ClosureObserver { heartbeat in
+            if heartbeat.trigger == .final { gate.wait() }
+        }
+        let recorder = HeartbeatRecorder()
+        let monitor = try ProcessMonitor(
+            configuration: MonitorConfiguration(interval: .seconds(3600)),
+            observers: [blockFinal, recorder],
+            clock: ManualMonitorClock(),
+            sampler: FixedSampler()
+        )
+        try monitor.start()
+        #expect(monitor.stop(timeout: .milliseconds(50)) == false)
+        #expect(recorder.heartbeats.isEmpty, "the final heartbeat is still with the blocked observer")
+        gate.signal()
+        #expect(monitor.stop(timeout: .seconds(60)) == true)
+        #expect(recorder.heartbeats.map(\.trigger) == [.final])
+        #expect(recorder.stopCount == 1)
+    }
 }

@@ -183,17 +183,27 @@ func lanes(labelled label: String) -> [LaneRecord] {
     @Test func guardEndedOnAnotherThreadLeavesBothLanesIntact() {
         let before = foreignEnds.load(ordering: .relaxed)
         let label = "foreign-\(UUID())"
+        let mine = "foreign-test-thread-\(UUID())"
         let box = GuardBox()
         let entered = DispatchSemaphore(value: 0)
+        let finish = DispatchSemaphore(value: 0)
         let thread = Thread {
             box.scope = enterScope(label: label)
             entered.signal()
+            finish.wait()
         }
         thread.start()
         entered.wait()
-        // End it here, on the test's thread: the monitor counts it and touches no lane.
-        box.endScope()
-        #expect(foreignEnds.load(ordering: .relaxed) == before + 1)
+        withScope(label: mine) {
+            // End it here, on the test's thread: the monitor counts it and touches no lane.
+            box.endScope()
+            #expect(foreignEnds.load(ordering: .relaxed) == before + 1)
+            // This thread's own scope is untouched...
+            #expect(lanes(labelled: mine).first?.depth == 1)
+            // ...and so is the other thread's: its frame is still there, to show (and stall).
+            #expect(lanes(labelled: label).first?.depth == 1)
+        }
+        finish.signal()
     }
 
     @Test func threadLanesAreNamedAndRetiredWithTheirThread() {

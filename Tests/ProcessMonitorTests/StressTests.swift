@@ -14,6 +14,8 @@ import Testing
     static let threadLabels: Set<String> = ["stress-a", "stress-b", "stress-c"]
     static let taskLabels: Set<String> = ["stress-task-outer", "stress-task-inner"]
 
+    static let iterations: UInt64 = 200_000
+
     @Test func scopesChurnWhileHeartbeatsFire() async throws {
         let seenBad = LockedValue<[String]>([])
         let beats = Atomic<Int>(0)
@@ -29,7 +31,8 @@ import Testing
                     ok = Self.taskLabels.contains(phase.label) && (1...2).contains(phase.depth)
                 }
                 if !ok { seenBad.withLock { $0.append("\(phase.lane) \(phase.depth) \(phase.label)") } }
-                if let progress = phase.progress, progress.current > 1_000_000 {
+                // Each counted scope increments once before it ends: anything else is a torn read.
+                if let progress = phase.progress, progress.current > 1 || progress.total != Self.iterations {
                     seenBad.withLock { $0.append("progress \(progress.current)") }
                 }
             }
@@ -40,7 +43,7 @@ import Testing
         )
         try monitor.start()
 
-        let iterations = 200_000
+        let iterations = Int(Self.iterations)
         let threads = (0..<4).map { worker in
             Thread {
                 withScope("stress-a") {
@@ -80,9 +83,10 @@ import Testing
                 }
             }
         }
-        while finished.load(ordering: .relaxed) < workers.count { usleep(1000) }
-        while !threads.allSatisfy(\.isFinished) { usleep(1000) }
-        while beats.load(ordering: .relaxed) < 5 { usleep(1000) }
+        // Bounded waits: a regression fails the test instead of hanging CI.
+        #expect(waitUntil { finished.load(ordering: .relaxed) == workers.count })
+        #expect(waitUntil { threads.allSatisfy(\.isFinished) })
+        #expect(waitUntil { beats.load(ordering: .relaxed) >= 5 })
         monitor.stop()
 
         #expect(seenBad.withLock { $0 } == [])
@@ -91,4 +95,13 @@ import Testing
         let leftovers = openLanes().filter { $0.label.hasPrefix("stress") || $0.label.hasPrefix("dyn-stress") }
         #expect(leftovers.isEmpty)
     }
+}
+
+/// Polls `condition` every millisecond for up to `seconds`; false if it never held.
+func waitUntil(seconds: Int = 120, _ condition: () -> Bool) -> Bool {
+    for _ in 0..<(seconds * 1000) {
+        if condition() { return true }
+        usleep(1000)
+    }
+    return condition()
 }
