@@ -175,13 +175,25 @@ public final class SnapshotStep {
     }
 }
 
-/// Whether scope entry on another thread is ever blocked for the whole of a snapshot.
+/// Whether scope entry on another thread is ever blocked during a snapshot.
 ///
-/// A worker thread does scope pairs in a loop and counts them; the caller takes `snapshots`
-/// snapshots and checks, for each, that the worker's count moved while it ran. Returns the
-/// snapshots during which the worker completed no scope pair (0 when nothing blocks it; a
-/// descheduled worker can also give a rare non-zero), and the median snapshot time.
-public func snapshotBlockingProbe(snapshots: Int) -> (stalledSnapshots: Int, medianNanoseconds: Double) {
+/// A worker thread enters and leaves scopes in a loop and counts its pairs; the caller takes
+/// `snapshots` snapshots and, for each, reads the worker's pair count and its thread CPU time
+/// before and after. A snapshot counts as *observed* when the worker was on a CPU for at least
+/// half of it (on a busy 2-core machine it is sometimes descheduled, which says nothing about
+/// us), and as *blocking* when the worker, though running, completed no scope pair during it.
+/// A global lock held for the whole read (the seed's design) makes every observed snapshot a
+/// blocking one; the lane design should give 0.
+public struct BlockingProbeResult: Sendable {
+    public var snapshots: Int
+    public var observed: Int
+    public var blocking: Int
+    public var medianNanoseconds: Double
+    /// The fewest scope pairs the worker completed during an observed snapshot.
+    public var minimumPairsDuringObserved: UInt64
+}
+
+public func snapshotBlockingProbe(snapshots: Int) -> BlockingProbeResult {
     let step = SnapshotStep()
     let pairs = Atomic<UInt64>(0)
     let stop = Atomic<Bool>(false)
@@ -193,20 +205,38 @@ public func snapshotBlockingProbe(snapshots: Int) -> (stalledSnapshots: Int, med
             pairs.add(1, ordering: .relaxed)
         }
     }
+    var workerClock = clockid_t()
+    pthread_getcpuclockid(worker, &workerClock)
+    func workerCPU() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(workerClock, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
     while pairs.load(ordering: .relaxed) < 10_000 {}
-    var stalled = 0
+    var result = BlockingProbeResult(
+        snapshots: snapshots, observed: 0, blocking: 0, medianNanoseconds: 0, minimumPairsDuringObserved: .max
+    )
     var times: [Double] = []
     for _ in 0..<snapshots {
+        let cpu0 = workerCPU()
         let before = pairs.load(ordering: .relaxed)
         let start = monotonicNanoseconds()
         blackHole(step.run())
         let end = monotonicNanoseconds()
-        if pairs.load(ordering: .relaxed) == before { stalled += 1 }
+        let done = pairs.load(ordering: .relaxed) - before
+        let cpu1 = workerCPU()
         times.append(Double(end - start))
+        if cpu1 - cpu0 >= (end - start) / 2 {
+            result.observed += 1
+            result.minimumPairsDuringObserved = min(result.minimumPairsDuringObserved, done)
+            if done == 0 { result.blocking += 1 }
+        }
     }
     stop.store(true, ordering: .relaxed)
     pthread_join(worker, nil)
-    return (stalled, median(times))
+    result.medianNanoseconds = median(times)
+    if result.observed == 0 { result.minimumPairsDuringObserved = 0 }
+    return result
 }
 
 /// A heartbeat with 8 phases (3 with progress), 2 stalls, an active phase, resources and CPU.

@@ -4,6 +4,8 @@
 //   bench-short                      every benchmark (about 20 s on 2 cores)
 //   bench-short --check-allocations  only the deterministic allocation check: exits 1 when a
 //                                    synchronous StaticString scope pair allocates
+//   bench-short --profile WORKLOAD N runs one workload N times and nothing else, for
+//                                    `valgrind --tool=callgrind` (static, progress, string, async)
 //
 // Timings are medians over several rounds; nothing here fails on a timing.
 #if canImport(Glibc)
@@ -96,8 +98,22 @@ struct BenchShort {
         if arguments.contains("--check-allocations") {
             exit(checkAllocations())
         }
-        if let unknown = arguments.first(where: { $0 != "--check-allocations" }) {
-            FileHandle.standardError.write("usage: bench-short [--check-allocations]\nunknown argument \(unknown)\n".data(using: .utf8)!)
+        if arguments.first == "--profile", arguments.count == 3, let n = Int(arguments.last!) {
+            switch arguments.dropFirst().first! {
+            case "static": staticScopePairs(n)
+            case "progress": progressScopePairs(n)
+            case "string": stringScopePairs(n)
+            case "async": await asyncScopePairs(n)
+            case "first-async": await firstAsyncScopes(n)
+            default: exit(2)
+            }
+            exit(0)
+        }
+        if let unknown = arguments.first {
+            FileHandle.standardError.write(
+                "usage: bench-short [--check-allocations | --profile WORKLOAD N]\nunknown argument \(unknown)\n"
+                    .data(using: .utf8)!
+            )
             exit(2)
         }
 
@@ -129,7 +145,9 @@ struct BenchShort {
         } / 1000, "us")
         let probe = snapshotBlockingProbe(snapshots: 500)
         emit("heartbeat_snapshot_build_1000_lanes_with_busy_writer", probe.medianNanoseconds / 1000, "us")
-        emit("heartbeat_snapshots_blocking_scope_entry", Double(probe.stalledSnapshots), "of_500", decimals: 0)
+        emit("heartbeat_snapshots_observed_with_writer_running", Double(probe.observed), "of_\(probe.snapshots)", decimals: 0)
+        emit("heartbeat_snapshots_blocking_scope_entry", Double(probe.blocking), "of_\(probe.observed)_observed", decimals: 0)
+        emit("heartbeat_scope_pairs_during_snapshot_min", Double(probe.minimumPairsDuringObserved), "pairs", decimals: 0)
         let cpu = try monitorThreadCPU(interval: .seconds(1), beats: 4)
         emit("monitor_thread_cpu_1s_1000_lanes", cpu, "%core", decimals: 4)
         parked.stop()
