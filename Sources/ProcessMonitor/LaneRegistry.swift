@@ -13,8 +13,9 @@ import Synchronization
 /// The registry lock is taken only when a lane is created, retired or pooled, and by the monitor
 /// for as long as it takes to copy the list of lanes: never on scope enter or exit, and never
 /// while the monitor reads the lanes themselves.
+@usableFromInline
 final class LaneRegistry: Sendable {
-    static let shared = LaneRegistry()
+    @usableFromInline static let shared = LaneRegistry()
 
     private struct State {
         var lanes: [Lane] = []
@@ -52,6 +53,7 @@ final class LaneRegistry: Sendable {
     }
 
     /// A task lane for a task's outermost `async` scope, from the pool when one is free.
+    @usableFromInline
     func takeTaskLane() -> Lane {
         let lane = state.withLock { state in
             if let lane = state.freeTaskLanes.popLast() { return lane }
@@ -64,6 +66,7 @@ final class LaneRegistry: Sendable {
         return lane
     }
 
+    @usableFromInline
     func returnTaskLane(_ lane: Lane) {
         lane.binding.add(1, ordering: .relaxed)
         state.withLock { $0.freeTaskLanes.append(lane) }
