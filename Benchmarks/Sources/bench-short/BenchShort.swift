@@ -148,6 +148,10 @@ struct BenchShort {
         emit("heartbeat_snapshots_observed_with_writer_running", Double(probe.observed), "of_\(probe.snapshots)", decimals: 0)
         emit("heartbeat_snapshots_blocking_scope_entry", Double(probe.blocking), "of_\(probe.observed)_observed", decimals: 0)
         emit("heartbeat_scope_pairs_during_snapshot_min", Double(probe.minimumPairsDuringObserved), "pairs", decimals: 0)
+        let sampler = ProcSelfSampler()
+        emit("monitor_proc_sample_1000_threads", nanosecondsPerOp(rounds: 11, ops: 20) { n in
+            for _ in 0..<n { blackHole(sampler.sample()) }
+        } / 1000, "us")
         let cpu = try monitorThreadCPU(interval: .seconds(1), beats: 4)
         emit("monitor_thread_cpu_1s_1000_lanes", cpu, "%core", decimals: 4)
         parked.stop()
