@@ -1,13 +1,16 @@
 // The benchmark suite's short mode: quick timing loops over the same workloads as the full
-// suite, one `name value unit` line per benchmark on stdout, for scripts.
+// suite, one `name value unit` line per benchmark on stdout, for scripts. Run it through
+// `Benchmarks/run-short.sh`, which builds it in release mode first.
 //
 //   bench-short                      every benchmark (about 20 s on 2 cores)
 //   bench-short --check-allocations  only the deterministic allocation check: exits 1 when a
-//                                    synchronous StaticString scope pair allocates
-//   bench-short --profile WORKLOAD N runs one workload N times and nothing else, for
-//                                    `valgrind --tool=callgrind` (static, progress, string, async)
+//                                    synchronous StaticString scope pair allocates, or when
+//                                    the malloc counter itself is not counting
+//   bench-short --profile WORKLOAD N runs one workload N times and nothing else, for perf or
+//                                    callgrind (static, progress, string, async, first-async)
 //
-// Timings are medians over several rounds; nothing here fails on a timing.
+// Timings are medians over several rounds; nothing here fails on a timing. Allocations are
+// counted by CMallocCounter, which interposes malloc & co. in this executable only.
 #if canImport(Glibc)
 import Glibc
 #endif
