@@ -358,6 +358,32 @@ final class Readings: @unchecked Sendable {
     }
 }
 
+// MARK: - Reference costs of this machine
+
+/// `n` reads of `CLOCK_MONOTONIC_COARSE`, the hot path's clock (a scope pair reads it twice).
+@inline(never)
+public func coarseClockReads(_ n: Int) -> UInt64 {
+    var sum: UInt64 = 0
+    var ts = timespec()
+    for _ in 0..<n {
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
+        sum &+= UInt64(ts.tv_nsec)
+    }
+    return sum
+}
+
+/// `n` `pthread_getspecific` calls, the hot path's lane lookup.
+@inline(never)
+public func threadSpecificReads(_ n: Int) -> Int {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    defer { pthread_key_delete(key) }
+    pthread_setspecific(key, UnsafeRawPointer(bitPattern: 0x1000))
+    var sum = 0
+    for _ in 0..<n { sum &+= Int(bitPattern: pthread_getspecific(key)) }
+    return sum
+}
+
 // MARK: - Helpers
 
 public func monotonicNanoseconds() -> UInt64 {

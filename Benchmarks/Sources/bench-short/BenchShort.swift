@@ -120,6 +120,10 @@ struct BenchShort {
             exit(2)
         }
 
+        // What this machine's hot-path primitives cost, to read the figures below against.
+        emit("reference_coarse_clock_read", nanosecondsPerOp(ops: 2_000_000) { blackHole(coarseClockReads($0)) }, "ns")
+        emit("reference_pthread_getspecific", nanosecondsPerOp(ops: 2_000_000) { blackHole(threadSpecificReads($0)) }, "ns")
+
         // Scope hot path.
         let depth1 = nanosecondsPerOp(ops: 2_000_000, staticScopePairs)
         emit("scope_pair_static_depth1", depth1, "ns")
