@@ -2,7 +2,7 @@
 // suite, one `name value unit` line per benchmark on stdout, for scripts. Run it through
 // `Benchmarks/run-short.sh`, which builds it in release mode first.
 //
-//   bench-short                      every benchmark (about 20 s on 2 cores)
+//   bench-short                      every benchmark (about 25 s on 2 cores)
 //   bench-short --check-allocations  only the deterministic allocation check: exits 1 when a
 //                                    synchronous StaticString scope pair allocates, or when
 //                                    the malloc counter itself is not counting
@@ -159,6 +159,21 @@ struct BenchShort {
         emit("monitor_proc_sample_1000_threads", nanosecondsPerOp(rounds: 11, ops: 20) { n in
             for _ in 0..<n { blackHole(sampler.sample()) }
         } / 1000, "us")
+        // The same two steps as a real monitor sees them: once a second, with cold caches.
+        var coldSample: [Double] = []
+        var coldSnapshot: [Double] = []
+        for _ in 0..<3 {
+            usleep(1_000_000)
+            let t0 = monotonicNanoseconds()
+            blackHole(sampler.sample())
+            let t1 = monotonicNanoseconds()
+            blackHole(step.run())
+            let t2 = monotonicNanoseconds()
+            coldSample.append(Double(t1 - t0))
+            coldSnapshot.append(Double(t2 - t1))
+        }
+        emit("monitor_proc_sample_1000_threads_after_1s_idle", median(coldSample) / 1000, "us")
+        emit("heartbeat_snapshot_build_1000_lanes_after_1s_idle", median(coldSnapshot) / 1000, "us")
         let cpu = try monitorThreadCPU(interval: .seconds(1), beats: 4)
         emit("monitor_thread_cpu_1s_1000_lanes", cpu, "%core", decimals: 4)
         parked.stop()
