@@ -100,8 +100,16 @@ final class Lane: Sendable {
     @inlinable
     @discardableResult
     func push(string label: String, progressTotal total: UInt64? = nil) -> UInt64 {
-        var label = label
-        let (word, info) = label.withUTF8 { storeInArena($0) }
+        // A native string lends its bytes in place; only a bridged or other non-contiguous
+        // one is copied first.
+        let words = label.utf8.withContiguousStorageIfAvailable { storeInArena($0) }
+        let (word, info): (UInt64, UInt64)
+        if let words {
+            (word, info) = words
+        } else {
+            var copy = label
+            (word, info) = copy.withUTF8 { storeInArena($0) }
+        }
         return pushFrame(word: word, info: info, progressTotal: total)
     }
 
@@ -168,14 +176,23 @@ final class Lane: Sendable {
         }
         var wordIndex = top / 8
         var offset = 0
-        while offset < count {
+        // Whole words with one unaligned load each (little-endian, as the reader unpacks them),
+        // then the tail byte by byte.
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while offset + 8 <= count {
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                arena.words[wordIndex].store(word, ordering: .relaxed)
+                wordIndex += 1
+                offset += 8
+            }
+        }
+        if offset < count {
             var word: UInt64 = 0
-            for shift in 0..<8 where offset + shift < count {
+            for shift in 0..<(count - offset) {
                 word |= UInt64(bytes[offset + shift]) << (UInt64(shift) * 8)
             }
             arena.words[wordIndex].store(word, ordering: .relaxed)
-            wordIndex += 1
-            offset += 8
         }
         arenaTop.store(UInt64(top + (count + 7) / 8 * 8), ordering: .relaxed)
         return (UInt64(top), UInt64(count) | (Self.kindArena << Self.kindShift))

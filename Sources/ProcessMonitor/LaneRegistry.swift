@@ -13,8 +13,9 @@ import Synchronization
 /// The registry lock is taken only when a lane is created, retired or pooled, and by the monitor
 /// for as long as it takes to copy the list of lanes: never on scope enter or exit, and never
 /// while the monitor reads the lanes themselves.
+@usableFromInline
 final class LaneRegistry: Sendable {
-    static let shared = LaneRegistry()
+    @usableFromInline static let shared = LaneRegistry()
 
     private struct State {
         var lanes: [Lane] = []
@@ -52,6 +53,7 @@ final class LaneRegistry: Sendable {
     }
 
     /// A task lane for a task's outermost `async` scope, from the pool when one is free.
+    @usableFromInline
     func takeTaskLane() -> Lane {
         let lane = state.withLock { state in
             if let lane = state.freeTaskLanes.popLast() { return lane }
@@ -64,6 +66,7 @@ final class LaneRegistry: Sendable {
         return lane
     }
 
+    @usableFromInline
     func returnTaskLane(_ lane: Lane) {
         lane.binding.add(1, ordering: .relaxed)
         state.withLock { $0.freeTaskLanes.append(lane) }
@@ -94,9 +97,35 @@ func currentThreadLane() -> Lane {
     return makeCurrentThreadLane()
 }
 
+/// The current thread's lane, created on first use, without a retain.
+///
+/// The thread-specific slot holds a +1 reference until the thread exits, so the lane outlives
+/// every scope the thread enters: a scope can use it through `_withUnsafeGuaranteedRef` and skip
+/// the `swift_retain`/`swift_release` pair (two atomic read-modify-writes on the lane's header)
+/// that `takeUnretainedValue()` costs on every enter+exit.
+@inlinable @inline(__always)
+func currentThreadLaneUnmanaged() -> Unmanaged<Lane> {
+    if let raw = threadLaneRaw() {
+        return Unmanaged<Lane>.fromOpaque(raw)
+    }
+    return Unmanaged.passUnretained(makeCurrentThreadLane())
+}
+
+/// `threadLaneKey + 1` once the key exists, 0 before: the hot path's copy of the key.
+///
+/// Reading `threadLaneKey` itself costs a call to `swift_once` on every scope (Linux does not
+/// inline the check), and the call into this module that wraps it; a statically initialized
+/// atomic is one plain load, so `threadLaneRaw()` inlines into the caller's scope as a load
+/// and a call to `pthread_getspecific`. 0 sends the caller to the slow path, which creates the
+/// key (through `swift_once`) and publishes it here.
 @usableFromInline
+let threadLaneKeyPlusOne = Atomic<UInt>(0)
+
+@inlinable @inline(__always)
 func threadLaneRaw() -> UnsafeMutableRawPointer? {
-    pthread_getspecific(threadLaneKey)
+    let keyPlusOne = threadLaneKeyPlusOne.load(ordering: .relaxed)
+    guard keyPlusOne != 0 else { return nil }
+    return pthread_getspecific(pthread_key_t(truncatingIfNeeded: keyPlusOne &- 1))
 }
 
 /// The current thread's lane if it has one, without creating it.
@@ -106,8 +135,15 @@ func existingThreadLane() -> Lane? {
 
 @usableFromInline @inline(never)
 func makeCurrentThreadLane() -> Lane {
+    let key = threadLaneKey
+    // Before the key is published a thread can get here with a lane already set.
+    if let raw = pthread_getspecific(key) {
+        threadLaneKeyPlusOne.store(UInt(key) &+ 1, ordering: .relaxed)
+        return Unmanaged<Lane>.fromOpaque(raw).takeUnretainedValue()
+    }
     let lane = LaneRegistry.shared.makeThreadLane(name: currentThreadName())
-    pthread_setspecific(threadLaneKey, Unmanaged.passRetained(lane).toOpaque())
+    pthread_setspecific(key, Unmanaged.passRetained(lane).toOpaque())
+    threadLaneKeyPlusOne.store(UInt(key) &+ 1, ordering: .relaxed)
     return lane
 }
 

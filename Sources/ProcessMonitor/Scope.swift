@@ -18,9 +18,9 @@ public func withScope<T, Failure: Error>(
     _ label: StaticString,
     _ body: () throws(Failure) -> T
 ) throws(Failure) -> T {
-    let lane = currentThreadLane()
-    lane.push(label)
-    defer { lane.pop() }
+    let lane = currentThreadLaneUnmanaged()
+    lane._withUnsafeGuaranteedRef { _ = $0.push(label) }
+    defer { lane._withUnsafeGuaranteedRef { $0.pop() } }
     return try body()
 }
 
@@ -40,9 +40,9 @@ public func withScope<T, Failure: Error>(
     label: String,
     _ body: () throws(Failure) -> T
 ) throws(Failure) -> T {
-    let lane = currentThreadLane()
-    lane.push(string: label)
-    defer { lane.pop() }
+    let lane = currentThreadLaneUnmanaged()
+    lane._withUnsafeGuaranteedRef { _ = $0.push(string: label) }
+    defer { lane._withUnsafeGuaranteedRef { $0.pop() } }
     return try body()
 }
 

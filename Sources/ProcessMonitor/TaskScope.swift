@@ -2,9 +2,14 @@ import Synchronization
 
 /// Binds a task to its lane. A task-local, because a task may resume on any thread after an
 /// `await`, so a thread's lane would be corrupted by the tasks interleaving on it.
+///
+/// A trivial value (no reference counting): task lanes are never freed (the registry keeps
+/// every task lane, busy or pooled, for the life of the process), so the binding holds its lane
+/// unmanaged. Reading the task-local then copies three words instead of retaining and releasing
+/// the lane on every async scope.
 @usableFromInline
 struct TaskLaneBinding: Sendable {
-    @usableFromInline let lane: Lane
+    @usableFromInline let lane: Unmanaged<Lane>
     /// The lane's `binding` count when it was taken; a mismatch means the lane went back to
     /// the pool and this binding is a stale copy inherited by an unstructured task.
     @usableFromInline let generation: UInt64
@@ -12,14 +17,25 @@ struct TaskLaneBinding: Sendable {
     @usableFromInline let owner: UInt
 
     @usableFromInline
-    @TaskLocal static var current: TaskLaneBinding?
+    init(lane: Unmanaged<Lane>, generation: UInt64, owner: UInt) {
+        self.lane = lane
+        self.generation = generation
+        self.owner = owner
+    }
+
+    /// The task-local itself, spelled out (not `@TaskLocal`) so inlinable code can bind it.
+    @usableFromInline
+    static let local = TaskLocal<TaskLaneBinding?>(wrappedValue: nil)
+
+    @inlinable
+    static var current: TaskLaneBinding? { local.get() }
 }
 
 /// The lane bound to the current task, if this very task owns it.
 @inlinable
-func boundTaskLane() -> Lane? {
+func boundTaskLane() -> Unmanaged<Lane>? {
     guard let binding = TaskLaneBinding.current,
-        binding.lane.binding.load(ordering: .relaxed) == binding.generation
+        binding.lane._withUnsafeGuaranteedRef({ $0.binding.load(ordering: .relaxed) }) == binding.generation
     else { return nil }
     let isOwner = withUnsafeCurrentTask { taskIdentity($0) == binding.owner }
     return isOwner ? binding.lane : nil
@@ -52,8 +68,8 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
     _ body: nonisolated(nonsending) () async throws(Failure) -> T
 ) async throws(Failure) -> T {
     if let lane = boundTaskLane() {
-        lane.push(label)
-        defer { lane.pop() }
+        lane._withUnsafeGuaranteedRef { _ = $0.push(label) }
+        defer { lane._withUnsafeGuaranteedRef { $0.pop() } }
         return try await body()
     }
     return try await withNewTaskLane { lane throws(Failure) -> T in
@@ -76,8 +92,8 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
     _ body: nonisolated(nonsending) () async throws(Failure) -> T
 ) async throws(Failure) -> T {
     if let lane = boundTaskLane() {
-        lane.push(string: label)
-        defer { lane.pop() }
+        lane._withUnsafeGuaranteedRef { _ = $0.push(string: label) }
+        defer { lane._withUnsafeGuaranteedRef { $0.pop() } }
         return try await body()
     }
     return try await withNewTaskLane { lane throws(Failure) -> T in
@@ -103,7 +119,8 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
     total: UInt64,
     _ body: nonisolated(nonsending) (ScopeProgress) async throws(Failure) -> T
 ) async throws(Failure) -> T {
-    if let lane = boundTaskLane() {
+    if let unmanaged = boundTaskLane() {
+        let lane = unmanaged.takeUnretainedValue()
         let index = lane.depth
         let epoch = lane.push(label, progressTotal: total)
         defer { lane.pop() }
@@ -129,7 +146,8 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
     total: UInt64,
     _ body: nonisolated(nonsending) (ScopeProgress) async throws(Failure) -> T
 ) async throws(Failure) -> T {
-    if let lane = boundTaskLane() {
+    if let unmanaged = boundTaskLane() {
+        let lane = unmanaged.takeUnretainedValue()
         let index = lane.depth
         let epoch = lane.push(string: label, progressTotal: total)
         defer { lane.pop() }
@@ -144,15 +162,18 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
 
 /// Takes a lane for the current task's outermost scope, binds it for `body`, and returns it
 /// to the pool afterwards.
-@usableFromInline
+///
+/// Inlinable so it is specialized for each caller's `T` and `Failure`: unspecialized, every
+/// first scope of a task instantiated `Result<T, Failure>` metadata at run time.
+@inlinable
 nonisolated(nonsending) func withNewTaskLane<T, Failure: Error>(
     _ body: nonisolated(nonsending) (Lane) async throws(Failure) -> T
 ) async throws(Failure) -> T {
     let lane = LaneRegistry.shared.takeTaskLane()
     defer { LaneRegistry.shared.returnTaskLane(lane) }
     let owner = withUnsafeCurrentTask { taskIdentity($0) }
-    let binding = TaskLaneBinding(lane: lane, generation: lane.binding.load(ordering: .relaxed), owner: owner)
-    let result: Result<T, Failure> = await TaskLaneBinding.$current.withValue(binding) {
+    let binding = TaskLaneBinding(lane: Unmanaged.passUnretained(lane), generation: lane.binding.load(ordering: .relaxed), owner: owner)
+    let result: Result<T, Failure> = await TaskLaneBinding.local.withValue(binding) {
         do throws(Failure) {
             return .success(try await body(lane))
         } catch {
