@@ -59,6 +59,10 @@ final class Lane: Sendable {
     @usableFromInline let progressCurrent: InlineArray<64, Atomic<UInt64>>
     @usableFromInline let progressTotal: InlineArray<64, Atomic<UInt64>>
     @usableFromInline let progressEpoch: InlineArray<64, Atomic<UInt64>>
+    /// The lane's place in the registry's list, changed only under the registry lock.
+    let registryIndex = Atomic<Int>(-1)
+    /// A thread lane's idle task lane kept at hand (see ``LaneRegistry``); owner thread only.
+    let cachedTaskLane = Atomic<Unmanaged<Lane>?>(nil)
     /// Allocated on the first `String` label and kept for the lane's life.
     @usableFromInline let arena = Atomic<Unmanaged<LabelArena>?>(nil)
 
@@ -100,6 +104,10 @@ final class Lane: Sendable {
     @inlinable
     @discardableResult
     func push(string label: String, progressTotal total: UInt64? = nil) -> UInt64 {
+        // A frame too deep to store keeps no bytes: its pop could not give them back.
+        if depth >= Self.capacity {
+            return pushFrame(word: 0, info: Self.kindArena << Self.kindShift, progressTotal: total)
+        }
         // A native string lends its bytes in place; only a bridged or other non-contiguous
         // one is copied first.
         let words = label.utf8.withContiguousStorageIfAvailable { storeInArena($0) }
@@ -150,6 +158,10 @@ final class Lane: Sendable {
             let info = labelInfo[index].load(ordering: .relaxed)
             if (info >> Self.kindShift) & 0xFF == Self.kindArena {
                 arenaTop.store(labelWord[index].load(ordering: .relaxed), ordering: .relaxed)
+            }
+            if info & Self.progressFlag != 0 {
+                // Epochs start at 1: a copy of the counter that outlives its scope goes dead.
+                progressEpoch[index].store(0, ordering: .relaxed)
             }
         }
         state.store((((s >> Self.depthBits) &+ 1) << Self.depthBits) | (depth - 1), ordering: .releasing)

@@ -8,11 +8,19 @@ import Darwin
 import Foundation
 import Synchronization
 
-/// Every lane that exists, for the monitor to read.
+/// Every lane the monitor must read, and the pool of idle task lanes.
 ///
-/// The registry lock is taken only when a lane is created, retired or pooled, and by the monitor
-/// for as long as it takes to copy the list of lanes: never on scope enter or exit, and never
-/// while the monitor reads the lanes themselves.
+/// The registry lock is taken when a thread gets its first lane or exits, when a task lane
+/// moves between the shared pool and use, and by the monitor for as long as it takes to copy
+/// the list of lanes: never on scope enter or exit, and never while the monitor reads the lanes.
+///
+/// Task lanes are never freed (a task-local binding holds its lane unretained, and a stale
+/// copy inherited by an unstructured task may still look at it), so the pool is as large as the
+/// most tasks ever inside a scope at once. Pooled lanes are idle by definition, so they are
+/// taken out of the list the monitor reads: a burst of 20 000 tasks does not make every later
+/// heartbeat scan 20 000 empty lanes. Each thread also keeps one idle task lane at hand, so a
+/// task's outermost scope in a loop (`for x in xs { await withScope(…) }`) takes and returns
+/// it without the lock.
 @usableFromInline
 final class LaneRegistry: Sendable {
     @usableFromInline static let shared = LaneRegistry()
@@ -21,55 +29,96 @@ final class LaneRegistry: Sendable {
         var lanes: [Lane] = []
         var freeTaskLanes: [Lane] = []
         var nextThreadNumber: UInt64 = 1
+
+        mutating func register(_ lane: Lane) {
+            lane.registryIndex.store(lanes.count, ordering: .relaxed)
+            lanes.append(lane)
+        }
+
+        mutating func unregister(_ lane: Lane) {
+            let index = lane.registryIndex.load(ordering: .relaxed)
+            guard index >= 0, index < lanes.count, lanes[index] === lane else { return }
+            let last = lanes.removeLast()
+            if last !== lane {
+                lanes[index] = last
+                last.registryIndex.store(index, ordering: .relaxed)
+            }
+            lane.registryIndex.store(-1, ordering: .relaxed)
+        }
     }
 
     private let state = LockedValue(State())
     private let nextTaskNumber = Atomic<UInt64>(1)
 
-    /// Copies the current list of lanes (threads' and tasks', busy or idle).
+    /// Copies the list of lanes to read: every thread's, and the task lanes in use or at hand.
     func lanes(into buffer: inout [Lane]) {
         buffer.removeAll(keepingCapacity: true)
         state.withLock { buffer.append(contentsOf: $0.lanes) }
     }
 
+    /// Lanes the monitor reads.
     var laneCount: Int { state.withLock { $0.lanes.count } }
+
+    /// Idle task lanes in the shared pool.
+    var pooledTaskLaneCount: Int { state.withLock { $0.freeTaskLanes.count } }
 
     func makeThreadLane(name: String?) -> Lane {
         state.withLock { state in
             let lane = Lane(kind: .thread, threadNumber: state.nextThreadNumber, threadName: name)
             state.nextThreadNumber += 1
-            state.lanes.append(lane)
+            state.register(lane)
             return lane
         }
     }
 
+    /// Called as the lane's thread exits: its lane goes, and the task lane it kept at hand goes
+    /// back to the shared pool.
     func retire(_ lane: Lane) {
+        let cached = lane.cachedTaskLane.exchange(nil, ordering: .relaxed)?.takeUnretainedValue()
         state.withLock { state in
-            if let index = state.lanes.firstIndex(where: { $0 === lane }) {
-                state.lanes.swapAt(index, state.lanes.count - 1)
-                state.lanes.removeLast()
+            state.unregister(lane)
+            if let cached {
+                state.unregister(cached)
+                state.freeTaskLanes.append(cached)
             }
         }
     }
 
-    /// A task lane for a task's outermost `async` scope, from the pool when one is free.
+    /// A task lane for a task's outermost `async` scope: the one this thread keeps at hand, or
+    /// one from the pool, or a new one.
     @usableFromInline
     func takeTaskLane() -> Lane {
-        let lane = state.withLock { state in
-            if let lane = state.freeTaskLanes.popLast() { return lane }
-            let lane = Lane(kind: .task)
-            state.lanes.append(lane)
-            return lane
+        let thread = currentThreadLane()
+        let lane: Lane
+        if let cached = thread.cachedTaskLane.exchange(nil, ordering: .relaxed) {
+            lane = cached.takeUnretainedValue()
+        } else {
+            lane = state.withLock { state in
+                let lane = state.freeTaskLanes.popLast() ?? Lane(kind: .task)
+                state.register(lane)
+                return lane
+            }
         }
         // Published before the first push, so a reader that sees the push sees the number.
         lane.taskNumber.store(nextTaskNumber.add(1, ordering: .relaxed).oldValue, ordering: .relaxed)
         return lane
     }
 
+    /// Gives back a task lane whose outermost scope ended: kept at hand by this thread when it
+    /// has none, otherwise returned to the shared pool.
     @usableFromInline
     func returnTaskLane(_ lane: Lane) {
+        // Any binding still naming this lane (a stale task-local copy) is now out of date.
         lane.binding.add(1, ordering: .relaxed)
-        state.withLock { $0.freeTaskLanes.append(lane) }
+        let thread = currentThreadLane()
+        if thread.cachedTaskLane.load(ordering: .relaxed) == nil {
+            thread.cachedTaskLane.store(Unmanaged.passUnretained(lane), ordering: .relaxed)
+            return
+        }
+        state.withLock { state in
+            state.unregister(lane)
+            state.freeTaskLanes.append(lane)
+        }
     }
 }
 

@@ -146,6 +146,7 @@ public struct ScopeGuard: ~Copyable {
 /// compact()
 /// scope.end()
 /// ```
+@available(*, noasync, message: "a guard held across an await ends on another thread; use await withScope")
 @inlinable
 public func enterScope(_ label: StaticString) -> ScopeGuard {
     let lane = currentThreadLane()
@@ -159,6 +160,7 @@ public func enterScope(_ label: StaticString) -> ScopeGuard {
 /// let scope = enterScope(label: "file \(name)")
 /// defer { scope.end() }
 /// ```
+@available(*, noasync, message: "a guard held across an await ends on another thread; use await withScope")
 @inlinable
 public func enterScope(label: String) -> ScopeGuard {
     let lane = currentThreadLane()
@@ -173,6 +175,7 @@ public func enterScope(label: String) -> ScopeGuard {
 /// for chunk in chunks { write(chunk); scope.progress.increment(by: UInt64(chunk.count)) }
 /// scope.end()
 /// ```
+@available(*, noasync, message: "a guard held across an await ends on another thread; use await withScope")
 @inlinable
 public func enterScope(_ label: StaticString, total: UInt64) -> ScopeGuard {
     let lane = currentThreadLane()

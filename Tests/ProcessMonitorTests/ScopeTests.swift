@@ -88,6 +88,22 @@ func lanes(labelled label: String) -> [LaneRecord] {
     }
     let level0 = UUID()
 
+    @Test func dynamicLabelsTooDeepToStoreDoNotLeakLabelSpace() {
+        func nest(_ level: Int) {
+            if level == Lane.capacity {
+                // Far more label bytes than the arena holds, all on frames too deep to store.
+                for i in 0..<600 { withScope(label: "too-deep-\(i)-" + String(repeating: "z", count: 40)) {} }
+                return
+            }
+            withScope("static-level") { nest(level + 1) }
+        }
+        nest(0)
+        let label = "after-deep-dynamic-\(UUID())"
+        withScope(label: label) {
+            #expect(lanes(labelled: label).count == 1, "the arena must be empty again at depth 1")
+        }
+    }
+
     @Test func framesDeeperThanCapacityAreCountedButNotStored() {
         func nest(_ level: Int) {
             if level == 70 {
@@ -148,7 +164,15 @@ func lanes(labelled label: String) -> [LaneRecord] {
 
     @Test func progressThatEscapedItsScopeIsIgnored() {
         var escaped = ScopeProgress.detached
-        withScope("escape-1", total: 10) { escaped = $0 }
+        withScope("escape-1", total: 10) { progress in
+            progress.increment(by: 7)
+            escaped = progress
+        }
+        // Dead as soon as its scope ends, before anything reuses the slot.
+        #expect(escaped.current == 0)
+        #expect(escaped.total == 0)
+        escaped.increment(by: 5)
+        #expect(escaped.current == 0)
         withScope("escape-2", total: 10) { progress in
             escaped.increment(by: 5)
             escaped.set(current: 9, total: 9)

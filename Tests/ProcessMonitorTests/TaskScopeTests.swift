@@ -67,6 +67,32 @@ import Testing
         #expect(openLanes().filter { $0.label.hasPrefix(prefix) }.isEmpty)
     }
 
+    /// A burst of tasks must not leave every later heartbeat scanning its idle lanes.
+    @Test func idleTaskLanesLeaveTheListTheMonitorReads() async {
+        let children = 2000
+        let gate = AsyncGate(count: children)
+        let before = LaneRegistry.shared.laneCount
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<children {
+                group.addTask {
+                    await withScope(label: "burst-\(i)") { await gate.arrive() }
+                }
+            }
+            await gate.waitForAll()
+            #expect(LaneRegistry.shared.laneCount >= before + children)
+            await gate.release()
+        }
+        // Each thread keeps at most one idle task lane at hand; the rest are pooled, unread.
+        #expect(LaneRegistry.shared.laneCount < before + 500)
+        #expect(LaneRegistry.shared.pooledTaskLaneCount >= children - 500)
+        // And a pooled lane is reused, not leaked: another burst creates no new lanes.
+        let pooled = LaneRegistry.shared.pooledTaskLaneCount
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<200 { group.addTask { await withScope("reuse") { await Task.yield() } } }
+        }
+        #expect(LaneRegistry.shared.pooledTaskLaneCount >= pooled - 200)
+    }
+
     @Test func asyncLetChildDoesNotPushOntoItsParent() async {
         let parentLabel = "parent-\(UUID())"
         await withScope(label: parentLabel) {
