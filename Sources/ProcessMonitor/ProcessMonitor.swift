@@ -89,10 +89,11 @@ public final class ProcessMonitor: Sendable {
             throw MonitorError(code: .alreadyRunning, message: "the monitor was stopped; create a new one to start again")
         }
         let started = clock.monotonicNanoseconds()
+        let origin = monotonicPrecise()
         let baseline = sampler.sample()
         var tracker = CPUTracker()
         _ = tracker.update(cpuTime: baseline.cpuTime, now: started, availableCores: baseline.availableCores)
-        let loop = MonitorLoop(monitor: self, started: started, tracker: tracker)
+        let loop = MonitorLoop(monitor: self, started: started, origin: origin, tracker: tracker)
         let thread = Thread { loop.run() }
         thread.name = "process-monitor"
         thread.start()
@@ -243,13 +244,15 @@ public final class ProcessMonitor: Sendable {
 private final class MonitorLoop: @unchecked Sendable {
     let monitor: ProcessMonitor
     let started: UInt64
+    let origin: UInt64
     var tracker: CPUTracker
     let snapshotter = Snapshotter()
     var sequence: UInt64 = 0
 
-    init(monitor: ProcessMonitor, started: UInt64, tracker: CPUTracker) {
+    init(monitor: ProcessMonitor, started: UInt64, origin: UInt64, tracker: CPUTracker) {
         self.monitor = monitor
         self.started = started
+        self.origin = origin
         self.tracker = tracker
     }
 
@@ -257,7 +260,11 @@ private final class MonitorLoop: @unchecked Sendable {
         let control = monitor.control_
         control.markMonitorThread()
         let interval = UInt64(monitor.configuration.interval.wholeMilliseconds) * 1_000_000
-        var deadline = monotonicPrecise() + interval
+        // Beats land on whole intervals after start, plus a few milliseconds: the coarse clock
+        // that ages are measured on lags the precise one by up to a tick, and without the slack
+        // a beat at 2 s would read `elapsed=1s`.
+        let slack: UInt64 = 5_000_000
+        var deadline = origin + interval + slack
         while true {
             let (stop, requested) = control.waitForWork(deadline: deadline)
             let trigger: Heartbeat.Trigger
@@ -269,8 +276,12 @@ private final class MonitorLoop: @unchecked Sendable {
                 trigger = .scheduled
                 let now = monotonicPrecise()
                 deadline += interval
-                // After a long observer or a suspended machine, do not fire a burst to catch up.
-                if deadline <= now { deadline = now + interval }
+                // After a long observer or a suspended machine, do not fire a burst to catch up:
+                // skip to the next whole interval.
+                if deadline <= now {
+                    let missed = (now - deadline) / interval + 1
+                    deadline += missed * interval
+                }
             }
             sequence += 1
             let heartbeat = monitor.makeHeartbeat(
