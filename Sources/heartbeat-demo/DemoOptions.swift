@@ -5,7 +5,7 @@ import ProcessMonitor
 struct DemoOptions {
     var duration: Duration = .seconds(15)
     var interval: Duration = .seconds(2)
-    var stallThreshold: Duration = .seconds(4)
+    var stallThreshold: Duration = .seconds(3)
     var maxPhaseLines = 8
     var workers: Int = ProcSelfSampler().sample().availableCores ?? 2
     var exports: [ExportSpecification] = []
@@ -24,7 +24,7 @@ struct DemoOptions {
           --duration D          total run time (default 15s); the phases shrink to fit, so a
                                 duration shorter than the stall threshold shows no STALL
           --interval D          time between heartbeats (default 2s)
-          --stall-threshold D   innermost scope age that counts as a stall (default 4s)
+          --stall-threshold D   innermost scope age that counts as a stall (default 3s)
           --max-phase-lines N   phase lines per heartbeat before "omitted" (default 8)
           --workers N           threads in the CPU fan-out (default: available cores)
           --export FORMAT:DEST  repeatable; FORMAT is text, jsonl or logfmt; DEST is stderr,
