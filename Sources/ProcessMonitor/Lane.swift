@@ -39,11 +39,10 @@ final class Lane: Sendable {
     @usableFromInline static let kindArena: UInt64 = 2
     @usableFromInline static let progressFlag: UInt64 = 1 << 40
 
-    /// Thread lanes keep their id for life; task lanes get a new number each time they are
-    /// taken from the pool, published before the first push.
+    /// Thread or task. A thread lane's number and name live in the registry (they change when
+    /// the lane is reused by a new thread); a task lane gets a new number each time it is taken,
+    /// published here before the first push.
     @usableFromInline let kind: LaneID.Kind
-    let threadNumber: UInt64
-    let threadName: String?
     @usableFromInline let taskNumber = Atomic<UInt64>(0)
 
     @usableFromInline let state = Atomic<UInt64>(0)
@@ -66,10 +65,8 @@ final class Lane: Sendable {
     /// Allocated on the first `String` label and kept for the lane's life.
     @usableFromInline let arena = Atomic<Unmanaged<LabelArena>?>(nil)
 
-    init(kind: LaneID.Kind, threadNumber: UInt64 = 0, threadName: String? = nil) {
+    init(kind: LaneID.Kind) {
         self.kind = kind
-        self.threadNumber = threadNumber
-        self.threadName = threadName
         entered = InlineArray { _ in Atomic(0) }
         labelWord = InlineArray { _ in Atomic(0) }
         labelInfo = InlineArray { _ in Atomic(0) }
@@ -298,12 +295,12 @@ final class Lane: Sendable {
         return .busy
     }
 
-    /// The lane's id; for a task lane, with the number read under the seqlock.
-    func id(taskNumber: UInt64) -> LaneID {
-        switch kind {
-        case .thread: LaneID(kind: .thread, number: threadNumber, name: threadName)
-        case .task: LaneID(kind: .task, number: taskNumber)
-        }
+    /// Makes an idle lane ready for a new owner (a new thread, after its last one exited with
+    /// scopes still open, say). Only called by the registry before the new owner sees the lane.
+    func resetForNewOwner() {
+        let s = state.load(ordering: .relaxed)
+        arenaTop.store(0, ordering: .relaxed)
+        state.store((((s >> Self.depthBits) &+ 1) << Self.depthBits), ordering: .releasing)
     }
 }
 

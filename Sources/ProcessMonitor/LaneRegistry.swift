@@ -14,11 +14,13 @@ import Synchronization
 /// moves between the shared pool and use, and by the monitor for as long as it takes to copy
 /// the list of lanes: never on scope enter or exit, and never while the monitor reads the lanes.
 ///
-/// Task lanes are never freed (a task-local binding holds its lane unretained, and a stale
-/// copy inherited by an unstructured task may still look at it), so the pool is as large as the
-/// most tasks ever inside a scope at once. Pooled lanes are idle by definition, so they are
-/// taken out of the list the monitor reads: a burst of 20 000 tasks does not make every later
-/// heartbeat scan 20 000 empty lanes. Each thread also keeps one idle task lane at hand, so a
+/// Lanes are never freed: a thread's lane goes to a pool when the thread exits and serves the
+/// next new thread, and task lanes are pooled between a task's outermost scopes. So anything
+/// may hold a lane unretained (a task-local binding, a stale copy of one, a `ScopeProgress`
+/// that escaped its scope) without a reference count on the hot path, and the pools are as
+/// large as the most threads, and tasks inside a scope, ever alive at once. Pooled lanes are
+/// idle by definition, so they are taken out of the list the monitor reads: a burst of 20 000
+/// tasks does not make every later heartbeat scan 20 000 empty lanes. Each thread also keeps one idle task lane at hand, so a
 /// task's outermost scope in a loop (`for x in xs { await withScope(…) }`) takes and returns
 /// it without the lock.
 @usableFromInline
@@ -26,21 +28,28 @@ final class LaneRegistry: Sendable {
     @usableFromInline static let shared = LaneRegistry()
 
     private struct State {
+        /// The lanes the monitor reads, with each thread lane's id (`nil` for task lanes, whose
+        /// number is read from the lane).
         var lanes: [Lane] = []
+        var ids: [LaneID?] = []
         var freeTaskLanes: [Lane] = []
+        var freeThreadLanes: [Lane] = []
         var nextThreadNumber: UInt64 = 1
 
-        mutating func register(_ lane: Lane) {
+        mutating func register(_ lane: Lane, id: LaneID?) {
             lane.registryIndex.store(lanes.count, ordering: .relaxed)
             lanes.append(lane)
+            ids.append(id)
         }
 
         mutating func unregister(_ lane: Lane) {
             let index = lane.registryIndex.load(ordering: .relaxed)
             guard index >= 0, index < lanes.count, lanes[index] === lane else { return }
             let last = lanes.removeLast()
+            let lastID = ids.removeLast()
             if last !== lane {
                 lanes[index] = last
+                ids[index] = lastID
                 last.registryIndex.store(index, ordering: .relaxed)
             }
             lane.registryIndex.store(-1, ordering: .relaxed)
@@ -50,11 +59,25 @@ final class LaneRegistry: Sendable {
     private let state = LockedValue(State())
     private let nextTaskNumber = Atomic<UInt64>(1)
 
-    /// Copies the list of lanes to read: every thread's, and the task lanes in use or at hand.
-    func lanes(into buffer: inout [Lane]) {
+    /// Copies the list of lanes to read (every live thread's, and the task lanes in use or at
+    /// hand) with the thread lanes' ids.
+    func lanes(into buffer: inout [Lane], ids: inout [LaneID?]) {
         buffer.removeAll(keepingCapacity: true)
-        state.withLock { buffer.append(contentsOf: $0.lanes) }
+        ids.removeAll(keepingCapacity: true)
+        state.withLock {
+            buffer.append(contentsOf: $0.lanes)
+            ids.append(contentsOf: $0.ids)
+        }
     }
+
+    /// Copies the list of lanes to read.
+    func lanes(into buffer: inout [Lane]) {
+        var ids: [LaneID?] = []
+        lanes(into: &buffer, ids: &ids)
+    }
+
+    /// Idle thread lanes waiting for a new thread.
+    var pooledThreadLaneCount: Int { state.withLock { $0.freeThreadLanes.count } }
 
     /// Lanes the monitor reads.
     var laneCount: Int { state.withLock { $0.lanes.count } }
@@ -64,19 +87,26 @@ final class LaneRegistry: Sendable {
 
     func makeThreadLane(name: String?) -> Lane {
         state.withLock { state in
-            let lane = Lane(kind: .thread, threadNumber: state.nextThreadNumber, threadName: name)
+            let lane: Lane
+            if let pooled = state.freeThreadLanes.popLast() {
+                pooled.resetForNewOwner()
+                lane = pooled
+            } else {
+                lane = Lane(kind: .thread)
+            }
+            state.register(lane, id: LaneID(kind: .thread, number: state.nextThreadNumber, name: name))
             state.nextThreadNumber += 1
-            state.register(lane)
             return lane
         }
     }
 
-    /// Called as the lane's thread exits: its lane goes, and the task lane it kept at hand goes
-    /// back to the shared pool.
+    /// Called as the lane's thread exits: its lane goes to the pool for the next new thread, and
+    /// the task lane it kept at hand back to the shared pool.
     func retire(_ lane: Lane) {
         let cached = lane.cachedTaskLane.exchange(nil, ordering: .relaxed)?.takeUnretainedValue()
         state.withLock { state in
             state.unregister(lane)
+            state.freeThreadLanes.append(lane)
             if let cached {
                 state.unregister(cached)
                 state.freeTaskLanes.append(cached)
@@ -95,7 +125,7 @@ final class LaneRegistry: Sendable {
         } else {
             lane = state.withLock { state in
                 let lane = state.freeTaskLanes.popLast() ?? Lane(kind: .task)
-                state.register(lane)
+                state.register(lane, id: nil)
                 return lane
             }
         }

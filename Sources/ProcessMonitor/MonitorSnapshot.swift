@@ -46,6 +46,7 @@ struct MonitorSnapshot {
 /// Takes snapshots of the lane registry; owned by one monitor thread, buffers reused.
 final class Snapshotter {
     private var laneBuffer: [Lane] = []
+    private var idBuffer: [LaneID?] = []
     private var snapshot = MonitorSnapshot()
     private let registry: LaneRegistry
 
@@ -57,11 +58,11 @@ final class Snapshotter {
     /// tasks creating their first lane are never blocked for the whole read, and no scope
     /// enter or exit ever waits for it.
     func take() -> MonitorSnapshot {
-        registry.lanes(into: &laneBuffer)
+        registry.lanes(into: &laneBuffer, ids: &idBuffer)
         snapshot.lanes.removeAll(keepingCapacity: true)
         snapshot.labelBytes.removeAll(keepingCapacity: true)
         snapshot.busyLanes = 0
-        for lane in laneBuffer {
+        for (lane, id) in zip(laneBuffer, idBuffer) {
             switch lane.read(into: &snapshot.labelBytes) {
             case .idle:
                 continue
@@ -70,7 +71,7 @@ final class Snapshotter {
             case .open(let state):
                 snapshot.lanes.append(
                     LaneRecord(
-                        id: lane.id(taskNumber: state.taskNumber),
+                        id: id ?? LaneID(kind: .task, number: state.taskNumber),
                         depth: state.depth,
                         label: .raw(state.label),
                         entered: state.entered,
@@ -80,8 +81,8 @@ final class Snapshotter {
                 )
             }
         }
-        // Drop our references now so a retired thread's lane is freed without waiting a beat.
         laneBuffer.removeAll(keepingCapacity: true)
+        idBuffer.removeAll(keepingCapacity: true)
         return snapshot
     }
 }

@@ -66,11 +66,10 @@ public func withScope<T, Failure: Error>(
     total: UInt64,
     _ body: (ScopeProgress) throws(Failure) -> T
 ) throws(Failure) -> T {
-    let lane = currentThreadLane()
-    let index = lane.depth
-    let epoch = lane.push(label, progressTotal: total)
-    defer { lane.pop() }
-    return try body(ScopeProgress(lane: lane, index: index, epoch: epoch))
+    let unmanaged = currentThreadLaneUnmanaged()
+    let (index, epoch) = unmanaged._withUnsafeGuaranteedRef { lane in (lane.depth, lane.push(label, progressTotal: total)) }
+    defer { unmanaged._withUnsafeGuaranteedRef { $0.pop() } }
+    return try body(ScopeProgress(lane: unmanaged, index: index, epoch: epoch))
 }
 
 /// Runs `body` inside a scope with a dynamic label and a progress counter.
@@ -86,11 +85,10 @@ public func withScope<T, Failure: Error>(
     total: UInt64,
     _ body: (ScopeProgress) throws(Failure) -> T
 ) throws(Failure) -> T {
-    let lane = currentThreadLane()
-    let index = lane.depth
-    let epoch = lane.push(string: label, progressTotal: total)
-    defer { lane.pop() }
-    return try body(ScopeProgress(lane: lane, index: index, epoch: epoch))
+    let unmanaged = currentThreadLaneUnmanaged()
+    let (index, epoch) = unmanaged._withUnsafeGuaranteedRef { lane in (lane.depth, lane.push(string: label, progressTotal: total)) }
+    defer { unmanaged._withUnsafeGuaranteedRef { $0.pop() } }
+    return try body(ScopeProgress(lane: unmanaged, index: index, epoch: epoch))
 }
 
 /// A scope entered by hand; it ends when you call ``end()`` or when the guard goes away.
@@ -181,7 +179,7 @@ public func enterScope(_ label: StaticString, total: UInt64) -> ScopeGuard {
     let lane = currentThreadLane()
     let index = lane.depth
     let epoch = lane.push(label, progressTotal: total)
-    return ScopeGuard(lane: lane, progress: ScopeProgress(lane: lane, index: index, epoch: epoch))
+    return ScopeGuard(lane: lane, progress: ScopeProgress(lane: .passUnretained(lane), index: index, epoch: epoch))
 }
 
 /// Counts misuse that the hot path must survive rather than trap on.

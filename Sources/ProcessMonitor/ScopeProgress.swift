@@ -20,12 +20,14 @@ import Synchronization
 /// }
 /// ```
 public struct ScopeProgress: Sendable {
-    @usableFromInline let lane: Lane?
+    /// Unretained: lanes are never freed (see `LaneRegistry`), so a copy that escapes its scope,
+    /// or outlives its thread, still points at a live lane, where the epoch check finds it dead.
+    @usableFromInline let lane: Unmanaged<Lane>?
     @usableFromInline let index: Int
     @usableFromInline let epoch: UInt64
 
     @inlinable
-    init(lane: Lane?, index: Int, epoch: UInt64) {
+    init(lane: Unmanaged<Lane>?, index: Int, epoch: UInt64) {
         self.lane = lane
         self.index = index
         self.epoch = epoch
@@ -38,11 +40,14 @@ public struct ScopeProgress: Sendable {
     /// ```
     public static let detached = ScopeProgress(lane: nil, index: 0, epoch: 0)
 
-    /// The counter's slot, or `nil` once its scope has ended (or for a frame too deep to store).
+    /// Runs `body` on the counter's lane while its scope is open; `nil` once it has ended (or
+    /// for a frame too deep to store).
     @inlinable @inline(__always)
-    var isLive: Bool {
-        guard let lane, index < Lane.capacity else { return false }
-        return lane.progressEpoch[index].load(ordering: .relaxed) == epoch
+    func withLiveLane<T>(_ body: (Lane) -> T) -> T? {
+        guard let lane, index < Lane.capacity else { return nil }
+        return lane._withUnsafeGuaranteedRef { lane in
+            lane.progressEpoch[index].load(ordering: .relaxed) == epoch ? body(lane) : nil
+        }
     }
 
     /// Records `current` units done out of `total` (`0` = unknown total).
@@ -52,9 +57,10 @@ public struct ScopeProgress: Sendable {
     /// ```
     @inlinable
     public func set(current: UInt64, total: UInt64) {
-        guard isLive, let lane else { return }
-        lane.progressTotal[index].store(total, ordering: .relaxed)
-        lane.progressCurrent[index].store(current, ordering: .relaxed)
+        _ = withLiveLane { lane in
+            lane.progressTotal[index].store(total, ordering: .relaxed)
+            lane.progressCurrent[index].store(current, ordering: .relaxed)
+        }
     }
 
     /// Adds `count` units done, leaving the total unchanged.
@@ -65,8 +71,9 @@ public struct ScopeProgress: Sendable {
     /// ```
     @inlinable @inline(__always)
     public func increment(by count: UInt64 = 1) {
-        guard isLive, let lane else { return }
-        lane.progressCurrent[index].add(count, ordering: .relaxed)
+        _ = withLiveLane { lane in
+            lane.progressCurrent[index].add(count, ordering: .relaxed)
+        }
     }
 
     /// Units done so far (0 once the scope has ended).
@@ -75,8 +82,7 @@ public struct ScopeProgress: Sendable {
     /// if progress.current % 10_000 == 0 { checkpoint() }
     /// ```
     public var current: UInt64 {
-        guard isLive, let lane else { return 0 }
-        return lane.progressCurrent[index].load(ordering: .relaxed)
+        withLiveLane { $0.progressCurrent[index].load(ordering: .relaxed) } ?? 0
     }
 
     /// The total (0 = unknown, and once the scope has ended).
@@ -85,7 +91,6 @@ public struct ScopeProgress: Sendable {
     /// let left = progress.total - progress.current
     /// ```
     public var total: UInt64 {
-        guard isLive, let lane else { return 0 }
-        return lane.progressTotal[index].load(ordering: .relaxed)
+        withLiveLane { $0.progressTotal[index].load(ordering: .relaxed) } ?? 0
     }
 }

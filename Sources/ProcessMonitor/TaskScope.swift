@@ -124,12 +124,12 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
         let index = lane.depth
         let epoch = lane.push(label, progressTotal: total)
         defer { lane.pop() }
-        return try await body(ScopeProgress(lane: lane, index: index, epoch: epoch))
+        return try await body(ScopeProgress(lane: unmanaged, index: index, epoch: epoch))
     }
     return try await withNewTaskLane { lane throws(Failure) -> T in
         let epoch = lane.push(label, progressTotal: total)
         defer { lane.pop() }
-        return try await body(ScopeProgress(lane: lane, index: 0, epoch: epoch))
+        return try await body(ScopeProgress(lane: .passUnretained(lane), index: 0, epoch: epoch))
     }
 }
 
@@ -151,12 +151,12 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
         let index = lane.depth
         let epoch = lane.push(string: label, progressTotal: total)
         defer { lane.pop() }
-        return try await body(ScopeProgress(lane: lane, index: index, epoch: epoch))
+        return try await body(ScopeProgress(lane: unmanaged, index: index, epoch: epoch))
     }
     return try await withNewTaskLane { lane throws(Failure) -> T in
         let epoch = lane.push(string: label, progressTotal: total)
         defer { lane.pop() }
-        return try await body(ScopeProgress(lane: lane, index: 0, epoch: epoch))
+        return try await body(ScopeProgress(lane: .passUnretained(lane), index: 0, epoch: epoch))
     }
 }
 

@@ -230,6 +230,42 @@ func lanes(labelled label: String) -> [LaneRecord] {
         finish.signal()
     }
 
+    /// A thread that exits with a scope still open (its guard kept elsewhere) must not leave
+    /// that frame to the next thread that reuses its lane, nor keep showing it.
+    @Test func aReusedThreadLaneStartsEmptyWithANewId() {
+        let label = "exits-open-\(UUID())"
+        let box = GuardBox()
+        let lanesBox = LaneBox()
+        let progressBox = LockedValue(ScopeProgress.detached)
+        let first = Thread {
+            box.scope = enterScope(label: label)
+            lanesBox.lane = existingThreadLane()
+            withScope("escaping-counter", total: 3) { progress in progressBox.withLock { $0 = progress } }
+        }
+        first.start()
+        #expect(waitUntil { first.isFinished })
+        #expect(waitUntil { lanes(labelled: label).isEmpty }, "a retired lane is not read")
+        #expect(lanesBox.lane != nil)
+        // New threads take pooled lanes; none may show the old frame.
+        let second = "reuser-\(UUID())"
+        let seen = LockedValue<[LaneRecord]>([])
+        let threads = (0..<4).map { _ in
+            Thread {
+                withScope(label: second) {
+                    seen.withLock { $0.append(contentsOf: lanes(labelled: second)) }
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        #expect(waitUntil { threads.allSatisfy(\.isFinished) })
+        #expect(seen.withLock { $0 }.allSatisfy { $0.depth == 1 })
+        #expect(lanes(labelled: label).isEmpty)
+        let escaped = progressBox.withLock { $0 }
+        escaped.increment()
+        #expect(escaped.current == 0, "a counter that outlived its thread is dead")
+        box.endScope()
+    }
+
     @Test func threadLanesAreNamedAndRetiredWithTheirThread() {
         let label = "named-thread-\(UUID())"
         let inside = DispatchSemaphore(value: 0)
