@@ -61,19 +61,20 @@ final class LaneRegistry: Sendable {
 
     /// Copies the list of lanes to read (every live thread's, and the task lanes in use or at
     /// hand) with the thread lanes' ids.
-    func lanes(into buffer: inout [Lane], ids: inout [LaneID?]) {
+    /// Unretained: lanes are never freed.
+    func lanes(into buffer: inout [Unmanaged<Lane>], ids: inout [LaneID?]) {
         buffer.removeAll(keepingCapacity: true)
         ids.removeAll(keepingCapacity: true)
         state.withLock {
-            buffer.append(contentsOf: $0.lanes)
+            buffer.append(contentsOf: $0.lanes.lazy.map { Unmanaged.passUnretained($0) })
             ids.append(contentsOf: $0.ids)
         }
     }
 
     /// Copies the list of lanes to read.
     func lanes(into buffer: inout [Lane]) {
-        var ids: [LaneID?] = []
-        lanes(into: &buffer, ids: &ids)
+        buffer.removeAll(keepingCapacity: true)
+        state.withLock { buffer.append(contentsOf: $0.lanes) }
     }
 
     /// Idle thread lanes waiting for a new thread.

@@ -45,7 +45,7 @@ struct MonitorSnapshot {
 
 /// Takes snapshots of the lane registry; owned by one monitor thread, buffers reused.
 final class Snapshotter {
-    private var laneBuffer: [Lane] = []
+    private var laneBuffer: [Unmanaged<Lane>] = []
     private var idBuffer: [LaneID?] = []
     private var snapshot = MonitorSnapshot()
     private let registry: LaneRegistry
@@ -59,11 +59,17 @@ final class Snapshotter {
     /// enter or exit ever waits for it.
     func take() -> MonitorSnapshot {
         registry.lanes(into: &laneBuffer, ids: &idBuffer)
+        // Built in a local and handed back whole: no exclusivity checks on a class property per
+        // lane, and the arrays' capacity is kept for the next beat.
+        var snapshot = self.snapshot
+        self.snapshot = MonitorSnapshot()
         snapshot.lanes.removeAll(keepingCapacity: true)
         snapshot.labelBytes.removeAll(keepingCapacity: true)
         snapshot.busyLanes = 0
-        for (lane, id) in zip(laneBuffer, idBuffer) {
-            switch lane.read(into: &snapshot.labelBytes) {
+        for index in laneBuffer.indices {
+            // Lanes are never freed, so no reference count is needed to read one.
+            let read = laneBuffer[index]._withUnsafeGuaranteedRef { $0.read(into: &snapshot.labelBytes) }
+            switch read {
             case .idle:
                 continue
             case .busy:
@@ -71,7 +77,7 @@ final class Snapshotter {
             case .open(let state):
                 snapshot.lanes.append(
                     LaneRecord(
-                        id: id ?? LaneID(kind: .task, number: state.taskNumber),
+                        id: idBuffer[index] ?? LaneID(kind: .task, number: state.taskNumber),
                         depth: state.depth,
                         label: .raw(state.label),
                         entered: state.entered,
@@ -83,6 +89,7 @@ final class Snapshotter {
         }
         laneBuffer.removeAll(keepingCapacity: true)
         idBuffer.removeAll(keepingCapacity: true)
+        self.snapshot = snapshot
         return snapshot
     }
 }

@@ -108,6 +108,11 @@ struct BenchShort {
             case "string": stringScopePairs(n)
             case "async": await asyncScopePairs(n)
             case "first-async": await firstAsyncScopes(n)
+            case "snapshot":
+                let lanes = ParkedLanes(count: 1000, depth: 3)
+                let step = SnapshotStep()
+                for _ in 0..<n { blackHole(step.run()) }
+                lanes.stop()
             default: exit(2)
             }
             exit(0)
