@@ -111,7 +111,7 @@ public struct HeartbeatRecordDecoder: Sendable {
             throw invalid("unsupported schema_version \(version); this decoder reads version 1")
         }
         let timestampText = try record.string("timestamp")
-        guard let timestamp = MachineTimestamp.parse(timestampText) else {
+        guard let timestamp = parseRFC3339Milliseconds(timestampText) else {
             throw invalid("timestamp: expected RFC 3339 UTC with 3 fraction digits like "
                 + "2024-05-01T12:00:00.000Z, found \(timestampText.debugDescription)")
         }

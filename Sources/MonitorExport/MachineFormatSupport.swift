@@ -201,32 +201,10 @@ struct MachineLineBuffer {
         }
     }
 
-    // TODO(merge): use Timestamp.swift (`formatRFC3339Milliseconds`) once it lands; this is a
-    // private stand-in with the same contract.
-    /// RFC 3339 in UTC: `2024-05-01T12:00:00.123Z`, the date rounded to the nearest millisecond.
+    /// RFC 3339 in UTC, `2024-05-01T12:00:00.123Z`, with the text format's timestamp rules
+    /// (`Timestamp.swift`): the date rounded to the nearest millisecond, years 0000-9999.
     mutating func appendTimestamp(_ date: Date) {
-        let milliseconds = MachineTimestamp.milliseconds(of: date)
-        var days = milliseconds / MachineTimestamp.millisecondsPerDay
-        var ofDay = milliseconds % MachineTimestamp.millisecondsPerDay
-        if ofDay < 0 {
-            days -= 1
-            ofDay += MachineTimestamp.millisecondsPerDay
-        }
-        let (year, month, day) = MachineTimestamp.civil(fromDays: days)
-        appendPadded(UInt64(year), width: 4)
-        append("-")
-        appendPadded(UInt64(month), width: 2)
-        append("-")
-        appendPadded(UInt64(day), width: 2)
-        append("T")
-        appendPadded(UInt64(ofDay / 3_600_000), width: 2)
-        append(":")
-        appendPadded(UInt64(ofDay / 60_000 % 60), width: 2)
-        append(":")
-        appendPadded(UInt64(ofDay / 1000 % 60), width: 2)
-        append(".")
-        appendPadded(UInt64(ofDay % 1000), width: 3)
-        append("Z")
+        appendUTF8(formatRFC3339Milliseconds(date))
     }
 
     private mutating func appendPadded(_ value: UInt64, width: Int) {
@@ -238,82 +216,6 @@ struct MachineLineBuffer {
             rest %= divisor
             divisor /= 10
         }
-    }
-}
-
-// TODO(merge): use Timestamp.swift for formatting; the parser may stay for the decoder.
-/// RFC 3339 UTC timestamps with millisecond precision, written and read by hand: no
-/// `DateFormatter`, so no locale, time zone database or allocation on the hot path.
-enum MachineTimestamp {
-    static let millisecondsPerDay: Int64 = 86_400_000
-    /// 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the years RFC 3339 can write.
-    static let earliest: Int64 = -62_167_219_200_000
-    static let latest: Int64 = 253_402_300_799_999
-
-    /// The date in whole milliseconds since 1970, rounded to the nearest one and clamped to
-    /// the years RFC 3339 can write.
-    static func milliseconds(of date: Date) -> Int64 {
-        let scaled = (date.timeIntervalSince1970 * 1000).rounded(.toNearestOrAwayFromZero)
-        guard scaled.isFinite else { return scaled < 0 ? earliest : (scaled > 0 ? latest : 0) }
-        if scaled <= Double(earliest) { return earliest }
-        if scaled >= Double(latest) { return latest }
-        return Int64(scaled)
-    }
-
-    /// Howard Hinnant's `civil_from_days`: proleptic Gregorian date of a day count since 1970.
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day)
-    }
-
-    /// `days_from_civil`, the inverse of ``civil(fromDays:)``.
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    /// Reads exactly the form ``MachineLineBuffer/appendTimestamp(_:)`` writes,
-    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`; `nil` for anything else, including impossible dates.
-    static func parse(_ text: String) -> Date? {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 24 else { return nil }
-        func number(_ range: Range<Int>) -> Int64? {
-            var value: Int64 = 0
-            for index in range {
-                let byte = bytes[index]
-                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
-            }
-            return value
-        }
-        let separators: [(Int, UInt8)] = [
-            (4, UInt8(ascii: "-")), (7, UInt8(ascii: "-")), (10, UInt8(ascii: "T")), (13, UInt8(ascii: ":")),
-            (16, UInt8(ascii: ":")), (19, UInt8(ascii: ".")), (23, UInt8(ascii: "Z")),
-        ]
-        for (index, byte) in separators where bytes[index] != byte { return nil }
-        guard let year = number(0 ..< 4), let month = number(5 ..< 7), let day = number(8 ..< 10),
-              let hour = number(11 ..< 13), let minute = number(14 ..< 16), let second = number(17 ..< 19),
-              let millisecond = number(20 ..< 23)
-        else { return nil }
-        guard (1 ... 12).contains(month), day >= 1, hour < 24, minute < 60, second < 60 else { return nil }
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let monthDays: [Int64] = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        guard day <= monthDays[Int(month - 1)] else { return nil }
-        let total = days(year: year, month: month, day: day) * millisecondsPerDay
-            + hour * 3_600_000 + minute * 60_000 + second * 1000 + millisecond
-        return Date(timeIntervalSince1970: Double(total) / 1000)
     }
 }
 
