@@ -300,6 +300,8 @@ final class Lane: Sendable {
     func resetForNewOwner() {
         let s = state.load(ordering: .relaxed)
         arenaTop.store(0, ordering: .relaxed)
+        // Counters of frames the old owner never closed die with it.
+        for index in 0..<Self.capacity { progressEpoch[index].store(0, ordering: .relaxed) }
         state.store((((s >> Self.depthBits) &+ 1) << Self.depthBits), ordering: .releasing)
     }
 }

@@ -182,6 +182,18 @@ public func enterScope(_ label: StaticString, total: UInt64) -> ScopeGuard {
     return ScopeGuard(lane: lane, progress: ScopeProgress(lane: .passUnretained(lane), index: index, epoch: epoch))
 }
 
+extension ScopeGuard {
+    /// Guards ended on a thread other than the one that entered them, over the process's life.
+    ///
+    /// Such an end is ignored (popping another thread's lane would race with its owner), so
+    /// the scope stays open, shows in heartbeats and eventually stalls; this count says why.
+    ///
+    /// ```swift
+    /// assert(ScopeGuard.endedOnAnotherThread == 0)
+    /// ```
+    public static var endedOnAnotherThread: UInt64 { foreignEnds.load(ordering: .relaxed) }
+}
+
 /// Counts misuse that the hot path must survive rather than trap on.
 @usableFromInline
 enum ScopeDiagnostics {

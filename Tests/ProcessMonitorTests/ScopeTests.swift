@@ -205,7 +205,7 @@ func lanes(labelled label: String) -> [LaneRecord] {
     }
 
     @Test func guardEndedOnAnotherThreadLeavesBothLanesIntact() {
-        let before = foreignEnds.load(ordering: .relaxed)
+        let before = ScopeGuard.endedOnAnotherThread
         let label = "foreign-\(UUID())"
         let mine = "foreign-test-thread-\(UUID())"
         let box = GuardBox()
@@ -221,7 +221,7 @@ func lanes(labelled label: String) -> [LaneRecord] {
         withScope(label: mine) {
             // End it here, on the test's thread: the monitor counts it and touches no lane.
             box.endScope()
-            #expect(foreignEnds.load(ordering: .relaxed) == before + 1)
+            #expect(ScopeGuard.endedOnAnotherThread >= before + 1, "other tests may end foreign guards too")
             // This thread's own scope is untouched...
             #expect(lanes(labelled: mine).first?.depth == 1)
             // ...and so is the other thread's: its frame is still there, to show (and stall).
