@@ -156,17 +156,27 @@ final class LaneRegistry: Sendable {
 // MARK: - Thread lanes
 
 /// The pthread key holding the current thread's lane (retained); its destructor retires the
-/// lane when the thread exits.
-private let threadLaneKey: pthread_key_t = {
+/// lane when the thread exits. `nil` if the OS refused one (a process that used up its
+/// `PTHREAD_KEYS_MAX` keys): scopes then go untracked rather than take the host down.
+private let threadLaneKey: pthread_key_t? = {
     var key = pthread_key_t()
     let rc = pthread_key_create(&key) { raw in
         guard let raw else { return }
         let lane = Unmanaged<Lane>.fromOpaque(raw).takeRetainedValue()
         LaneRegistry.shared.retire(lane)
     }
-    precondition(rc == 0, "ProcessMonitor: pthread_key_create failed (\(rc))")
+    guard rc == 0 else {
+        reportToStandardError(
+            "[process-monitor] pthread_key_create failed (\(rc)); synchronous scopes will not be tracked\n"
+        )
+        return nil
+    }
     return key
 }()
+
+/// Where synchronous scopes go when there is no thread key: registered nowhere, so never read,
+/// and every write to it is atomic, so threads sharing it cannot corrupt memory.
+private let untrackedLane = Lane(kind: .thread)
 
 /// The current thread's lane, created on first use.
 @inlinable @inline(__always)
@@ -215,7 +225,7 @@ func existingThreadLane() -> Lane? {
 
 @usableFromInline @inline(never)
 func makeCurrentThreadLane() -> Lane {
-    let key = threadLaneKey
+    guard let key = threadLaneKey else { return untrackedLane }
     // Before the key is published a thread can get here with a lane already set.
     if let raw = pthread_getspecific(key) {
         threadLaneKeyPlusOne.store(UInt(key) &+ 1, ordering: .relaxed)
