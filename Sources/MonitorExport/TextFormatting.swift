@@ -201,13 +201,7 @@ package struct TextBuffer {
             bytes.append(UInt8(truncatingIfNeeded: value) &+ 48)
             return
         }
-        let start = bytes.count
-        var rest = value
-        while rest > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: rest % 10) &+ 48)
-            rest /= 10
-        }
-        reverseTail(from: start)
+        appendDigits(value)
     }
 
     /// Appends a signed integer: a `-` and the magnitude.
@@ -230,6 +224,11 @@ package struct TextBuffer {
             appendInteger(UInt64(value))
             return
         }
+        appendDigits(value)
+    }
+
+    /// The decimal digits of a positive integer, least significant first, then reversed.
+    private mutating func appendDigits<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
         let start = bytes.count
         var rest = value
         while rest > 0 {

@@ -29,7 +29,7 @@ public final class ProcessMonitor: Sendable {
     private let clock: any MonitorClock
     private let sampler: any ProcessSampler
     private let registry: LaneRegistry
-    private let control: MonitorControl
+    fileprivate let control: MonitorControl
 
     /// Creates a monitor without starting it.
     ///
@@ -161,9 +161,10 @@ public final class ProcessMonitor: Sendable {
             control.wake()
             return true
         }
-        guard wasRunning, !control.isMonitorThread else {
-            return control.state.withLock { $0.phase != .running } || control.isMonitorThread
-        }
+        // Not running: nothing to deliver. From an observer: the loop stops once it returns,
+        // so the final heartbeat cannot have been delivered yet.
+        guard wasRunning else { return true }
+        guard !control.isMonitorThread else { return false }
         let deadline = timeout.map { monotonicPrecise() + UInt64($0.wholeMilliseconds) * 1_000_000 }
         return control.wait(until: deadline) { state in state.phase == .stopped ? true : nil } ?? false
     }
@@ -235,7 +236,6 @@ public final class ProcessMonitor: Sendable {
         for observer in observers { observer.monitorDidStop() }
     }
 
-    fileprivate var control_: MonitorControl { control }
 }
 
 /// The monitor thread's body. Its mutable state (the snapshot buffers, the CPU tracker, the
@@ -257,7 +257,7 @@ private final class MonitorLoop: @unchecked Sendable {
     }
 
     func run() {
-        let control = monitor.control_
+        let control = monitor.control
         control.markMonitorThread()
         let interval = UInt64(monitor.configuration.interval.wholeMilliseconds) * 1_000_000
         // Beats land on whole intervals after start, plus a few milliseconds: the coarse clock

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Runs `body` inside a scope named `label` on the current thread's lane.
 ///
 /// Heartbeats show the innermost scope of every lane and how long it has been running. This is
@@ -202,8 +204,6 @@ enum ScopeDiagnostics {
         foreignEnds.add(1, ordering: .relaxed)
     }
 }
-
-import Synchronization
 
 /// Guards ended on a thread other than the one that entered them (see ``ScopeGuard``).
 let foreignEnds = Atomic<UInt64>(0)
