@@ -29,7 +29,7 @@ public final class ProcessMonitor: Sendable {
     private let clock: any MonitorClock
     private let sampler: any ProcessSampler
     private let registry: LaneRegistry
-    fileprivate let control: MonitorControl
+    let control: MonitorControl
 
     /// Creates a monitor without starting it.
     ///
@@ -185,7 +185,7 @@ public final class ProcessMonitor: Sendable {
 
     // MARK: The loop (monitor thread only)
 
-    fileprivate func makeHeartbeat(
+    func makeHeartbeat(
         snapshotter: Snapshotter,
         tracker: inout CPUTracker,
         started: UInt64,
@@ -213,7 +213,7 @@ public final class ProcessMonitor: Sendable {
         )
     }
 
-    fileprivate func deliver(_ heartbeat: Heartbeat) {
+    func deliver(_ heartbeat: Heartbeat) {
         for (index, observer) in observers.enumerated() {
             do {
                 try observer.observe(heartbeat)
@@ -232,215 +232,8 @@ public final class ProcessMonitor: Sendable {
         }
     }
 
-    fileprivate func finish() {
+    func finish() {
         for observer in observers { observer.monitorDidStop() }
     }
 
-}
-
-/// The monitor thread's body. Its mutable state (the snapshot buffers, the CPU tracker, the
-/// sequence number) is touched by that one thread only.
-// @unchecked Sendable: handed to the monitor thread once; no other thread touches it after.
-private final class MonitorLoop: @unchecked Sendable {
-    let monitor: ProcessMonitor
-    let started: UInt64
-    let origin: UInt64
-    var tracker: CPUTracker
-    let snapshotter = Snapshotter()
-    var sequence: UInt64 = 0
-
-    init(monitor: ProcessMonitor, started: UInt64, origin: UInt64, tracker: CPUTracker) {
-        self.monitor = monitor
-        self.started = started
-        self.origin = origin
-        self.tracker = tracker
-    }
-
-    func run() {
-        let control = monitor.control
-        control.markMonitorThread()
-        let interval = UInt64(monitor.configuration.interval.wholeMilliseconds) * 1_000_000
-        // Beats land on whole intervals after start, plus a few milliseconds: the coarse clock
-        // that ages are measured on lags the precise one by up to a tick, and without the slack
-        // a beat at 2 s would read `elapsed=1s`.
-        let slack: UInt64 = 5_000_000
-        var deadline = origin + interval + slack
-        while true {
-            let (stop, requested) = control.waitForWork(deadline: deadline)
-            let trigger: Heartbeat.Trigger
-            if stop {
-                trigger = .final
-            } else if requested > 0 {
-                trigger = .requested
-            } else {
-                trigger = .scheduled
-                let now = monotonicPrecise()
-                deadline += interval
-                // After a long observer or a suspended machine, do not fire a burst to catch up:
-                // skip to the next whole interval.
-                if deadline <= now {
-                    let missed = (now - deadline) / interval + 1
-                    deadline += missed * interval
-                }
-            }
-            sequence += 1
-            let heartbeat = monitor.makeHeartbeat(
-                snapshotter: snapshotter, tracker: &tracker, started: started,
-                sequence: sequence, trigger: trigger
-            )
-            monitor.deliver(heartbeat)
-            if stop {
-                monitor.finish()
-                control.state.withLock { state in
-                    state.lastHeartbeat = heartbeat
-                    state.requestsServed = state.requestsMade
-                    state.phase = .stopped
-                }
-                control.broadcastDone()
-                return
-            }
-            control.state.withLock { state in
-                state.lastHeartbeat = heartbeat
-                state.requestsServed += requested
-            }
-            control.broadcastDone()
-        }
-    }
-}
-
-/// Shared state between callers (`emitNow`, `stop`) and the monitor thread, with a condition
-/// variable each way.
-// @unchecked Sendable: every stored property is either immutable or the pthread objects whose
-// purpose is cross-thread signalling; `state` is only touched under `lock`.
-private final class MonitorControl: @unchecked Sendable {
-    enum Phase { case idle, running, stopped }
-
-    struct State {
-        var phase: Phase = .idle
-        var stopRequested = false
-        var requestsMade: UInt64 = 0
-        var requestsServed: UInt64 = 0
-        var lastHeartbeat: Heartbeat?
-        var observerFailures = 0
-        var failedObservers: Set<Int> = []
-    }
-
-    let lock = PosixLock()
-    private var _state = State()
-    private let workCondition: UnsafeMutablePointer<pthread_cond_t>
-    private let doneCondition: UnsafeMutablePointer<pthread_cond_t>
-    private let monitorThread = Atomic<UInt>(0)
-
-    init() {
-        workCondition = .allocate(capacity: 1)
-        doneCondition = .allocate(capacity: 1)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        #if os(Linux)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        #endif
-        pthread_cond_init(workCondition, &attributes)
-        pthread_cond_init(doneCondition, &attributes)
-        pthread_condattr_destroy(&attributes)
-    }
-
-    deinit {
-        pthread_cond_destroy(workCondition)
-        pthread_cond_destroy(doneCondition)
-        workCondition.deallocate()
-        doneCondition.deallocate()
-    }
-
-    var state: StateAccess { StateAccess(control: self) }
-
-    struct StateAccess {
-        let control: MonitorControl
-        func withLock<T>(_ body: (inout State) -> T) -> T {
-            control.lock.withLock { body(&control._state) }
-        }
-    }
-
-    /// Call with the lock held.
-    func wake() { pthread_cond_signal(workCondition) }
-
-    func broadcastDone() {
-        lock.withLock { _ = pthread_cond_broadcast(doneCondition) }
-    }
-
-    func markMonitorThread() {
-        monitorThread.store(pthreadSelfBits(), ordering: .relaxed)
-    }
-
-    var isMonitorThread: Bool {
-        monitorThread.load(ordering: .relaxed) == UInt(pthreadSelfBits())
-    }
-
-    /// Waits until `ready` returns a value, rechecking each time the monitor finishes a beat;
-    /// `nil` if the monitor never started or `deadline` (precise monotonic ns) passed first.
-    func wait<T>(until deadline: UInt64? = nil, _ ready: (State) -> T?) -> T? {
-        lock.withLock {
-            while true {
-                if let value = ready(_state) { return value }
-                if _state.phase == .idle { return nil }
-                guard let deadline else {
-                    pthread_cond_wait(doneCondition, lock.raw)
-                    continue
-                }
-                let now = monotonicPrecise()
-                if now >= deadline { return nil }
-                #if os(Linux)
-                var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-                pthread_cond_timedwait(doneCondition, lock.raw, &ts)
-                #else
-                let remaining = deadline - now
-                var ts = timespec(tv_sec: Int(remaining / 1_000_000_000), tv_nsec: Int(remaining % 1_000_000_000))
-                pthread_cond_timedwait_relative_np(doneCondition, lock.raw, &ts)
-                #endif
-            }
-        }
-    }
-
-    /// Blocks the monitor thread until the deadline, a request or a stop.
-    func waitForWork(deadline: UInt64) -> (stop: Bool, requested: UInt64) {
-        lock.withLock {
-            while true {
-                if _state.stopRequested { return (true, _state.requestsMade - _state.requestsServed) }
-                let pending = _state.requestsMade - _state.requestsServed
-                if pending > 0 { return (false, pending) }
-                if monotonicPrecise() >= deadline { return (false, 0) }
-                #if os(Linux)
-                var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-                pthread_cond_timedwait(workCondition, lock.raw, &ts)
-                #else
-                let remaining = deadline - monotonicPrecise()
-                var ts = timespec(tv_sec: Int(remaining / 1_000_000_000), tv_nsec: Int(remaining % 1_000_000_000))
-                pthread_cond_timedwait_relative_np(workCondition, lock.raw, &ts)
-                #endif
-            }
-        }
-    }
-}
-
-private func pthreadSelfBits() -> UInt {
-    #if os(Linux)
-    return UInt(pthread_self())
-    #else
-    return UInt(bitPattern: pthread_self())
-    #endif
-}
-
-/// The precise monotonic clock, for the loop's deadlines (condition variables wait on it).
-private func monotonicPrecise() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
-
-/// Writes a diagnostic straight to fd 2 with one `write`, bypassing any buffering, so it
-/// cannot interleave with or be lost behind the host's own output.
-func reportToStandardError(_ message: String) {
-    var message = message
-    message.withUTF8 { bytes in
-        _ = write(2, bytes.baseAddress, bytes.count)
-    }
 }

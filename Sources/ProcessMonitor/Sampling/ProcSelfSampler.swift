@@ -6,43 +6,6 @@ import Musl
 import Darwin
 #endif
 
-/// One reading of the process's resources, taken by a ``ProcessSampler``.
-///
-/// ```swift
-/// let sample = ProcessSample(resources: ResourceUsage(rssBytes: 1 << 30), cpuTime: .seconds(12))
-/// ```
-public struct ProcessSample: Sendable, Equatable {
-    /// Memory, thread and I/O figures.
-    public var resources: ResourceUsage
-    /// Cumulative user + system CPU time of the process, or `nil` when unknown.
-    public var cpuTime: Duration?
-    /// Cores the process may run on, or `nil` when unknown.
-    public var availableCores: Int?
-
-    /// Creates a sample.
-    ///
-    /// ```swift
-    /// ProcessSample(resources: ResourceUsage(), cpuTime: nil, availableCores: nil)
-    /// ```
-    public init(resources: ResourceUsage = ResourceUsage(), cpuTime: Duration? = nil, availableCores: Int? = nil) {
-        self.resources = resources
-        self.cpuTime = cpuTime
-        self.availableCores = availableCores
-    }
-}
-
-/// Reads the process's resources for a heartbeat. Injectable so tests can use fixtures.
-///
-/// ```swift
-/// struct FixedSampler: ProcessSampler {
-///     func sample() -> ProcessSample { ProcessSample(cpuTime: .seconds(1)) }
-/// }
-/// ```
-public protocol ProcessSampler: Sendable {
-    /// Takes one reading. Called on the monitor's thread, never on a scope's.
-    func sample() -> ProcessSample
-}
-
 /// Reads Linux's `/proc/self/stat`, `status` and `io`.
 ///
 /// CPU time is `utime + stime` from `stat` divided by `sysconf(_SC_CLK_TCK)` (the seed
@@ -189,24 +152,4 @@ public struct ProcSelfSampler: ProcessSampler {
         let online = sysconf(Int32(_SC_NPROCESSORS_ONLN))
         return online > 0 ? online : nil
     }
-}
-
-/// Reads a small file whole, with plain `read(2)`: `/proc` files report a size of 0, so
-/// anything that trusts `stat` for the size reads nothing.
-func readSmallFile(_ path: String, limit: Int = 1 << 16) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while bytes.count < limit {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            return nil
-        }
-        if n == 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }

@@ -1,0 +1,49 @@
+import Foundation
+import ProcessMonitor
+
+/// One JSON Lines record read back: the heartbeat and what the record carried beside it.
+///
+/// ```swift
+/// let decoded = try HeartbeatRecordDecoder().decode(line: line)
+/// print(decoded.heartbeat.sequence, decoded.attributes["job"] ?? "-")
+/// ```
+public struct DecodedRecord: Sendable, Equatable {
+    /// The heartbeat, equal to the one rendered when its durations were whole milliseconds,
+    /// its timestamp a whole millisecond, its labels under the label limit, and nothing had to
+    /// be left out for the line limit.
+    ///
+    /// ```swift
+    /// let lines = TextFormat().render(decoded.heartbeat, context: FormatContext())
+    /// ```
+    public var heartbeat: Heartbeat
+    /// The record's `attributes` object.
+    ///
+    /// ```swift
+    /// let rank = decoded.attributes["rank"] ?? "?"
+    /// ```
+    public var attributes: [String: String]
+    /// The record's `dropped_records`: records the writing sink had lost by then.
+    ///
+    /// ```swift
+    /// if decoded.droppedRecords > 0 { print("the log has gaps") }
+    /// ```
+    public var droppedRecords: UInt64
+    /// The record's `stalls_omitted`: stalls left out of ``heartbeat`` for the line limit.
+    ///
+    /// ```swift
+    /// let allStalls = decoded.heartbeat.stalls.count + decoded.omittedStalls
+    /// ```
+    public var omittedStalls: Int
+
+    /// Creates a decoded record.
+    ///
+    /// ```swift
+    /// let record = DecodedRecord(heartbeat: heartbeat, attributes: [:], droppedRecords: 0)
+    /// ```
+    public init(heartbeat: Heartbeat, attributes: [String: String], droppedRecords: UInt64, omittedStalls: Int = 0) {
+        self.heartbeat = heartbeat
+        self.attributes = attributes
+        self.droppedRecords = droppedRecords
+        self.omittedStalls = omittedStalls
+    }
+}

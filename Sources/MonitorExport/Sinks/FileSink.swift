@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ProcessMonitor
+
+/// Appends each line to a file with one `write(2)`.
+///
+/// The file is opened in the throwing initializer, so a bad path fails at start-up rather
+/// than at the first heartbeat. After that the sink never throws and never traps: a line it
+/// cannot write (disk full, I/O error, the descriptor gone) is dropped and counted in
+/// ``droppedRecords``, one rate-limited warning naming the path and the reason goes to the
+/// ``SinkDiagnostics``, and the next line is tried as usual, so writing resumes by itself once
+/// the fault clears.
+///
+/// When the file is moved away or deleted (logrotate without `copytruncate`), the sink notices
+/// within a second, or at the next write after a failure, and reopens the path.
+///
+/// ```swift
+/// let sink = try FileSink(path: "/var/log/job/heartbeat.jsonl")
+/// let exporter = HeartbeatExporter(format: JSONLinesFormat(), sink: sink)
+/// ```
+public final class FileSink: HeartbeatSink {
+    /// The path as given; the sink reopens it after the file is moved away.
+    ///
+    /// ```swift
+    /// print("heartbeats go to \(sink.path)")
+    /// ```
+    public let path: String
+    let core: FileWriterCore
+
+    /// Opens `path` for appending, creating it when missing.
+    ///
+    /// Throws ``ExportError`` with code `.cannotOpen`, naming the path and the system's reason,
+    /// when the file cannot be opened: a missing directory, no permission, a directory path,
+    /// a FIFO without a reader (opening it would otherwise block until one appears).
+    ///
+    /// ```swift
+    /// do {
+    ///     let sink = try FileSink(path: "heartbeat.log")
+    /// } catch {
+    ///     print(error)  // cannot open: cannot open heartbeat.log for appending: Permission denied (errno 13)
+    /// }
+    /// ```
+    public init(path: String, diagnostics: SinkDiagnostics = .standard) throws(ExportError) {
+        self.path = path
+        core = try FileWriterCore(path: path, kind: "FileSink", rotation: nil, diagnostics: diagnostics)
+    }
+
+    /// Appends `line.text` and a newline with one `write`; a failure drops the line and counts it.
+    ///
+    /// ```swift
+    /// sink.write(RenderedLine(text: #"{"seq":1}"#, level: .info))
+    /// ```
+    public func write(_ line: RenderedLine) { core.write(line) }
+
+    /// Does nothing: writes are unbuffered, so every line is in the kernel when ``write(_:)``
+    /// returns. The sink does not `fsync`; a heartbeat is not worth a disk flush per record.
+    ///
+    /// ```swift
+    /// sink.flush()
+    /// ```
+    public func flush() {}
+
+    /// Closes the file. Later writes are ignored and counted in ``droppedRecords``; closing
+    /// again does nothing.
+    ///
+    /// ```swift
+    /// sink.close()
+    /// ```
+    public func close() { core.close() }
+
+    /// Lines that were not written: faults, and writes after ``close()``.
+    ///
+    /// ```swift
+    /// let context = FormatContext(droppedRecords: sink.droppedRecords)
+    /// ```
+    public var droppedRecords: UInt64 { core.droppedRecords }
+}

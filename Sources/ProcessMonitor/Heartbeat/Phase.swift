@@ -1,0 +1,43 @@
+import Foundation
+
+/// What one lane is doing: its innermost scope and how long it has been there.
+///
+/// ```swift
+/// for phase in heartbeat.phases { print(phase.lane, phase.depth, phase.label) }
+/// ```
+public struct Phase: Sendable, Equatable {
+    /// The lane.
+    public var lane: LaneID
+    /// Number of scopes open on the lane.
+    public var depth: Int
+    /// Label of the innermost scope.
+    public var label: String
+    /// How long the innermost scope has been running.
+    public var age: Duration
+    /// Time since the lane's stack last changed (a scope entered or left).
+    public var sinceLastChange: Duration
+    /// Progress of the innermost scope on the lane that has a counter, if any.
+    public var progress: ProgressReading?
+
+    /// Creates a phase value.
+    ///
+    /// ```swift
+    /// let p = Phase(lane: .thread(2), depth: 3, label: "merge", age: .seconds(40),
+    ///               sinceLastChange: .seconds(40))
+    /// ```
+    public init(
+        lane: LaneID,
+        depth: Int,
+        label: String,
+        age: Duration,
+        sinceLastChange: Duration,
+        progress: ProgressReading? = nil
+    ) {
+        self.lane = lane
+        self.depth = depth
+        self.label = label
+        self.age = age
+        self.sinceLastChange = sinceLastChange
+        self.progress = progress
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// A progress reading: `current` of `total` units, with the rate since the scope began.
+///
+/// ```swift
+/// let p = ProgressReading(current: 250, total: 1000, elapsed: .seconds(10))
+/// p.fraction            // 0.25
+/// p.unitsPerSecond      // 25
+/// p.estimatedRemaining  // 30 seconds
+/// ```
+public struct ProgressReading: Sendable, Equatable {
+    /// Units done.
+    public var current: UInt64
+    /// Units in all; `0` means the total is unknown.
+    public var total: UInt64
+    /// Time the scope that owns the counter has been running; the rate is taken over it.
+    public var elapsed: Duration
+
+    /// Creates a reading.
+    ///
+    /// ```swift
+    /// let unknownTotal = ProgressReading(current: 17, total: 0, elapsed: .seconds(3))
+    /// ```
+    public init(current: UInt64, total: UInt64, elapsed: Duration) {
+        self.current = current
+        self.total = total
+        self.elapsed = elapsed
+    }
+
+    /// `current / total`, or `nil` when the total is unknown.
+    public var fraction: Double? {
+        total == 0 ? nil : Double(current) / Double(total)
+    }
+
+    /// Average units per second since the scope began, or `nil` before any time has passed.
+    public var unitsPerSecond: Double? {
+        let seconds = elapsed.secondsAsDouble
+        guard seconds > 0 else { return nil }
+        return Double(current) / seconds
+    }
+
+    /// Estimated time left at the average rate, or `nil` when the total or the rate is unknown
+    /// (or nothing is done yet). Zero once `current >= total`.
+    public var estimatedRemaining: Duration? {
+        guard total > 0 else { return nil }
+        if current >= total { return .zero }
+        guard let rate = unitsPerSecond, rate > 0 else { return nil }
+        let seconds = Double(total - current) / rate
+        guard seconds.isFinite, seconds < 1e12 else { return nil }
+        return .milliseconds(Int64(seconds * 1000))
+    }
+}
