@@ -7,7 +7,7 @@ struct DemoOptions {
     var interval: Duration = .seconds(2)
     var stallThreshold: Duration = .seconds(3)
     var maxPhaseLines = 8
-    var workers: Int = ProcSelfSampler().sample().availableCores ?? 2
+    var workers: Int = ProcSelfSampler().sample().affinityCores ?? 2
     var exports: [ExportSpecification] = []
     var maxBytes: Int?
     var maxFiles: Int?

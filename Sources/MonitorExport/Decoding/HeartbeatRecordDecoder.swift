@@ -89,7 +89,7 @@ public struct HeartbeatRecordDecoder: Sendable {
         )
         let cpu = CPUUsage(
             coresBusy: try record.optionalDouble("cpu_cores"),
-            availableCores: try record.optionalInteger("cpu_available_cores", as: Int.self),
+            availableCores: try record.optionalDouble("cpu_available_cores"),
             window: try record.optionalDuration("cpu_window_s")
         )
         let instrumented = try record.integer("instrumented_threads", as: Int.self)

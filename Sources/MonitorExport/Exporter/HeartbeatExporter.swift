@@ -25,9 +25,7 @@ public struct HeartbeatExporter: HeartbeatObserver {
 
     public func observe(_ heartbeat: Heartbeat) {
         let context = FormatContext(droppedRecords: sink.droppedRecords)
-        for line in format.render(heartbeat, context: context) {
-            sink.write(line)
-        }
+        sink.write(format.render(heartbeat, context: context))
     }
 
     public func monitorDidStop() {

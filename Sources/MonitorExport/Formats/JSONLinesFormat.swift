@@ -265,7 +265,7 @@ public struct JSONLinesFormat: HeartbeatFormat {
             out.append("null")
         }
         out.append(",\"cpu_available_cores\":")
-        if let available = heartbeat.cpu.availableCores { out.appendDecimal(available) } else { out.append("null") }
+        if let available = heartbeat.cpu.availableCores { out.appendShortest(available) } else { out.append("null") }
         out.append(",\"cpu_window_s\":")
         if let window = heartbeat.cpu.window { out.appendSeconds(window) } else { out.append("null") }
         out.append(",\"instrumented_threads\":")

@@ -487,7 +487,7 @@ package struct TextBuffer {
         appendFixed(cores, fractionDigits: 1)
         if let available = cpu.availableCores {
             bytes.append(0x2F)  // /
-            appendInteger(available)
+            appendCores(available)
         }
         append(" cores")
         if let window = cpu.window {
@@ -498,6 +498,23 @@ package struct TextBuffer {
             append(" (avg over ")
             appendDuration(window + .milliseconds(500))
             bytes.append(0x29)  // )
+        }
+    }
+
+    /// Appends a core count: whole numbers as integers, as the seed printed its `usize`
+    /// (`2`), fractional quotas in Swift's shortest round-trip form (`0.5`, `1.25`).
+    ///
+    /// ```swift
+    /// line.appendCores(2)    // "2"
+    /// line.appendCores(0.5)  // "0.5"
+    /// ```
+    package mutating func appendCores(_ cores: Double) {
+        if cores.isFinite, cores >= 0, cores < 9e15, cores == cores.rounded(.towardZero) {
+            appendInteger(UInt64(cores))
+        } else if cores.isFinite {
+            append(cores.description)
+        } else {
+            append("0")
         }
     }
 

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The phase a heartbeat puts front and centre: the lane whose innermost scope is oldest.
 ///
 /// ```swift

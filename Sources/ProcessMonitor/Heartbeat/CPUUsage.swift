@@ -1,18 +1,23 @@
-import Foundation
-
-/// How busy the process kept the machine's cores.
+/// How busy the process kept the cores it may use.
 ///
 /// `coresBusy` is `Δ(user + system CPU time) / Δ(wall time)` over ``window``: `1.9` on a
-/// two-core machine means both cores were nearly saturated.
+/// two-core machine means both cores were nearly saturated. ``availableCores`` is what the
+/// process may use: the smaller of its CPU affinity and its cgroup's CPU quota, which may be
+/// fractional (`0.5` under a half-core quota), so `cpu=0.5/0.5 cores` reads as "at its quota".
 ///
 /// ```swift
 /// if let busy = heartbeat.cpu.coresBusy, busy < 0.1 { print("idle?") }
 /// ```
 public struct CPUUsage: Sendable, Equatable {
-    /// Average number of cores busy over ``window``; `nil` while warming up or unsupported.
+    /// Average number of cores busy over ``window``; `nil` while warming up (a window shorter
+    /// than two clock ticks says nothing) or when unsupported. Never above ``availableCores``.
     public var coresBusy: Double?
-    /// Cores this process may run on, or `nil` when unknown.
-    public var availableCores: Int?
+    /// Cores this process may use: `min(affinityCores, quotaCores)`, or `nil` when unknown.
+    public var availableCores: Double?
+    /// Cores in the process's CPU affinity mask.
+    public var affinityCores: Int?
+    /// The cgroup's CPU quota in cores (`quota / period`); `nil` when there is none.
+    public var quotaCores: Double?
     /// The measured wall-clock window the average covers.
     public var window: Duration?
 
@@ -20,10 +25,19 @@ public struct CPUUsage: Sendable, Equatable {
     ///
     /// ```swift
     /// let cpu = CPUUsage(coresBusy: 1.9, availableCores: 2, window: .seconds(60))
+    /// let contained = CPUUsage(coresBusy: 0.5, availableCores: 0.5, affinityCores: 2, quotaCores: 0.5)
     /// ```
-    public init(coresBusy: Double? = nil, availableCores: Int? = nil, window: Duration? = nil) {
+    public init(
+        coresBusy: Double? = nil,
+        availableCores: Double? = nil,
+        affinityCores: Int? = nil,
+        quotaCores: Double? = nil,
+        window: Duration? = nil
+    ) {
         self.coresBusy = coresBusy
         self.availableCores = availableCores
+        self.affinityCores = affinityCores
+        self.quotaCores = quotaCores
         self.window = window
     }
 }

@@ -43,8 +43,10 @@ public struct Heartbeat: Sendable, Equatable {
     /// The phase whose innermost scope has been running longest, or `nil` when idle.
     public var active: ActivePhase?
     /// Phases whose innermost scope has run for at least ``stallThreshold``, oldest first.
-    /// Stalls are never capped.
+    /// Stalls are never capped. A lane waiting on live child tasks is not a stall.
     public var stalls: [Stall]
+    /// Scopes an earlier heartbeat reported as stalled that have ended since the last one.
+    public var stallEnds: [StallEnd]
     /// Per-lane phases, oldest innermost scope first, capped at the configured maximum.
     public var phases: [Phase]
     /// How many phases were left out of ``phases`` by the cap.
@@ -71,6 +73,7 @@ public struct Heartbeat: Sendable, Equatable {
         instrumentedLanes: Int,
         active: ActivePhase?,
         stalls: [Stall],
+        stallEnds: [StallEnd] = [],
         phases: [Phase],
         omittedPhases: Int,
         stallThreshold: Duration
@@ -85,15 +88,28 @@ public struct Heartbeat: Sendable, Equatable {
         self.instrumentedLanes = instrumentedLanes
         self.active = active
         self.stalls = stalls
+        self.stallEnds = stallEnds
         self.phases = phases
         self.omittedPhases = omittedPhases
         self.stallThreshold = stallThreshold
     }
 
-    /// `.warning` when the heartbeat carries stalls, `.info` otherwise.
+    /// Resources at 90 % or more of their limit (memory, file descriptors), derived from
+    /// ``resources``.
+    ///
+    /// ```swift
+    /// if let memory = heartbeat.resourceWarnings.first(where: { $0.resource == .memory }) {
+    ///     print("memory at \(Int(memory.fraction * 100))% of the limit")
+    /// }
+    /// ```
+    public var resourceWarnings: [ResourceWarning] { ResourceWarning.warnings(for: resources) }
+
+    /// `.warning` when the heartbeat carries stalls or resource warnings, `.info` otherwise.
     ///
     /// ```swift
     /// if heartbeat.level == .warning { pageSomeone() }
     /// ```
-    public var level: HeartbeatLevel { stalls.isEmpty ? .info : .warning }
+    public var level: HeartbeatLevel {
+        stalls.isEmpty && resourceWarnings.isEmpty ? .info : .warning
+    }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Severity of a heartbeat or of one rendered line of it.
 ///
 /// ```swift

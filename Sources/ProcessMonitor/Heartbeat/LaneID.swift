@@ -1,5 +1,3 @@
-import Foundation
-
 /// Names a lane: one thread's or one task's stack of scopes.
 ///
 /// Threads read like Rust's `ThreadId(N)`, with `/name` when the thread has a name; tasks read

@@ -1,5 +1,3 @@
-import Foundation
-
 /// What one lane is doing: its innermost scope and how long it has been there.
 ///
 /// ```swift
@@ -18,6 +16,12 @@ public struct Phase: Sendable, Equatable {
     public var sinceLastChange: Duration
     /// Progress of the innermost scope on the lane that has a counter, if any.
     public var progress: ProgressReading?
+    /// The task lane this one's task was started from (a task group's parent), if any.
+    public var parent: LaneID?
+    /// Descendant lanes (child tasks, their children, …) with a scope open. A lane with any is
+    /// *waiting* on them: however old its innermost scope, it is not reported as a stall; a
+    /// descendant that stops changing is reported itself, where the time is spent.
+    public var activeDescendants: Int
 
     /// Creates a phase value.
     ///
@@ -31,7 +35,9 @@ public struct Phase: Sendable, Equatable {
         label: String,
         age: Duration,
         sinceLastChange: Duration,
-        progress: ProgressReading? = nil
+        progress: ProgressReading? = nil,
+        parent: LaneID? = nil,
+        activeDescendants: Int = 0
     ) {
         self.lane = lane
         self.depth = depth
@@ -39,5 +45,7 @@ public struct Phase: Sendable, Equatable {
         self.age = age
         self.sinceLastChange = sinceLastChange
         self.progress = progress
+        self.parent = parent
+        self.activeDescendants = activeDescendants
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A progress reading: `current` of `total` units, with the rate since the scope began.
 ///
 /// ```swift

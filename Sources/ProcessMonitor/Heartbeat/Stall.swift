@@ -1,5 +1,3 @@
-import Foundation
-
 /// A lane whose innermost scope has been running for at least the stall threshold.
 ///
 /// ```swift

@@ -26,7 +26,7 @@ final class MonitorLoop: @unchecked Sendable {
     func run() {
         let control = monitor.control
         control.markMonitorThread()
-        let interval = UInt64(monitor.configuration.interval.wholeMilliseconds) * 1_000_000
+        let interval = UInt64(max(1, monitor.configuration.interval.wholeNanoseconds))
         // Beats land on whole intervals after start, plus a few milliseconds: the coarse clock
         // that ages are measured on lags the precise one by up to a tick, and without the slack
         // a beat at 2 s would read `elapsed=1s`.

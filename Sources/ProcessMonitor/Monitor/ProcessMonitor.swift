@@ -92,7 +92,7 @@ public final class ProcessMonitor: Sendable {
         let origin = monotonicPrecise()
         let baseline = sampler.sample()
         var tracker = CPUTracker()
-        _ = tracker.update(cpuTime: baseline.cpuTime, now: started, availableCores: baseline.availableCores)
+        _ = tracker.update(baseline, now: started)
         let loop = MonitorLoop(monitor: self, started: started, origin: origin, tracker: tracker)
         let thread = Thread { loop.run() }
         thread.name = "process-monitor"
@@ -165,7 +165,7 @@ public final class ProcessMonitor: Sendable {
         // so the final heartbeat cannot have been delivered yet.
         guard wasRunning else { return true }
         guard !control.isMonitorThread else { return false }
-        let deadline = timeout.map { monotonicPrecise() + UInt64($0.wholeMilliseconds) * 1_000_000 }
+        let deadline = timeout.map { monotonicPrecise().adding(saturating: $0) }
         return control.wait(until: deadline) { state in state.phase == .stopped ? true : nil } ?? false
     }
 
@@ -195,7 +195,7 @@ public final class ProcessMonitor: Sendable {
         // Sample before the snapshot: a slow `/proc` read must not age the lanes' view.
         let sample = sampler.sample()
         let now = clock.monotonicNanoseconds()
-        let cpu = tracker.update(cpuTime: sample.cpuTime, now: now, availableCores: sample.availableCores)
+        let cpu = tracker.update(sample, now: now)
         let snapshot = snapshotter.take()
         return HeartbeatBuilder.build(
             HeartbeatInputs(

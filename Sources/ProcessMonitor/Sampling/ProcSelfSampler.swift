@@ -22,18 +22,18 @@ public struct ProcSelfSampler: ProcessSampler {
     public let directory: String
     /// Clock ticks per second of `stat`'s times.
     public let clockTicksPerSecond: Int
-    /// Cores available, or `nil` to ask the OS at each sample.
-    public let availableCoresOverride: Int?
+    /// Cores in the affinity mask, or `nil` to ask the OS at each sample.
+    public let affinityCoresOverride: Int?
 
     /// Creates a sampler for `directory` (default `/proc/self`).
     ///
     /// ```swift
     /// let sampler = ProcSelfSampler()
     /// ```
-    public init(directory: String = "/proc/self", clockTicksPerSecond: Int? = nil, availableCores: Int? = nil) {
+    public init(directory: String = "/proc/self", clockTicksPerSecond: Int? = nil, affinityCores: Int? = nil) {
         self.directory = directory
         self.clockTicksPerSecond = clockTicksPerSecond ?? Self.systemClockTicksPerSecond
-        self.availableCoresOverride = availableCores
+        self.affinityCoresOverride = affinityCores
     }
 
     public func sample() -> ProcessSample {
@@ -56,7 +56,8 @@ public struct ProcSelfSampler: ProcessSampler {
         return ProcessSample(
             resources: resources,
             cpuTime: cpuTime,
-            availableCores: availableCoresOverride ?? allowedCores ?? Self.onlineCores()
+            cpuTimeResolution: clockTicksPerSecond > 0 ? .nanoseconds(1_000_000_000 / clockTicksPerSecond) : nil,
+            affinityCores: affinityCoresOverride ?? allowedCores ?? Self.onlineCores()
         )
     }
 
