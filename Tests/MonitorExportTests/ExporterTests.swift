@@ -33,7 +33,7 @@ final class FlakySink: HeartbeatSink {
             configuration: MonitorConfiguration(interval: .seconds(3600)),
             observers: observers,
             clock: ManualMonitorClock(),
-            sampler: FixedSampler(ProcessSample(cpuTime: .zero, availableCores: 2))
+            sampler: FixedSampler(ProcessSample(cpuTime: .zero, affinityCores: 2))
         )
     }
 

@@ -273,7 +273,7 @@ func topLevelKeys(_ line: String) -> [String] {
         heartbeat.processID = .max
         heartbeat.elapsed = .milliseconds(Int64.max)
         heartbeat.resources = ResourceUsage(rssBytes: .max, peakRSSBytes: .max, threads: .max, readBytes: .max, writeBytes: .max)
-        heartbeat.cpu = CPUUsage(coresBusy: 1.7976931348623157e308, availableCores: .max, window: .milliseconds(Int64.max))
+        heartbeat.cpu = CPUUsage(coresBusy: 1.7976931348623157e308, availableCores: .greatestFiniteMagnitude, window: .milliseconds(Int64.max))
         heartbeat.instrumentedLanes = .max
         heartbeat.active = ActivePhase(lane: .thread(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max),
                                        progress: ProgressReading(current: .max, total: .max, elapsed: .milliseconds(1)))

@@ -196,7 +196,7 @@ enum MachineFixtures {
                                      threads: randomUInt64(using: &rng), readBytes: randomUInt64(using: &rng),
                                      writeBytes: randomUInt64(using: &rng)),
             cpu: CPUUsage(coresBusy: randomCores(using: &rng),
-                          availableCores: Bool.random(using: &rng) ? nil : Int.random(in: 1 ... 4096, using: &rng),
+                          availableCores: Bool.random(using: &rng) ? nil : Double(Int.random(in: 1 ... 4096, using: &rng)),
                           window: Bool.random(using: &rng) ? nil : randomDuration(using: &rng)),
             instrumentedLanes: Int.random(in: 0 ... 100_000, using: &rng),
             active: active,

@@ -151,17 +151,42 @@ import Testing
     @Test func cpuTrackerMeasuresCoresOverTheMeasuredWindow() {
         var tracker = CPUTracker()
         let start: UInt64 = 1_000 * Self.second
-        let first = tracker.update(cpuTime: .seconds(10), now: start, availableCores: 2)
+        let tick = Duration.milliseconds(10)
+        func sample(_ cpu: Duration?, quota: Double? = nil) -> ProcessSample {
+            ProcessSample(cpuTime: cpu, cpuTimeResolution: tick, affinityCores: 2, cpuQuotaCores: quota)
+        }
+        let first = tracker.update(sample(.seconds(10)), now: start)
         #expect(first.coresBusy == nil)
         #expect(first.availableCores == 2)
-        let second = tracker.update(cpuTime: .seconds(48), now: start + 20 * Self.second, availableCores: 2)
+        let second = tracker.update(sample(.seconds(48)), now: start + 20 * Self.second)
         #expect(second.coresBusy == 1.9)
         #expect(second.window == .seconds(20))
-        // Same millisecond again: nothing new to say, so the last figure stands.
-        let repeatReading = tracker.update(cpuTime: .seconds(49), now: start + 20 * Self.second, availableCores: 2)
-        #expect(repeatReading == second)
+        // 5 ms later (a final heartbeat right after a scheduled one): shorter than two ticks, so
+        // the figure is taken over the window before, from the older baseline: 38.5 s in 20.005 s.
+        let short = tracker.update(sample(.milliseconds(48_500)), now: start + 20 * Self.second + 5_000_000)
+        #expect(short.window == .milliseconds(20_005))
+        #expect(short.coresBusy == 38.5 / 20.005)
         // Unknown CPU time: no figure.
-        #expect(tracker.update(cpuTime: nil, now: start + 30 * Self.second, availableCores: nil).coresBusy == nil)
+        #expect(tracker.update(sample(nil), now: start + 30 * Self.second).coresBusy == nil)
+    }
+
+    @Test func cpuTrackerHasNoFigureBeforeTwoTicksAndNeverExceedsTheCoresAvailable() {
+        var tracker = CPUTracker()
+        let start: UInt64 = 1_000 * Self.second
+        let tick = Duration.milliseconds(10)
+        _ = tracker.update(ProcessSample(cpuTime: .zero, cpuTimeResolution: tick, affinityCores: 2), now: start)
+        // 15 ms and one tick of CPU time: 0.67 cores, or 2.5 with a second tick; noise either way.
+        let early = tracker.update(ProcessSample(cpuTime: .milliseconds(20), cpuTimeResolution: tick, affinityCores: 2),
+                                   now: start + 15_000_000)
+        #expect(early.coresBusy == nil)
+        #expect(early.window == nil)
+        // Under a half-core quota, a window that reads more (ticks landing at the edge) is capped.
+        let capped = tracker.update(ProcessSample(cpuTime: .milliseconds(40), cpuTimeResolution: tick,
+                                                  affinityCores: 2, cpuQuotaCores: 0.5), now: start + 60_000_000)
+        #expect(capped.availableCores == 0.5)
+        #expect(capped.quotaCores == 0.5)
+        #expect(capped.affinityCores == 2)
+        #expect(capped.coresBusy == 0.5)
     }
 
     @Test func laneIdsReadAndParseLikeRust() {

@@ -11,7 +11,7 @@ struct ObserverFailure: Error {}
     func makeMonitor(
         observers: [any HeartbeatObserver],
         clock: ManualMonitorClock = ManualMonitorClock(),
-        sampler: FixedSampler = FixedSampler(ProcessSample(cpuTime: .seconds(10), availableCores: 2)),
+        sampler: FixedSampler = FixedSampler(ProcessSample(cpuTime: .seconds(10), affinityCores: 2)),
         configuration: MonitorConfiguration = MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(30))
     ) throws -> ProcessMonitor {
         try ProcessMonitor(configuration: configuration, observers: observers, clock: clock, sampler: sampler)
@@ -20,12 +20,12 @@ struct ObserverFailure: Error {}
     @Test func emitNowDeliversAndReturnsTheHeartbeat() throws {
         let recorder = HeartbeatRecorder()
         let clock = ManualMonitorClock()
-        let sampler = FixedSampler(ProcessSample(cpuTime: .seconds(10), availableCores: 2))
+        let sampler = FixedSampler(ProcessSample(cpuTime: .seconds(10), affinityCores: 2))
         let monitor = try makeMonitor(observers: [recorder], clock: clock, sampler: sampler)
         #expect(monitor.emitNow() == nil, "not running yet")
         try monitor.start()
         clock.advance(by: .seconds(20))
-        sampler.set(ProcessSample(cpuTime: .seconds(48), availableCores: 2))
+        sampler.set(ProcessSample(cpuTime: .seconds(48), affinityCores: 2))
         let heartbeat = try #require(monitor.emitNow())
         #expect(heartbeat.trigger == .requested)
         #expect(heartbeat.sequence == 1)

@@ -17,7 +17,7 @@ import Testing
         #expect(sample.resources.writeBytes == 1023)
         // utime 6829 + stime 1203 ticks at 100 Hz; the command name holds spaces and parens.
         #expect(sample.cpuTime == .milliseconds(80_320))
-        #expect(sample.availableCores == 40)
+        #expect(sample.affinityCores == 40)
     }
 
     @Test func clockTickRateIsHonouredNotAssumed() {
@@ -26,10 +26,10 @@ import Testing
     }
 
     @Test func missingFilesLeaveFiguresUnknown() {
-        let sample = ProcSelfSampler(directory: "/nonexistent/proc", clockTicksPerSecond: 100, availableCores: 3).sample()
+        let sample = ProcSelfSampler(directory: "/nonexistent/proc", clockTicksPerSecond: 100, affinityCores: 3).sample()
         #expect(sample.resources == ResourceUsage())
         #expect(sample.cpuTime == nil)
-        #expect(sample.availableCores == 3)
+        #expect(sample.affinityCores == 3)
     }
 
     @Test(arguments: [
