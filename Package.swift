@@ -17,14 +17,16 @@ let package = Package(
         .target(name: "MonitorExport", dependencies: ["ProcessMonitor"]),
         .target(name: "ProcessMonitorTesting", dependencies: ["ProcessMonitor", "MonitorExport"]),
         .executableTarget(name: "heartbeat-demo", dependencies: ["ProcessMonitor", "MonitorExport"]),
+        // Helpers shared by the test targets (waiting on a condition); not a product.
+        .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(
             name: "ProcessMonitorTests",
-            dependencies: ["ProcessMonitor", "ProcessMonitorTesting"],
+            dependencies: ["ProcessMonitor", "ProcessMonitorTesting", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "MonitorExportTests",
-            dependencies: ["MonitorExport", "ProcessMonitor", "ProcessMonitorTesting"],
+            dependencies: ["MonitorExport", "ProcessMonitor", "ProcessMonitorTesting", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -1,5 +1,5 @@
 import Foundation
-import MonitorExport
+@testable import MonitorExport
 import ProcessMonitor
 import Testing
 

@@ -1,4 +1,4 @@
-import MonitorExport
+@testable import MonitorExport
 import Testing
 
 @Suite("ExportLimits")
@@ -44,7 +44,7 @@ struct ExportLimitsTests {
     @Test("limits out of range throw an error that names the field and the value", arguments: [
         (15, 16 * 1024, "maxLabelBytes", "(got 15)"),
         (4097, 16 * 1024, "maxLabelBytes", "(got 4097)"),
-        (256, 1023, "maxLineBytes", "(got 1023)"),
+        (256, 2047, "maxLineBytes", "(got 2047)"),
         (256, (1 << 20) + 1, "maxLineBytes", "(got 1048577)"),
     ])
     func invalid(_ label: Int, _ line: Int, _ field: String, _ value: String) {

@@ -87,6 +87,22 @@ enum MachineFixtures {
         )
     }
 
+    /// A job in a container: every v2 figure known, memory at 95 % of its limit, a task-group
+    /// parent waiting on two children, and a stall that ended.
+    static func contained() -> Heartbeat {
+        var heartbeat = busy()
+        heartbeat.resources.memoryLimitBytes = 256 << 20
+        heartbeat.resources.memoryUsageBytes = 245 << 20
+        heartbeat.resources.oomKills = 1
+        heartbeat.resources.openFileDescriptors = 12
+        heartbeat.resources.fileDescriptorLimit = 1024
+        heartbeat.cpu = CPUUsage(coresBusy: 0.5, availableCores: 0.5, affinityCores: 2, quotaCores: 0.5, window: .seconds(60))
+        heartbeat.phases[1].parent = .thread(1, name: "main")
+        heartbeat.phases[0].activeDescendants = 2
+        heartbeat.stallEnds = [StallEnd(lane: .task(9), label: "flush \"cache\"", duration: .milliseconds(192_250))]
+        return heartbeat
+    }
+
     /// Nothing instrumented and every resource unknown.
     static func idle() -> Heartbeat {
         Heartbeat(
@@ -194,13 +210,21 @@ enum MachineFixtures {
             elapsed: randomDuration(using: &rng),
             resources: ResourceUsage(rssBytes: randomUInt64(using: &rng), peakRSSBytes: randomUInt64(using: &rng),
                                      threads: randomUInt64(using: &rng), readBytes: randomUInt64(using: &rng),
-                                     writeBytes: randomUInt64(using: &rng)),
+                                     writeBytes: randomUInt64(using: &rng), memoryLimitBytes: randomUInt64(using: &rng),
+                                     memoryUsageBytes: randomUInt64(using: &rng), oomKills: randomUInt64(using: &rng),
+                                     openFileDescriptors: randomUInt64(using: &rng),
+                                     fileDescriptorLimit: randomUInt64(using: &rng)),
             cpu: CPUUsage(coresBusy: randomCores(using: &rng),
                           availableCores: Bool.random(using: &rng) ? nil : Double(Int.random(in: 1 ... 4096, using: &rng)),
+                          affinityCores: Bool.random(using: &rng) ? nil : Int.random(in: 1 ... 4096, using: &rng),
+                          quotaCores: Bool.random(using: &rng) ? nil : Double(Int.random(in: 1 ... 400, using: &rng)) / 8,
                           window: Bool.random(using: &rng) ? nil : randomDuration(using: &rng)),
             instrumentedLanes: Int.random(in: 0 ... 100_000, using: &rng),
             active: active,
             stalls: stalls,
+            stallEnds: (0 ..< Int.random(in: 0 ... 2, using: &rng)).map { _ in
+                StallEnd(lane: randomLane(using: &rng), label: randomLabel(using: &rng), duration: randomDuration(using: &rng))
+            },
             phases: phases,
             omittedPhases: Bool.random(using: &rng) ? 0 : Int.random(in: 1 ... 10_000, using: &rng),
             stallThreshold: randomDuration(using: &rng)

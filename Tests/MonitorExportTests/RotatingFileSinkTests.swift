@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import MonitorExport
+@testable import MonitorExport
 import ProcessMonitor
 import Testing
 

@@ -1,5 +1,5 @@
 import Foundation
-import MonitorExport
+@testable import MonitorExport
 import ProcessMonitor
 import Testing
 
@@ -11,7 +11,7 @@ import Testing
     /// Heartbeats that exercise every shape a schema must accept: idle, busy, unknowns, every
     /// corpus label, random values, and a record that the line limit had to trim.
     static func sampleHeartbeats() -> [Heartbeat] {
-        var heartbeats = [MachineFixtures.idle(), MachineFixtures.busy()]
+        var heartbeats = [MachineFixtures.idle(), MachineFixtures.busy(), MachineFixtures.contained()]
         for (index, label) in MachineFixtures.labelCorpus.enumerated() {
             var heartbeat = MachineFixtures.busy()
             heartbeat.sequence = UInt64(100 + index)

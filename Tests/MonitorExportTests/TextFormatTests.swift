@@ -1,5 +1,5 @@
 import Foundation
-import MonitorExport
+@testable import MonitorExport
 import ProcessMonitor
 import Testing
 
@@ -289,7 +289,7 @@ struct TextFormatQuotingTests {
         ]
     )
     func laneSpelling(_ lane: LaneID) {
-        var line = TextBuffer()
+        var line = LineBuffer()
         line.appendLane(lane, limits: .default)
         #expect(line.text == lane.description)
     }
@@ -549,12 +549,12 @@ struct TextFormatLimitTests {
 
     @Test("a line stays within maxLineBytes even when escapes multiply a capped label")
     func lineCap() throws {
-        let limits = try ExportLimits(maxLabelBytes: 4096, maxLineBytes: 1024)
+        let limits = try ExportLimits(maxLabelBytes: 4096, maxLineBytes: 2048)
         var heartbeat = idleHeartbeat()
         let controls = String(repeating: "\u{1}", count: 4096)  // each escapes to 5 bytes: \u{1}
         heartbeat.stalls = [Stall(lane: .thread(1), label: controls, age: .seconds(1))]
         let lines = texts(TextFormat(prefix: .timestampAndLevel, limits: limits), heartbeat)
-        #expect(lines[1].utf8.count <= 1024)
+        #expect(lines[1].utf8.count <= 2048)
         #expect(lines[1].hasPrefix(#"1970-01-01T00:00:00.000Z WARN [process-monitor][STALL] thread=ThreadId(1) phase="\u{1}"#))
         #expect(lines[1].hasSuffix(" bytes]"))
         // Ordinary lines are untouched by the line cap.

@@ -2,6 +2,7 @@ import Foundation
 import ProcessMonitorTesting
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import ProcessMonitor
 
@@ -32,7 +33,7 @@ struct ObserverFailure: Error {}
         #expect(heartbeat.elapsed == .seconds(20))
         #expect(heartbeat.timestamp == Date(timeIntervalSince1970: 1_800_000_020))
         // The baseline taken at start gives the first heartbeat a figure over the real window.
-        #expect(heartbeat.cpu == CPUUsage(coresBusy: 1.9, availableCores: 2, window: .seconds(20)))
+        #expect(heartbeat.cpu == CPUUsage(coresBusy: 1.9, availableCores: 2, affinityCores: 2, window: .seconds(20)))
         #expect(recorder.heartbeats == [heartbeat])
         monitor.stop()
     }

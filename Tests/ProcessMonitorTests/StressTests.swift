@@ -3,6 +3,7 @@ import Foundation
 import ProcessMonitorTesting
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import ProcessMonitor
 
@@ -84,9 +85,9 @@ import Testing
             }
         }
         // Bounded waits: a regression fails the test instead of hanging CI.
-        #expect(waitUntil { finished.load(ordering: .relaxed) == workers.count })
-        #expect(waitUntil { threads.allSatisfy(\.isFinished) })
-        #expect(waitUntil { beats.load(ordering: .relaxed) >= 5 })
+        #expect(await waitUntil { finished.load(ordering: .relaxed) == workers.count })
+        #expect(await waitUntil { threads.allSatisfy(\.isFinished) })
+        #expect(await waitUntil { beats.load(ordering: .relaxed) >= 5 })
         monitor.stop()
 
         #expect(seenBad.withLock { $0 } == [])
@@ -95,13 +96,4 @@ import Testing
         let leftovers = openLanes().filter { $0.label.hasPrefix("stress") || $0.label.hasPrefix("dyn-stress") }
         #expect(leftovers.isEmpty)
     }
-}
-
-/// Polls `condition` every millisecond for up to `seconds`; false if it never held.
-func waitUntil(seconds: Int = 120, _ condition: () -> Bool) -> Bool {
-    for _ in 0..<(seconds * 1000) {
-        if condition() { return true }
-        usleep(1000)
-    }
-    return condition()
 }

@@ -34,13 +34,24 @@ public struct DecodedRecord: Sendable, Equatable {
     /// let allStalls = decoded.heartbeat.stalls.count + decoded.omittedStalls
     /// ```
     public var omittedStalls: Int
+    /// The record's `schema_version`: 1 for records written before container and task-tree
+    /// figures existed (those figures then read as unknown), 2 for current ones.
+    ///
+    /// ```swift
+    /// if decoded.schemaVersion < 2 { print("an older log: no memory limit figures") }
+    /// ```
+    public var schemaVersion: Int
 
     /// Creates a decoded record.
     ///
     /// ```swift
     /// let record = DecodedRecord(heartbeat: heartbeat, attributes: [:], droppedRecords: 0)
     /// ```
-    public init(heartbeat: Heartbeat, attributes: [String: String], droppedRecords: UInt64, omittedStalls: Int = 0) {
+    public init(
+        heartbeat: Heartbeat, attributes: [String: String], droppedRecords: UInt64, omittedStalls: Int = 0,
+        schemaVersion: Int = JSONLinesFormat.schemaVersion
+    ) {
+        self.schemaVersion = schemaVersion
         self.heartbeat = heartbeat
         self.attributes = attributes
         self.droppedRecords = droppedRecords

@@ -57,11 +57,11 @@ public struct HeartbeatRecordDecoder: Sendable {
                 return .failure(error)
             }
         }
-        let value = try parsed.get()
-        var record = try ObjectReader(value, path: "")
-        let version = try record.integer("schema_version", as: Int64.self)
-        guard version == 1 else {
-            throw invalid("unsupported schema_version \(version); this decoder reads version 1")
+        var record = try ObjectReader(try parsed.get(), path: "")
+        let version = try record.integer("schema_version", as: Int.self)
+        guard RecordFields.supportedVersions.contains(version) else {
+            throw invalid("unsupported schema_version \(version); this decoder reads versions "
+                + "\(RecordFields.supportedVersions.lowerBound) through \(RecordFields.supportedVersions.upperBound)")
         }
         let timestampText = try record.string("timestamp")
         guard let timestamp = parseRFC3339Milliseconds(timestampText) else {
@@ -69,78 +69,47 @@ public struct HeartbeatRecordDecoder: Sendable {
                 + "2024-05-01T12:00:00.000Z, found \(timestampText.debugDescription)")
         }
         let level = try record.string("level")
-        guard HeartbeatLevel(rawValue: level) != nil else {
+        guard let recordLevel = HeartbeatLevel(rawValue: level) else {
             throw invalid("level: expected \"info\" or \"warn\", found \(level.debugDescription)")
         }
-        _ = try record.string("message")
-        let sequence = try record.integer("seq", as: UInt64.self)
-        let processID = try record.integer("pid", as: Int32.self)
-        let triggerText = try record.string("trigger")
-        guard let trigger = Heartbeat.Trigger(rawValue: triggerText) else {
-            throw invalid("trigger: expected \"scheduled\", \"requested\" or \"final\", found \(triggerText.debugDescription)")
+        let message = try record.string("message")
+        guard message.hasPrefix("heartbeat: ") else {
+            throw invalid("message: expected a summary starting with \"heartbeat: \", found \(message.debugDescription)")
         }
-        let elapsed = try record.duration("elapsed_s")
-        let resources = ResourceUsage(
-            rssBytes: try record.optionalInteger("rss_bytes", as: UInt64.self),
-            peakRSSBytes: try record.optionalInteger("peak_rss_bytes", as: UInt64.self),
-            threads: try record.optionalInteger("process_threads", as: UInt64.self),
-            readBytes: try record.optionalInteger("read_bytes", as: UInt64.self),
-            writeBytes: try record.optionalInteger("write_bytes", as: UInt64.self)
-        )
-        let cpu = CPUUsage(
-            coresBusy: try record.optionalDouble("cpu_cores"),
-            availableCores: try record.optionalDouble("cpu_available_cores"),
-            window: try record.optionalDuration("cpu_window_s")
-        )
-        let instrumented = try record.integer("instrumented_threads", as: Int.self)
-        var active: ActivePhase?
-        if var object = try record.optionalObject("active") {
-            active = ActivePhase(
-                lane: try object.lane("lane"),
-                label: try object.string("label"),
-                age: try object.duration("age_s"),
-                progress: try object.progress("progress")
-            )
-            try object.finish()
-        }
-        let threshold = try record.duration("stall_threshold_s")
-        var stalls: [Stall] = []
-        for var object in try record.objects("stalls") {
-            stalls.append(Stall(lane: try object.lane("thread"), label: try object.string("label"),
-                                age: try object.duration("stuck_s")))
-            try object.finish()
-        }
+        var heartbeat = Heartbeat.blank
+        heartbeat.timestamp = timestamp
+        try record.read(into: &heartbeat, RecordFields.fields(RecordFields.headline, version: version), version: version)
+        heartbeat.stalls = try record.elements("stalls", RecordFields.stall, blank: .blank, version: version)
         let omittedStalls = try record.integer("stalls_omitted", as: Int.self)
-        var phases: [Phase] = []
-        for var object in try record.objects("phases") {
-            phases.append(Phase(
-                lane: try object.lane("thread"),
-                depth: try object.integer("depth", as: Int.self),
-                label: try object.string("label"),
-                age: try object.duration("in_frame_s"),
-                sinceLastChange: try object.duration("updated_ago_s"),
-                progress: try object.progress("progress")
-            ))
-            try object.finish()
+        if version >= 2 {
+            heartbeat.stallEnds = try record.elements("stall_ends", RecordFields.stallEnd, blank: .blank, version: version)
+            _ = try record.integer("stall_ends_omitted", as: Int.self)
+            _ = try record.elements("warnings", RecordFields.warning, blank: .blank, version: version)
         }
-        let omittedPhases = try record.integer("phases_omitted", as: Int.self)
+        heartbeat.phases = try record.elements("phases", RecordFields.phase, blank: .blank, version: version)
+        heartbeat.omittedPhases = try record.integer("phases_omitted", as: Int.self)
         let dropped = try record.integer("dropped_records", as: UInt64.self)
         var attributes: [String: String] = [:]
         guard var attributeObject = try record.optionalObject("attributes") else {
             throw invalid("attributes: expected an object, found null")
         }
         for key in attributeObject.keys {
+            do throws(ExportError) {
+                try MachineAttributes.checkKey(key)
+            } catch {
+                throw invalid("attributes: \(error.message)")
+            }
             attributes[key] = try attributeObject.string(key)
         }
         try record.finish()
-        let heartbeat = Heartbeat(
-            sequence: sequence, timestamp: timestamp, trigger: trigger, processID: processID,
-            elapsed: elapsed, resources: resources, cpu: cpu, instrumentedLanes: instrumented,
-            active: active, stalls: stalls, phases: phases, omittedPhases: omittedPhases,
-            stallThreshold: threshold
-        )
+        // The level is derived, so a record whose level disagrees with its content is not ours.
+        let warns = !heartbeat.stalls.isEmpty || omittedStalls > 0 || (version >= 2 && !heartbeat.resourceWarnings.isEmpty)
+        guard recordLevel == (warns ? .warning : .info) else {
+            throw invalid("level: \(level.debugDescription) does not match the record, which "
+                + (warns ? "carries stalls or resource warnings (expected \"warn\")" : "carries neither stalls nor resource warnings (expected \"info\")"))
+        }
         return DecodedRecord(heartbeat: heartbeat, attributes: attributes, droppedRecords: dropped,
-                             omittedStalls: omittedStalls)
+                             omittedStalls: omittedStalls, schemaVersion: version)
     }
 }
 
@@ -151,7 +120,7 @@ func invalid(_ message: String) -> ExportError {
 // MARK: - Typed field access
 
 /// Reads the fields of one JSON object, each exactly once, and complains about the rest.
-private struct ObjectReader {
+struct ObjectReader {
     private var fields: [String: JSONValue]
     private let path: String
     /// Keys in document order, for error messages and attribute maps.
@@ -169,7 +138,7 @@ private struct ObjectReader {
         self.path = path
     }
 
-    private func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     private mutating func take(_ key: String) throws(ExportError) -> JSONValue {
         guard let value = fields.removeValue(forKey: key) else {
@@ -292,36 +261,10 @@ private struct ObjectReader {
 
     mutating func lane(_ key: String) throws(ExportError) -> LaneID {
         let text = try string(key)
-        guard let lane = Self.lane(parsing: text) else {
+        guard let lane = LaneID(parsing: text) else {
             throw invalid("\(name(key)): expected a lane like \"ThreadId(3)/name\" or \"TaskId(7)\", found \(text.debugDescription)")
         }
         return lane
-    }
-
-    /// `ThreadId(N)[/name]` or `TaskId(N)[/name]`, read byte by byte: `LaneID(parsing:)` works
-    /// on `Character`s, so a name starting with a combining mark fuses with the `/` and is lost.
-    static func lane(parsing text: String) -> LaneID? {
-        let utf8 = Array(text.utf8)
-        let kind: LaneID.Kind
-        var index: Int
-        if utf8.starts(with: "ThreadId(".utf8) {
-            kind = .thread
-            index = 9
-        } else if utf8.starts(with: "TaskId(".utf8) {
-            kind = .task
-            index = 7
-        } else {
-            return nil
-        }
-        let digitsStart = index
-        while index < utf8.count, utf8[index] >= UInt8(ascii: "0"), utf8[index] <= UInt8(ascii: "9") { index += 1 }
-        guard index > digitsStart, index < utf8.count, utf8[index] == UInt8(ascii: ")"),
-              let number = UInt64(String(decoding: utf8[digitsStart ..< index], as: UTF8.self))
-        else { return nil }
-        index += 1
-        if index == utf8.count { return LaneID(kind: kind, number: number) }
-        guard utf8[index] == UInt8(ascii: "/") else { return nil }
-        return LaneID(kind: kind, number: number, name: String(decoding: utf8[(index + 1)...], as: UTF8.self))
     }
 
     mutating func optionalObject(_ key: String) throws(ExportError) -> ObjectReader? {
@@ -341,16 +284,76 @@ private struct ObjectReader {
         return readers
     }
 
-    /// `null`, or `{current, total, elapsed_s, rate_per_s, eta_s}`; the last two are derived,
-    /// so they are checked for type and otherwise recomputed from the rest.
-    mutating func progress(_ key: String) throws(ExportError) -> ProgressReading? {
-        guard var object = try optionalObject(key) else { return nil }
-        let current = try object.integer("current", as: UInt64.self)
-        let total = try object.optionalInteger("total", as: UInt64.self) ?? 0
-        let elapsed = try object.duration("elapsed_s")
-        _ = try object.optionalDouble("rate_per_s")
-        _ = try object.optionalDuration("eta_s")
-        try object.finish()
-        return ProgressReading(current: current, total: total, elapsed: elapsed)
+    /// Reads `fields` of this object into `root`, in table order, checking each value's type
+    /// and bounds as the schema does.
+    mutating func read<Root>(into root: inout Root, _ fields: [RecordField<Root>], version: Int) throws(ExportError) {
+        for field in fields {
+            let key = field.key
+            switch field.kind.storage {
+            case .count(_, let set, let nullable, let minimum, let maximum):
+                let value = nullable ? try optionalInteger(key, as: UInt64.self) : try integer(key, as: UInt64.self)
+                if let value, value < minimum || value > maximum {
+                    throw invalid("\(name(key)): \(value) is out of range (\(minimum) through \(maximum))")
+                }
+                if !field.kind.derived { set(&root, value) }
+            case .seconds(_, let set, let nullable):
+                let value = nullable ? try optionalDuration(key) : try duration(key)
+                if !field.kind.derived { set(&root, value) }
+            case .number(_, let set, _, let positive):
+                let value = try optionalDouble(key)
+                if let value, value < 0 || (positive && value == 0) {
+                    throw invalid("\(name(key)): expected a number \(positive ? "above" : "of at least") 0 or null, found \(value)")
+                }
+                if !field.kind.derived { set(&root, value) }
+            case .word(_, let set, let allowed):
+                let word = try string(key)
+                guard set(&root, word) else {
+                    throw invalid("\(name(key)): expected one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", ")), found \(word.debugDescription)")
+                }
+            case .label(_, let set):
+                set(&root, try string(key))
+            case .lane(_, let set, let nullable):
+                if nullable, case .null? = peek(key) {
+                    _ = try optionalObject(key)
+                    set(&root, nil)
+                } else {
+                    set(&root, try lane(key))
+                }
+            case .progress(_, let set):
+                guard var object = try optionalObject(key) else {
+                    set(&root, nil)
+                    continue
+                }
+                var progress = ProgressReading.blank
+                try object.read(into: &progress, RecordFields.fields(RecordFields.progress, version: version), version: version)
+                try object.finish()
+                set(&root, progress)
+            case .active(_, let set):
+                guard var object = try optionalObject(key) else {
+                    set(&root, nil)
+                    continue
+                }
+                var active = ActivePhase.blank
+                try object.read(into: &active, RecordFields.fields(RecordFields.active, version: version), version: version)
+                try object.finish()
+                set(&root, active)
+            }
+        }
     }
+
+    /// The array `key`, each element an object of `fields`.
+    mutating func elements<Root>(_ key: String, _ fields: [RecordField<Root>], blank: Root, version: Int) throws(ExportError) -> [Root] {
+        let fields = RecordFields.fields(fields, version: version)
+        var elements: [Root] = []
+        for var object in try objects(key) {
+            var element = blank
+            try object.read(into: &element, fields, version: version)
+            try object.finish()
+            elements.append(element)
+        }
+        return elements
+    }
+
+    private func peek(_ key: String) -> JSONValue? { fields[key] }
+
 }

@@ -11,13 +11,15 @@
 public struct ExportLimits: Sendable, Equatable {
     /// Longest label, in UTF-8 bytes, before it is cut. Default 256; allowed 16 through 4096.
     public let maxLabelBytes: Int
-    /// Longest line, in UTF-8 bytes without the newline. Default 16 KiB; allowed 1 KiB through 1 MiB.
+    /// Longest line, in UTF-8 bytes without the newline. Default 16 KiB; allowed 2 KiB through 1 MiB
+    /// (a record with every figure at its largest and the full attribute budget needs about
+    /// 1.2 KiB before any label).
     public let maxLineBytes: Int
 
     /// The allowed range of ``maxLabelBytes``.
     public static let maxLabelBytesRange: ClosedRange<Int> = 16 ... 4096
     /// The allowed range of ``maxLineBytes``.
-    public static let maxLineBytesRange: ClosedRange<Int> = 1024 ... (1 << 20)
+    public static let maxLineBytesRange: ClosedRange<Int> = 2048 ... (1 << 20)
 
     /// The defaults: 256-byte labels, 16 KiB lines.
     public static let `default` = ExportLimits(uncheckedLabel: 256, line: 16 * 1024)

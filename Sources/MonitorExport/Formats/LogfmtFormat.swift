@@ -1,31 +1,28 @@
-import Foundation
 import ProcessMonitor
 
 /// Renders each heartbeat as logfmt lines (`key=value key="quoted value"`), for tools that read
 /// logfmt: Loki, Heroku-style pipelines, `grep`.
 ///
 /// One line for the headline (`msg=heartbeat`, level `info`, with `stalls=N` counting the stall
-/// lines that follow), one per stall (`msg=stall`, level `warn`), one per phase (`msg=phase`),
-/// and `msg=phases_omitted` when the core left phases out. Stalls are never left out: every
-/// line is short, so only labels are cut to keep each within ``ExportLimits/maxLineBytes``. Every line
-/// starts with `timestamp`, `level`, `seq` and `msg`, then carries the user attributes as
-/// `attr.<key>` so a single line can be filtered on its own. Key names are the JSON Lines ones,
-/// flattened: `active_label`, `progress_current`.
+/// lines that follow), one per stall (`msg=stall`, level `warn`), one per ended stall
+/// (`msg=stall_end`), one per resource warning (`msg=resource_warning`, level `warn`), one per
+/// phase (`msg=phase`), and `msg=phases_omitted` when the core left phases out. Stalls are never
+/// left out: every line is short, so only labels are cut to keep each within
+/// ``ExportLimits/maxLineBytes``. Every line starts with `timestamp`, `level`, `seq` and `msg`,
+/// then carries the user attributes as `attr.<key>` so a single line can be filtered on its own.
+/// Key names are the JSON Lines ones, flattened: `active_label`, `progress_current`.
 ///
-/// Values follow go-logfmt's encoder: a value is quoted when it contains a space, `=`, `"`, a
-/// control character or U+FFFD, or is the word `null`; inside quotes `\\ \" \n \r \t` are
-/// escaped and other control characters become `\u00XX`. Two deliberate extras, both still
-/// read identically by go-logfmt's decoder: values containing `'` are quoted (newer go-logfmt
-/// decoders treat `'` as a quote character) and DEL is escaped as `\u007f`. An empty value is
-/// written bare, `label=`, as go-logfmt does. An unknown figure is written `null`, as go-logfmt
-/// writes Go's `nil`; a structure that does not exist (no active phase, no progress counter)
-/// leaves its keys out. Each line validates against `schemas/logfmt-line.schema.json` once
-/// decoded into a flat map of strings.
+/// Values follow go-logfmt's encoder, with the additions described at
+/// ``LineBuffer/appendLogfmtValue(_:)`` (quoting of `'`, the bare word `null`, DEL, C1
+/// controls and U+2028/U+2029), each still read back identically by go-logfmt's decoder. An
+/// unknown figure is written `null`, as go-logfmt writes Go's `nil`; a structure that does not
+/// exist (no active phase, no progress counter) leaves its keys out. Each line validates against
+/// `schemas/logfmt-line.v2.schema.json` once decoded into a flat map of strings.
 ///
 /// ```swift
 /// let format = try LogfmtFormat(attributes: ["job": "train-42"])
 /// for line in format.render(heartbeat, context: FormatContext()) { print(line.text) }
-/// // timestamp=2024-05-01T12:00:00.000Z level=info seq=7 msg=heartbeat schema_version=1 ...
+/// // timestamp=2024-05-01T12:00:00.000Z level=info seq=7 msg=heartbeat schema_version=2 ...
 /// ```
 public struct LogfmtFormat: HeartbeatFormat {
     /// The static attributes every line carries as `attr.<key>=<value>`; values already cut to
@@ -44,7 +41,7 @@ public struct LogfmtFormat: HeartbeatFormat {
     public let limits: ExportLimits
 
     /// ` attr.job=… attr.rank=…`, rendered once and appended to every line.
-    private let renderedAttributes: MachineLineBuffer
+    private let renderedAttributes: [UInt8]
 
     /// Creates a format without attributes.
     ///
@@ -54,7 +51,7 @@ public struct LogfmtFormat: HeartbeatFormat {
     public init(limits: ExportLimits = .default) {
         self.attributes = [:]
         self.limits = limits
-        self.renderedAttributes = MachineLineBuffer(capacity: 0)
+        self.renderedAttributes = []
     }
 
     /// Creates a format whose lines all carry `attributes` as `attr.<key>=<value>`.
@@ -72,20 +69,21 @@ public struct LogfmtFormat: HeartbeatFormat {
     /// ```
     public init(attributes: [String: String], limits: ExportLimits = .default) throws(ExportError) {
         let pairs = try MachineAttributes.validated(attributes, limits: limits)
-        var rendered = MachineLineBuffer(capacity: 64)
+        var rendered = LineBuffer(capacity: 64)
         for pair in pairs {
             rendered.append(" attr.")
-            rendered.appendUTF8(pair.key)
+            rendered.append(pair.key)
             rendered.append("=")
             rendered.appendLogfmtValue(pair.value)
         }
         try MachineAttributes.checkBudget(renderedBytes: rendered.count, limits: limits)
         self.attributes = Dictionary(uniqueKeysWithValues: pairs.map { ($0.key, $0.value) })
         self.limits = limits
-        self.renderedAttributes = rendered
+        self.renderedAttributes = rendered.bytes
     }
 
-    /// The headline, then one line per stall (`.warning`), per phase, and for omitted phases.
+    /// The headline, then one line per stall (`.warning`), ended stall, resource warning
+    /// (`.warning`), phase, and for omitted phases.
     ///
     /// ```swift
     /// let lines = LogfmtFormat().render(heartbeat, context: FormatContext(droppedRecords: 2))
@@ -93,43 +91,24 @@ public struct LogfmtFormat: HeartbeatFormat {
     /// ```
     public func render(_ heartbeat: Heartbeat, context: FormatContext) -> [RenderedLine] {
         var lines: [RenderedLine] = []
-        lines.reserveCapacity(2 + heartbeat.stalls.count + heartbeat.phases.count)
+        lines.reserveCapacity(2 + heartbeat.stalls.count + heartbeat.stallEnds.count + heartbeat.phases.count)
         lines.append(RenderedLine(text: headline(heartbeat, context: context), level: .info))
         for stall in heartbeat.stalls {
-            let text = fitting { labels in
-                var out = start(heartbeat, level: "warn", kind: "stall")
-                out.append(" thread=")
-                writeLane(stall.lane, labels: labels, into: &out)
-                out.append(" label=")
-                out.appendLogfmtValue(labels.cap(stall.label))
-                out.append(" stuck_s=")
-                out.appendSeconds(stall.age)
-                return finish(&out)
-            }
-            lines.append(RenderedLine(text: text, level: .warning))
+            lines.append(element(heartbeat, stall, RecordFields.stall, level: .warning, kind: "stall"))
+        }
+        for end in heartbeat.stallEnds {
+            lines.append(element(heartbeat, end, RecordFields.stallEnd, level: .info, kind: "stall_end"))
+        }
+        for warning in heartbeat.resourceWarnings {
+            lines.append(element(heartbeat, warning, RecordFields.warning, level: .warning, kind: "resource_warning"))
         }
         for phase in heartbeat.phases {
-            let text = fitting { labels in
-                var out = start(heartbeat, level: "info", kind: "phase")
-                out.append(" thread=")
-                writeLane(phase.lane, labels: labels, into: &out)
-                out.append(" depth=")
-                out.appendDecimal(phase.depth)
-                out.append(" label=")
-                out.appendLogfmtValue(labels.cap(phase.label))
-                out.append(" in_frame_s=")
-                out.appendSeconds(phase.age)
-                out.append(" updated_ago_s=")
-                out.appendSeconds(phase.sinceLastChange)
-                writeProgress(phase.progress, into: &out)
-                return finish(&out)
-            }
-            lines.append(RenderedLine(text: text, level: .info))
+            lines.append(element(heartbeat, phase, RecordFields.phase, level: .info, kind: "phase"))
         }
         if heartbeat.omittedPhases > 0 {
-            var out = start(heartbeat, level: "info", kind: "phases_omitted")
+            var out = start(heartbeat, level: .info, kind: "phases_omitted")
             out.append(" phases_omitted=")
-            out.appendDecimal(heartbeat.omittedPhases)
+            out.appendInteger(heartbeat.omittedPhases)
             lines.append(RenderedLine(text: finish(&out), level: .info))
         }
         return lines
@@ -137,191 +116,64 @@ public struct LogfmtFormat: HeartbeatFormat {
 
     // MARK: - Lines
 
+    /// The headline's fields after the `seq` every line starts with.
+    private static let headlineFields = RecordFields.headline.filter { $0.key != "seq" }
+
     private func headline(_ heartbeat: Heartbeat, context: FormatContext) -> String {
-        let render = { (labels: ExportLimits, includeActive: Bool) -> MachineLineBuffer in
-            var out = start(heartbeat, level: "info", kind: "heartbeat")
-            out.append(" schema_version=1 pid=")
-            out.appendDecimal(Int64(heartbeat.processID))
-            out.append(" trigger=")
-            switch heartbeat.trigger {
-            case .scheduled: out.append("scheduled")
-            case .requested: out.append("requested")
-            case .final: out.append("final")
-            }
-            out.append(" elapsed_s=")
-            out.appendSeconds(heartbeat.elapsed)
-            let resources = heartbeat.resources
-            out.append(" rss_bytes=")
-            writeOptional(resources.rssBytes, into: &out)
-            out.append(" peak_rss_bytes=")
-            writeOptional(resources.peakRSSBytes, into: &out)
-            out.append(" process_threads=")
-            writeOptional(resources.threads, into: &out)
-            out.append(" read_bytes=")
-            writeOptional(resources.readBytes, into: &out)
-            out.append(" write_bytes=")
-            writeOptional(resources.writeBytes, into: &out)
-            out.append(" cpu_cores=")
-            if let cores = heartbeat.cpu.coresBusy, cores.isFinite, cores >= 0 {
-                out.appendShortest(cores)
-            } else {
-                out.append("null")
-            }
-            out.append(" cpu_available_cores=")
-            if let available = heartbeat.cpu.availableCores { out.appendShortest(available) } else { out.append("null") }
-            out.append(" cpu_window_s=")
-            if let window = heartbeat.cpu.window { out.appendSeconds(window) } else { out.append("null") }
-            out.append(" instrumented_threads=")
-            out.appendDecimal(heartbeat.instrumentedLanes)
-            if includeActive, let active = heartbeat.active {
-                out.append(" active_lane=")
-                writeLane(active.lane, labels: labels, into: &out)
-                out.append(" active_label=")
-                out.appendLogfmtValue(labels.cap(active.label))
-                out.append(" active_age_s=")
-                out.appendSeconds(active.age)
-                writeProgress(active.progress, into: &out)
-            }
-            out.append(" stall_threshold_s=")
-            out.appendSeconds(heartbeat.stallThreshold)
+        func render(_ labels: ExportLimits, _ fields: [RecordField<Heartbeat>]) -> LineBuffer {
+            var out = start(heartbeat, level: .info, kind: "heartbeat")
+            out.append(" schema_version=")
+            out.appendInteger(UInt64(RecordFields.currentVersion))
+            out.appendLogfmtFields(heartbeat, fields, labels: labels)
             out.append(" stalls=")
-            out.appendDecimal(heartbeat.stalls.count)
+            out.appendInteger(heartbeat.stalls.count)
+            out.append(" stall_ends=")
+            out.appendInteger(heartbeat.stallEnds.count)
             out.append(" phases_omitted=")
-            out.appendDecimal(heartbeat.omittedPhases)
+            out.appendInteger(heartbeat.omittedPhases)
             out.append(" dropped_records=")
-            out.appendDecimal(context.droppedRecords)
-            out.append(contentsOf: renderedAttributes)
+            out.appendInteger(context.droppedRecords)
+            out.append(bytes: renderedAttributes)
             return out
         }
-        let line = render(limits, true)
-        if line.count <= limits.maxLineBytes { return line.string }
-        let tightened = render(tightLimits, true)
-        if tightened.count <= limits.maxLineBytes { return tightened.string }
+        let line = render(limits, Self.headlineFields)
+        if line.count <= limits.maxLineBytes { return line.text }
+        let tightened = render(limits.tightened, Self.headlineFields)
+        if tightened.count <= limits.maxLineBytes { return tightened.text }
         // Unreachable with the attribute budget enforced at init; drop the label-bearing keys.
-        return render(tightLimits, false).string
+        return render(limits.tightened, Self.headlineFields.filter { $0.key != "active" }).text
     }
 
-    /// Renders with the configured label limits, and again with labels cut hard when the line
-    /// would be too long: only labels of escaped control characters near the cap can do that.
-    private func fitting(_ render: (ExportLimits) -> String) -> String {
-        let text = render(limits)
-        if text.utf8.count <= limits.maxLineBytes { return text }
-        return render(tightLimits)
-    }
-
-    private var tightLimits: ExportLimits {
-        (try? ExportLimits(maxLabelBytes: ExportLimits.maxLabelBytesRange.lowerBound,
-                           maxLineBytes: limits.maxLineBytes)) ?? limits
+    /// One line for an element of one of the heartbeat's arrays; its labels are cut hard when
+    /// the line would be too long (only labels of escaped control characters can do that).
+    private func element<Root>(
+        _ heartbeat: Heartbeat, _ element: Root, _ fields: [RecordField<Root>], level: HeartbeatLevel, kind: StaticString
+    ) -> RenderedLine {
+        func render(_ labels: ExportLimits) -> LineBuffer {
+            var out = start(heartbeat, level: level, kind: kind)
+            out.appendLogfmtFields(element, fields, labels: labels)
+            out.append(bytes: renderedAttributes)
+            return out
+        }
+        var line = render(limits)
+        if line.count > limits.maxLineBytes { line = render(limits.tightened) }
+        return RenderedLine(text: line.text, level: level)
     }
 
     /// `timestamp=… level=… seq=… msg=…`: what every line starts with.
-    private func start(_ heartbeat: Heartbeat, level: StaticString, kind: StaticString) -> MachineLineBuffer {
-        var out = MachineLineBuffer(capacity: 384 + renderedAttributes.count)
+    private func start(_ heartbeat: Heartbeat, level: HeartbeatLevel, kind: StaticString) -> LineBuffer {
+        var out = LineBuffer(capacity: 384 + renderedAttributes.count)
         out.append("timestamp=")
         out.appendTimestamp(heartbeat.timestamp)
-        out.append(" level=")
-        out.append(level)
-        out.append(" seq=")
-        out.appendDecimal(heartbeat.sequence)
+        out.append(level == .warning ? " level=warn seq=" : " level=info seq=")
+        out.appendInteger(heartbeat.sequence)
         out.append(" msg=")
         out.append(kind)
         return out
     }
 
-    private func finish(_ out: inout MachineLineBuffer) -> String {
-        out.append(contentsOf: renderedAttributes)
-        return out.string
-    }
-
-    private func writeLane(_ lane: LaneID, labels: ExportLimits, into out: inout MachineLineBuffer) {
-        // The lane text is quoted as a whole when its name needs it, so render it first.
-        guard let name = lane.name else {
-            out.appendLane(lane, limits: labels) { _, _ in }
-            return
-        }
-        var plain = MachineLineBuffer(capacity: 32 + name.utf8.count)
-        plain.appendLane(lane, limits: labels) { $0.appendUTF8($1) }
-        out.appendLogfmtValue(plain.string)
-    }
-
-    private func writeProgress(_ progress: ProgressReading?, into out: inout MachineLineBuffer) {
-        guard let progress else { return }
-        out.append(" progress_current=")
-        out.appendDecimal(progress.current)
-        out.append(" progress_total=")
-        if progress.total == 0 { out.append("null") } else { out.appendDecimal(progress.total) }
-        out.append(" progress_elapsed_s=")
-        out.appendSeconds(progress.elapsed)
-        out.append(" progress_rate_per_s=")
-        if let rate = progress.unitsPerSecond, rate.isFinite, rate >= 0 {
-            out.appendShortest(rate)
-        } else {
-            out.append("null")
-        }
-        out.append(" progress_eta_s=")
-        if let remaining = progress.estimatedRemaining { out.appendSeconds(remaining) } else { out.append("null") }
-    }
-
-    private func writeOptional(_ value: UInt64?, into out: inout MachineLineBuffer) {
-        if let value { out.appendDecimal(value) } else { out.append("null") }
-    }
-}
-
-extension MachineLineBuffer {
-    /// A logfmt value by go-logfmt's rules (see ``LogfmtFormat``), bare when it can be.
-    mutating func appendLogfmtValue(_ text: String) {
-        var text = text
-        text.withUTF8 { utf8 in
-            if !Self.logfmtNeedsQuotes(utf8) {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            bytes.append(UInt8(ascii: "\""))
-            var start = 0
-            for index in 0 ..< utf8.count {
-                let byte = utf8[index]
-                let replacement: StaticString
-                switch byte {
-                case 0x5C: replacement = "\\\\"
-                case 0x22: replacement = "\\\""
-                case 0x0A: replacement = "\\n"
-                case 0x0D: replacement = "\\r"
-                case 0x09: replacement = "\\t"
-                case 0x00 ..< 0x20, 0x7F: replacement = ""
-                default: continue
-                }
-                if start < index { bytes.append(contentsOf: utf8[start ..< index]) }
-                if replacement.utf8CodeUnitCount > 0 {
-                    append(replacement)
-                } else {
-                    appendUnicodeEscape(UInt32(byte))
-                }
-                start = index + 1
-            }
-            if start < utf8.count { bytes.append(contentsOf: utf8[start ..< utf8.count]) }
-            bytes.append(UInt8(ascii: "\""))
-        }
-    }
-
-    /// go-logfmt's `needsQuotedValueRune` (space and below, `=`, `"`, DEL, U+FFFD), plus `'`,
-    /// plus the bare word `null`, which a reader would take for a missing value.
-    static func logfmtNeedsQuotes(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
-        if utf8.count == 4, utf8[0] == UInt8(ascii: "n"), utf8[1] == UInt8(ascii: "u"),
-           utf8[2] == UInt8(ascii: "l"), utf8[3] == UInt8(ascii: "l") {
-            return true
-        }
-        var index = 0
-        let count = utf8.count
-        while index < count {
-            switch utf8[index] {
-            case 0x00 ... 0x20, 0x22, 0x27, 0x3D, 0x7F:
-                return true
-            case 0xEF where index + 2 < count && utf8[index + 1] == 0xBF && utf8[index + 2] == 0xBD:
-                return true
-            default:
-                index += 1
-            }
-        }
-        return false
+    private func finish(_ out: inout LineBuffer) -> String {
+        out.append(bytes: renderedAttributes)
+        return out.text
     }
 }

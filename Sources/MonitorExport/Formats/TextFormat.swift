@@ -25,7 +25,7 @@ import ProcessMonitor
 /// )
 /// ```
 public struct TextFormat: HeartbeatFormat {
-    /// Which fields the lines carry: exactly the seed's, or the seed's plus rate and ETA.
+    /// Which fields the lines carry: exactly the seed's, or the seed's plus what it lacked.
     ///
     /// ```swift
     /// let format = TextFormat(style: .extended)
@@ -45,13 +45,20 @@ public struct TextFormat: HeartbeatFormat {
         /// ```
         public static let seed = Style(storage: .seed)
 
-        /// The seed's lines with ` rate={r}/s eta={d}` appended to the headline and to each phase
-        /// line that carries progress (whichever of the two is known). Additions go at the end
-        /// of a line so a pattern written for the seed's lines still matches.
+        /// The seed's lines with what the seed did not have, always at the end of a line or on
+        /// lines of their own, so a pattern written for the seed's lines still matches:
+        /// - ` rate={r}/s eta={d}` on the headline and each phase line with progress;
+        /// - ` memory={used}/{limit} (P%)`, ` oom_kills=N` and ` fds={open}/{limit}` on the
+        ///   headline, when known;
+        /// - ` waiting_on=N` on the phase line of a lane waiting on N live child lanes;
+        /// - `[process-monitor][STALL-END] thread=… phase="…" after=3m12s` (info) once for each
+        ///   reported stall that has ended;
+        /// - `[process-monitor][WARN] memory=… of limit=… (95%)` and `… fds=… of limit=…` (warning)
+        ///   while memory or descriptors are at 90 % of their limit or more.
         ///
         /// ```swift
         /// let format = TextFormat(style: .extended)
-        /// // ... active="scan" for 10s progress=250/1000 (25%) rate=25.0/s eta=30s
+        /// // ... active="scan" for 10s progress=250/1000 (25%) rate=25.0/s eta=30s fds=12/1024
         /// ```
         public static let extended = Style(storage: .extended)
 
@@ -67,7 +74,9 @@ public struct TextFormat: HeartbeatFormat {
             }
         }
 
-        var includesRate: Bool { storage == .extended }
+        /// Whether lines carry what the seed did not have: rate and ETA, container memory and
+        /// descriptors, waiting counts, and the STALL-END and WARN lines.
+        var isExtended: Bool { storage == .extended }
     }
 
     /// What goes in front of each line.
@@ -159,7 +168,7 @@ public struct TextFormat: HeartbeatFormat {
         var lines: [RenderedLine] = []
         lines.reserveCapacity(2 + heartbeat.stalls.count + heartbeat.phases.count)
         let timestamp = prefix.includesTimestampAndLevel ? formatRFC3339Milliseconds(heartbeat.timestamp) : ""
-        var line = TextBuffer(capacity: 512)
+        var line = LineBuffer(capacity: 512)
 
         start(&line, .info, timestamp: timestamp)
         appendHeadline(heartbeat, to: &line)
@@ -174,6 +183,39 @@ public struct TextFormat: HeartbeatFormat {
             line.append(" stuck=")
             line.appendDuration(stall.age)
             lines.append(finish(line, level: .warning))
+        }
+
+        if style.isExtended {
+            for end in heartbeat.stallEnds {
+                start(&line, .info, timestamp: timestamp)
+                line.append("[process-monitor][STALL-END] thread=")
+                line.appendLane(end.lane, limits: limits)
+                line.append(" phase=")
+                line.appendDebugQuoted(limits.cap(end.label))
+                line.append(" after=")
+                line.appendDuration(end.duration)
+                lines.append(finish(line, level: .info))
+            }
+            for warning in heartbeat.resourceWarnings {
+                start(&line, .warning, timestamp: timestamp)
+                line.append("[process-monitor][WARN] ")
+                switch warning.resource {
+                case .memory:
+                    line.append("memory=")
+                    line.appendBytes(warning.used)
+                    line.append(" of limit=")
+                    line.appendBytes(warning.limit)
+                case .fileDescriptors:
+                    line.append("fds=")
+                    line.appendInteger(warning.used)
+                    line.append(" of limit=")
+                    line.appendInteger(warning.limit)
+                }
+                line.append(" (")
+                line.appendFixed(warning.fraction * 100, fractionDigits: 0)
+                line.append("%)")
+                lines.append(finish(line, level: .warning))
+            }
         }
 
         for phase in heartbeat.phases {
@@ -191,6 +233,10 @@ public struct TextFormat: HeartbeatFormat {
             if let progress = phase.progress {
                 appendProgress(progress, to: &line)
             }
+            if style.isExtended, phase.activeDescendants > 0 {
+                line.append(" waiting_on=")
+                line.appendInteger(phase.activeDescendants)
+            }
             lines.append(finish(line, level: .info))
         }
 
@@ -204,7 +250,7 @@ public struct TextFormat: HeartbeatFormat {
         return lines
     }
 
-    private func appendHeadline(_ heartbeat: Heartbeat, to line: inout TextBuffer) {
+    private func appendHeadline(_ heartbeat: Heartbeat, to line: inout LineBuffer) {
         let resources = heartbeat.resources
         line.append("[process-monitor] elapsed=")
         line.appendDuration(heartbeat.elapsed)
@@ -237,12 +283,34 @@ public struct TextFormat: HeartbeatFormat {
         } else {
             line.append(" active=<idle>")
         }
+        guard style.isExtended else { return }
+        if let limit = resources.memoryLimitBytes, let used = resources.memoryInUseBytes {
+            line.append(" memory=")
+            line.appendBytes(used)
+            line.append("/")
+            line.appendBytes(limit)
+            line.append(" (")
+            line.appendFixed(limit == 0 ? 100 : Double(used) / Double(limit) * 100, fractionDigits: 0)
+            line.append("%)")
+        }
+        if let kills = resources.oomKills, kills > 0 {
+            line.append(" oom_kills=")
+            line.appendInteger(kills)
+        }
+        if let open = resources.openFileDescriptors {
+            line.append(" fds=")
+            line.appendInteger(open)
+            if let limit = resources.fileDescriptorLimit {
+                line.append("/")
+                line.appendInteger(limit)
+            }
+        }
     }
 
     /// The seed's progress part, then (extended style only) what the seed did not have.
-    private func appendProgress(_ progress: ProgressReading, to line: inout TextBuffer) {
+    private func appendProgress(_ progress: ProgressReading, to line: inout LineBuffer) {
         line.appendProgress(current: progress.current, total: progress.total)
-        guard style.includesRate else { return }
+        guard style.isExtended else { return }
         if let rate = progress.unitsPerSecond {
             line.append(" rate=")
             line.appendFixed(rate, fractionDigits: 1)
@@ -255,7 +323,7 @@ public struct TextFormat: HeartbeatFormat {
     }
 
     /// Empties `line` (keeping its storage) and writes the prefix, if any.
-    private func start(_ line: inout TextBuffer, _ level: HeartbeatLevel, timestamp: String) {
+    private func start(_ line: inout LineBuffer, _ level: HeartbeatLevel, timestamp: String) {
         line.removeAll()
         if prefix.includesTimestampAndLevel {
             line.append(timestamp)
@@ -263,7 +331,7 @@ public struct TextFormat: HeartbeatFormat {
         }
     }
 
-    private func finish(_ line: TextBuffer, level: HeartbeatLevel) -> RenderedLine {
+    private func finish(_ line: LineBuffer, level: HeartbeatLevel) -> RenderedLine {
         let text = line.count > limits.maxLineBytes ? fitLine(line.text, maxBytes: limits.maxLineBytes) : line.text
         return RenderedLine(text: text, level: level)
     }

@@ -1,84 +1,53 @@
 import Foundation
 
-// RFC 3339 timestamps with exactly three fraction digits, written and read by hand: every log
+// RFC 3339 timestamps with exactly three fraction digits, read and written by hand: every log
 // aggregator parses this shape, and `DateFormatter`/`ISO8601DateFormatter` are slow, locale- and
-// calendar-sensitive and not guaranteed to print a fixed number of fraction digits.
+// calendar-sensitive and not guaranteed to print a fixed number of fraction digits. The writer
+// is `LineBuffer.appendTimestamp(_:)`; this file holds the calendar arithmetic and the reader.
 
-/// Formats `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC.
-///
-/// The date is rounded to the *nearest* millisecond, not truncated: a `Date` stores seconds
-/// since 2001 as a `Double`, so a value parsed from `…23.123Z` may sit a hair below .123 and
-/// truncation would print `.122`. Rounding makes `format(parse(s)) == s` for every valid `s`.
-/// Years outside 0000...9999 cannot be written in this shape and are clamped to its ends.
-///
-/// ```swift
-/// formatRFC3339Milliseconds(Date(timeIntervalSince1970: 1_795_725_143.123))
-/// // "2026-11-26T20:32:23.123Z"
-/// ```
-package func formatRFC3339Milliseconds(_ date: Date) -> String {
-    var out = ""
-    appendRFC3339Milliseconds(date, to: &out)
-    return out
-}
+/// A `Date` as UTC calendar fields, rounded to the nearest millisecond and clamped to the years
+/// 0000...9999 that RFC 3339's four-digit year can hold.
+struct CivilTime {
+    var year: Int64
+    var month: Int64
+    var day: Int64
+    var hour: Int64
+    var minute: Int64
+    var second: Int64
+    var millisecond: Int64
 
-/// Appends ``formatRFC3339Milliseconds(_:)``'s text to `out` without an intermediate string.
-///
-/// ```swift
-/// var line = ""
-/// appendRFC3339Milliseconds(Date(timeIntervalSince1970: 0), to: &line)  // "1970-01-01T00:00:00.000Z"
-/// ```
-package func appendRFC3339Milliseconds(_ date: Date, to out: inout String) {
-    // 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z in ms since 1970.
-    let minimum: Int64 = -62_167_219_200_000
-    let maximum: Int64 = 253_402_300_799_999
-    let raw = (date.timeIntervalSince1970 * 1000).rounded()
-    let milliseconds: Int64
-    if raw.isNaN {
-        milliseconds = 0
-    } else if raw <= Double(minimum) {
-        milliseconds = minimum
-    } else if raw >= Double(maximum) {
-        milliseconds = maximum
-    } else {
-        milliseconds = Int64(raw)
-    }
-    let (days, msOfDay) = floorDivide(milliseconds, 86_400_000)
-    let (year, month, day) = civilDate(daysSince1970: days)
-    let hour = msOfDay / 3_600_000
-    let minute = msOfDay / 60_000 % 60
-    let second = msOfDay / 1000 % 60
-    let millis = msOfDay % 1000
-
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(24)
-    func digits(_ value: Int64, _ count: Int) {
-        var divisor: Int64 = 1
-        for _ in 1 ..< count { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: rest / divisor) &+ 48)
-            rest %= divisor
-            divisor /= 10
+    init(_ date: Date) {
+        // 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z in ms since 1970.
+        let minimum: Int64 = -62_167_219_200_000
+        let maximum: Int64 = 253_402_300_799_999
+        let raw = (date.timeIntervalSince1970 * 1000).rounded()
+        let milliseconds: Int64
+        if raw.isNaN {
+            milliseconds = 0
+        } else if raw <= Double(minimum) {
+            milliseconds = minimum
+        } else if raw >= Double(maximum) {
+            milliseconds = maximum
+        } else {
+            milliseconds = Int64(raw)
         }
+        let (days, msOfDay) = floorDivide(milliseconds, 86_400_000)
+        (year, month, day) = civilDate(daysSince1970: days)
+        hour = msOfDay / 3_600_000
+        minute = msOfDay / 60_000 % 60
+        second = msOfDay / 1000 % 60
+        millisecond = msOfDay % 1000
     }
-    digits(year, 4)
-    bytes.append(0x2D)  // -
-    digits(month, 2)
-    bytes.append(0x2D)
-    digits(day, 2)
-    bytes.append(0x54)  // T
-    digits(hour, 2)
-    bytes.append(0x3A)  // :
-    digits(minute, 2)
-    bytes.append(0x3A)
-    digits(second, 2)
-    bytes.append(0x2E)  // .
-    digits(millis, 3)
-    bytes.append(0x5A)  // Z
-    out.append(String(decoding: bytes, as: UTF8.self))
 }
 
-/// Parses exactly `YYYY-MM-DDTHH:MM:SS.mmmZ` (what ``formatRFC3339Milliseconds(_:)`` writes);
+/// `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ`; see ``LineBuffer/appendTimestamp(_:)``.
+func formatRFC3339Milliseconds(_ date: Date) -> String {
+    var line = LineBuffer(capacity: 24)
+    line.appendTimestamp(date)
+    return line.text
+}
+
+/// Parses exactly `YYYY-MM-DDTHH:MM:SS.mmmZ` (what ``LineBuffer/appendTimestamp(_:)`` writes);
 /// `nil` for anything else.
 ///
 /// Strict on purpose: it reads our own records back, so a lowercase `t`/`z`, an offset, a
@@ -89,7 +58,7 @@ package func appendRFC3339Milliseconds(_ date: Date, to out: inout String) {
 /// parseRFC3339Milliseconds("2026-11-26T20:32:23.123Z")?.timeIntervalSince1970  // 1795725143.123
 /// parseRFC3339Milliseconds("2026-11-26T20:32:23Z")                             // nil
 /// ```
-package func parseRFC3339Milliseconds(_ text: String) -> Date? {
+func parseRFC3339Milliseconds(_ text: String) -> Date? {
     let bytes = Array(text.utf8)
     guard bytes.count == 24,
         bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54,

@@ -85,6 +85,8 @@ public struct LaneID: Sendable, Hashable, Comparable, CustomStringConvertible {
         guard let close = utf8[prefixLength...].firstIndex(of: UInt8(ascii: ")")),
             close > prefixLength,
             utf8[prefixLength..<close].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+            // `ThreadId(007)` is not how a lane is ever written: one spelling per lane.
+            utf8[prefixLength] != UInt8(ascii: "0") || close == prefixLength + 1,
             let number = UInt64(String(decoding: utf8[prefixLength..<close], as: UTF8.self))
         else { return nil }
         let tail = utf8[(close + 1)...]

@@ -1,243 +1,6 @@
 import ProcessMonitor
 
-/// The seed's value renderers: durations, byte sizes, fixed-point decimals and Rust `{:?}` quoting,
-/// each as a string. ``TextBuffer`` has the same renderers appending bytes to a line.
-///
-/// Users grep the seed's log lines, so each renderer reproduces the exact bytes the Rust
-/// `format!` machinery produced for the same value (checked against rustc 1.95, see
-/// `TextFormatTests.swift` and `Tests/MonitorExportTests/Fixtures/`).
-///
-/// ```swift
-/// TextFormatting.duration(.seconds(142))          // "2m22s"
-/// TextFormatting.bytes(1_048_575)                 // "1024.0KiB"
-/// TextFormatting.fixed(68.25, fractionDigits: 1)  // "68.2"
-/// TextFormatting.debugQuoted("cafe\u{301}")        // "\"cafe\\u{301}\""
-/// ```
-package enum TextFormatting {
-    /// The seed's `format_duration`; see ``TextBuffer/appendDuration(_:)``.
-    ///
-    /// ```swift
-    /// TextFormatting.duration(.seconds(3600))  // "1h00m00s"
-    /// ```
-    package static func duration(_ value: Duration) -> String {
-        render { $0.appendDuration(value) }
-    }
-
-    /// The seed's `format_bytes`; see ``TextBuffer/appendBytes(_:)``.
-    ///
-    /// ```swift
-    /// TextFormatting.bytes(nil)  // "<unknown>"
-    /// ```
-    package static func bytes(_ value: UInt64?) -> String {
-        render { $0.appendBytes(value) }
-    }
-
-    /// Rust's `{:.N}`; see ``TextBuffer/appendFixed(_:fractionDigits:)``.
-    ///
-    /// ```swift
-    /// TextFormatting.fixed(0.05, fractionDigits: 1)  // "0.1"
-    /// ```
-    package static func fixed(_ value: Double, fractionDigits: Int) -> String {
-        render { $0.appendFixed(value, fractionDigits: fractionDigits) }
-    }
-
-    /// The seed's progress part; see ``TextBuffer/appendProgress(current:total:)``.
-    ///
-    /// ```swift
-    /// TextFormatting.progress(current: 1, total: 8)  // " progress=1/8 (12%)"
-    /// ```
-    package static func progress(current: UInt64, total: UInt64) -> String {
-        render { $0.appendProgress(current: current, total: total) }
-    }
-
-    /// The seed's CPU part; see ``TextBuffer/appendCPU(_:)``.
-    ///
-    /// ```swift
-    /// TextFormatting.cpu(CPUUsage())  // "cpu=<warming-up>"
-    /// ```
-    package static func cpu(_ value: CPUUsage) -> String {
-        render { $0.appendCPU(value) }
-    }
-
-    /// Rust's `{:?}` of a string; see ``TextBuffer/appendDebugQuoted(_:)``.
-    ///
-    /// ```swift
-    /// TextFormatting.debugQuoted("a\u{a0}b")  // "\"a\\u{a0}b\""
-    /// ```
-    package static func debugQuoted(_ label: String) -> String {
-        render { $0.appendDebugQuoted(label) }
-    }
-
-    /// A lane name made safe for one line; see ``TextBuffer/appendLaneText(_:)``.
-    ///
-    /// ```swift
-    /// TextFormatting.laneText("ThreadId(2)/a\nb")  // "ThreadId(2)/a\\nb"
-    /// ```
-    package static func laneText(_ text: String) -> String {
-        render { $0.appendLaneText(text) }
-    }
-
-    private static func render(_ body: (inout TextBuffer) -> Void) -> String {
-        var buffer = TextBuffer(capacity: 32)
-        body(&buffer)
-        return buffer.text
-    }
-}
-
-/// One line under construction, as UTF-8 bytes.
-///
-/// Rendering a heartbeat appends a few dozen short pieces per line; appending bytes to one
-/// reserved array and decoding it once is several times faster than growing a `String` piece by
-/// piece, and keeps a heartbeat of 8 phases and 2 stalls within a few microseconds.
-///
-/// ```swift
-/// var line = TextBuffer()
-/// line.append("elapsed=")
-/// line.appendDuration(.seconds(142))
-/// line.text  // "elapsed=2m22s"
-/// ```
-package struct TextBuffer {
-    /// The bytes so far.
-    package private(set) var bytes: [UInt8]
-
-    /// Creates an empty buffer with room for `capacity` bytes.
-    ///
-    /// ```swift
-    /// var line = TextBuffer(capacity: 512)
-    /// ```
-    package init(capacity: Int = 256) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
-    }
-
-    /// The bytes as a `String` (always valid UTF-8: only whole scalars are ever appended).
-    package var text: String { String(decoding: bytes, as: UTF8.self) }
-
-    /// Number of bytes so far.
-    package var count: Int { bytes.count }
-
-    /// Empties the buffer and keeps its storage for the next line.
-    ///
-    /// ```swift
-    /// line.removeAll()
-    /// ```
-    package mutating func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
-    }
-
-    // MARK: Raw pieces
-
-    /// Appends a literal.
-    ///
-    /// ```swift
-    /// line.append(" rss=")
-    /// ```
-    package mutating func append(_ literal: StaticString) {
-        literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-
-    /// Appends a string's UTF-8 bytes.
-    ///
-    /// ```swift
-    /// line.append(timestamp)
-    /// ```
-    package mutating func append(_ string: String) {
-        if string.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
-            bytes.append(contentsOf: string.utf8)  // a bridged, non-contiguous string
-        }
-    }
-
-    /// Appends a string's UTF-8 bytes.
-    ///
-    /// ```swift
-    /// line.append(name[...])
-    /// ```
-    package mutating func append(_ string: Substring) {
-        if string.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
-            bytes.append(contentsOf: string.utf8)
-        }
-    }
-
-    private mutating func append(scalar: Unicode.Scalar) {
-        let value = scalar.value
-        switch value {
-        case 0 ..< 0x80:
-            bytes.append(UInt8(value))
-        case 0x80 ..< 0x800:
-            bytes.append(0xC0 | UInt8(value >> 6))
-            bytes.append(0x80 | UInt8(value & 0x3F))
-        case 0x800 ..< 0x10000:
-            bytes.append(0xE0 | UInt8(value >> 12))
-            bytes.append(0x80 | UInt8((value >> 6) & 0x3F))
-            bytes.append(0x80 | UInt8(value & 0x3F))
-        default:
-            bytes.append(0xF0 | UInt8(value >> 18))
-            bytes.append(0x80 | UInt8((value >> 12) & 0x3F))
-            bytes.append(0x80 | UInt8((value >> 6) & 0x3F))
-            bytes.append(0x80 | UInt8(value & 0x3F))
-        }
-    }
-
-    /// Reverses the bytes from `start` to the end: digits are produced least significant first.
-    private mutating func reverseTail(from start: Int) {
-        var low = start
-        var high = bytes.count - 1
-        while low < high {
-            bytes.swapAt(low, high)
-            low += 1
-            high -= 1
-        }
-    }
-
-    // MARK: Integers
-
-    /// Appends the decimal digits of `value`.
-    ///
-    /// ```swift
-    /// line.appendInteger(74 as UInt64)  // "74"
-    /// ```
-    package mutating func appendInteger(_ value: UInt64) {
-        if value < 10 {
-            bytes.append(UInt8(truncatingIfNeeded: value) &+ 48)
-            return
-        }
-        appendDigits(value)
-    }
-
-    /// Appends a signed integer: a `-` and the magnitude.
-    ///
-    /// ```swift
-    /// line.appendInteger(-4)  // "-4"
-    /// ```
-    package mutating func appendInteger(_ value: Int) {
-        if value < 0 { bytes.append(0x2D) }
-        appendInteger(UInt64(value.magnitude))
-    }
-
-    private mutating func appendTwoDigits(_ value: UInt64) {
-        bytes.append(UInt8(truncatingIfNeeded: value / 10) &+ 48)
-        bytes.append(UInt8(truncatingIfNeeded: value % 10) &+ 48)
-    }
-
-    private mutating func appendUInt128(_ value: UInt128) {
-        if value <= UInt128(UInt64.max) {
-            appendInteger(UInt64(value))
-            return
-        }
-        appendDigits(value)
-    }
-
-    /// The decimal digits of a positive integer, least significant first, then reversed.
-    private mutating func appendDigits<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
-        let start = bytes.count
-        var rest = value
-        while rest > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: rest % 10) &+ 48)
-            rest /= 10
-        }
-        reverseTail(from: start)
-    }
-
+extension LineBuffer {
     // MARK: Durations
 
     /// Appends the seed's `format_duration`: whole seconds, truncated, as `{h}h{mm}m{ss}s`,
@@ -249,7 +12,7 @@ package struct TextBuffer {
     /// ```swift
     /// line.appendDuration(.seconds(60))  // "1m00s"
     /// ```
-    package mutating func appendDuration(_ duration: Duration) {
+    mutating func appendDuration(_ duration: Duration) {
         // `components.seconds` is the floor; for non-negative values floor is truncation.
         let seconds = duration.components.seconds
         let total = seconds < 0 ? 0 : UInt64(seconds)
@@ -283,7 +46,7 @@ package struct TextBuffer {
     /// ```swift
     /// line.appendBytes(1536)  // "1.5KiB"
     /// ```
-    package mutating func appendBytes(_ value: UInt64?) {
+    mutating func appendBytes(_ value: UInt64?) {
         guard let value else {
             append("<unknown>")
             return
@@ -321,7 +84,7 @@ package struct TextBuffer {
     /// ```swift
     /// line.appendFixed(68.25, fractionDigits: 1)  // "68.2"
     /// ```
-    package mutating func appendFixed(_ value: Double, fractionDigits: Int) {
+    mutating func appendFixed(_ value: Double, fractionDigits: Int) {
         precondition((0 ... 18).contains(fractionDigits), "fractionDigits must be 0...18 (got \(fractionDigits))")
         if value.isNaN {
             append("NaN")
@@ -455,7 +218,7 @@ package struct TextBuffer {
     /// ```swift
     /// line.appendProgress(current: 1, total: 8)  // " progress=1/8 (12%)"
     /// ```
-    package mutating func appendProgress(current: UInt64, total: UInt64) {
+    mutating func appendProgress(current: UInt64, total: UInt64) {
         append(" progress=")
         appendInteger(current)
         bytes.append(0x2F)  // /
@@ -478,7 +241,7 @@ package struct TextBuffer {
     /// line.appendCPU(CPUUsage(coresBusy: 1.94, availableCores: 2, window: .seconds(60)))
     /// // "cpu=1.9/2 cores (avg over 1m00s)"
     /// ```
-    package mutating func appendCPU(_ cpu: CPUUsage) {
+    mutating func appendCPU(_ cpu: CPUUsage) {
         guard let cores = cpu.coresBusy else {
             append("cpu=<warming-up>")
             return
@@ -508,7 +271,7 @@ package struct TextBuffer {
     /// line.appendCores(2)    // "2"
     /// line.appendCores(0.5)  // "0.5"
     /// ```
-    package mutating func appendCores(_ cores: Double) {
+    mutating func appendCores(_ cores: Double) {
         if cores.isFinite, cores >= 0, cores < 9e15, cores == cores.rounded(.towardZero) {
             appendInteger(UInt64(cores))
         } else if cores.isFinite {
@@ -536,7 +299,7 @@ package struct TextBuffer {
     /// ```swift
     /// line.appendDebugQuoted("a\"b\n")  // "\"a\\\"b\\n\""
     /// ```
-    package mutating func appendDebugQuoted(_ label: String) {
+    mutating func appendDebugQuoted(_ label: String) {
         bytes.append(0x22)
         // Printable ASCII without quote or backslash, the common case, is copied as is.
         let copied = label.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
@@ -560,10 +323,10 @@ package struct TextBuffer {
                         if scalar.value >= 0x20 && scalar.value < 0x7F {
                             bytes.append(UInt8(scalar.value))
                         } else {
-                            appendUnicodeEscape(scalar)
+                            appendRustUnicodeEscape(scalar)
                         }
                     } else if scalar.properties.isGraphemeExtend || !Self.isRustPrintable(scalar) {
-                        appendUnicodeEscape(scalar)
+                        appendRustUnicodeEscape(scalar)
                     } else {
                         append(scalar: scalar)
                     }
@@ -597,7 +360,7 @@ package struct TextBuffer {
     /// ```swift
     /// line.appendLaneText("ThreadId(2)/a\nb")  // "ThreadId(2)/a\\nb"
     /// ```
-    package mutating func appendLaneText(_ text: String) {
+    mutating func appendLaneText(_ text: String) {
         let copied = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
             for byte in utf8 where byte < 0x20 || byte > 0x7E {
                 return false
@@ -615,7 +378,7 @@ package struct TextBuffer {
             default:
                 switch scalar.properties.generalCategory {
                 case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator:
-                    appendUnicodeEscape(scalar)
+                    appendRustUnicodeEscape(scalar)
                 default:
                     append(scalar: scalar)
                 }
@@ -632,7 +395,7 @@ package struct TextBuffer {
     /// ```swift
     /// line.appendLane(.thread(3, name: "worker"), limits: .default)  // "ThreadId(3)/worker"
     /// ```
-    package mutating func appendLane(_ lane: LaneID, limits: ExportLimits) {
+    mutating func appendLane(_ lane: LaneID, limits: ExportLimits) {
         append(lane.kind == .thread ? "ThreadId(" : "TaskId(")
         appendInteger(lane.number)
         bytes.append(0x29)  // )
@@ -642,7 +405,7 @@ package struct TextBuffer {
         }
     }
 
-    private mutating func appendUnicodeEscape(_ scalar: Unicode.Scalar) {
+    mutating func appendRustUnicodeEscape(_ scalar: Unicode.Scalar) {
         append("\\u{")
         let start = bytes.count
         var rest = scalar.value

@@ -1,0 +1,122 @@
+import ProcessMonitor
+
+// Writing the field tables of `RecordFields.swift`: as JSON members, or as logfmt pairs.
+
+extension LineBuffer {
+    /// `"key":value` for each field of `root`, comma-separated (a comma before the first too
+    /// when `leadingComma`).
+    mutating func appendJSONFields<Root>(
+        _ root: Root, _ fields: [RecordField<Root>], labels: ExportLimits, leadingComma: Bool = false
+    ) {
+        for (index, field) in fields.enumerated() {
+            if index > 0 || leadingComma { bytes.append(0x2C) }
+            bytes.append(0x22)
+            append(field.key)
+            append("\":")
+            appendJSONValue(root, field.kind, labels: labels)
+        }
+    }
+
+    /// A JSON object of `fields`.
+    mutating func appendJSONObject<Root>(_ root: Root, _ fields: [RecordField<Root>], labels: ExportLimits) {
+        bytes.append(0x7B)  // {
+        appendJSONFields(root, fields, labels: labels)
+        bytes.append(0x7D)  // }
+    }
+
+    private mutating func appendJSONValue<Root>(_ root: Root, _ kind: FieldKind<Root>, labels: ExportLimits) {
+        switch kind.storage {
+        case .count(let get, _, _, _, _):
+            if let value = get(root) { appendInteger(value) } else { append("null") }
+        case .seconds(let get, _, _):
+            if let value = get(root) { appendSeconds(value) } else { append("null") }
+        case .number(let get, _, _, _):
+            appendMachineNumber(get(root), else: "null")
+        case .word(let get, _, _):
+            appendJSONString(get(root))
+        case .label(let get, _):
+            appendJSONString(labels.cap(get(root)))
+        case .lane(let get, _, _):
+            guard let lane = get(root) else { return append("null") }
+            bytes.append(0x22)
+            appendLaneID(lane, labels: labels) { $0.appendJSONStringContent($1) }
+            bytes.append(0x22)
+        case .progress(let get, _):
+            guard let progress = get(root) else { return append("null") }
+            appendJSONObject(progress, RecordFields.progress, labels: labels)
+        case .active(let get, _):
+            guard let active = get(root) else { return append("null") }
+            appendJSONObject(active, RecordFields.active, labels: labels)
+        }
+    }
+
+    /// ` key=value` for each field of `root`, keys prefixed with `prefix` (flattened objects);
+    /// a `nil` progress or active phase leaves its keys out.
+    mutating func appendLogfmtFields<Root>(_ root: Root, _ fields: [RecordField<Root>], labels: ExportLimits, prefix: String = "") {
+        for field in fields {
+            switch field.kind.storage {
+            case .progress(let get, _):
+                if let progress = get(root) { appendLogfmtFields(progress, RecordFields.progress, labels: labels, prefix: "progress_") }
+                continue
+            case .active(let get, _):
+                if let active = get(root) { appendLogfmtFields(active, RecordFields.active, labels: labels, prefix: "active_") }
+                continue
+            default:
+                break
+            }
+            bytes.append(0x20)
+            append(prefix)
+            append(field.key)
+            bytes.append(0x3D)  // =
+            switch field.kind.storage {
+            case .count(let get, _, _, _, _):
+                if let value = get(root) { appendInteger(value) } else { append("null") }
+            case .seconds(let get, _, _):
+                if let value = get(root) { appendSeconds(value) } else { append("null") }
+            case .number(let get, _, _, _):
+                appendMachineNumber(get(root), else: "null")
+            case .word(let get, _, _):
+                appendLogfmtValue(get(root))
+            case .label(let get, _):
+                appendLogfmtValue(labels.cap(get(root)))
+            case .lane(let get, _, _):
+                if let lane = get(root) { appendLogfmtLane(lane, labels: labels) } else { append("null") }
+            case .progress, .active:
+                break
+            }
+        }
+    }
+
+    /// A lane id as a logfmt value: quoted as a whole when its name needs it.
+    mutating func appendLogfmtLane(_ lane: LaneID, labels: ExportLimits) {
+        guard lane.name != nil else {
+            appendLaneID(lane, labels: labels) { _, _ in }
+            return
+        }
+        var plain = LineBuffer(capacity: 64)
+        plain.appendLaneID(lane, labels: labels) { $0.append($1) }
+        appendLogfmtValue(plain.text)
+    }
+
+    /// `ThreadId(N)` or `TaskId(N)`, then `/name` (cut like a label) through `escape`.
+    mutating func appendLaneID(_ lane: LaneID, labels: ExportLimits, escape: (inout LineBuffer, String) -> Void) {
+        append(lane.kind == .thread ? "ThreadId(" : "TaskId(")
+        appendInteger(lane.number)
+        bytes.append(0x29)  // )
+        if let name = lane.name {
+            bytes.append(0x2F)  // /
+            escape(&self, labels.cap(name))
+        }
+    }
+
+    /// A finite, non-negative number: whole ones as integers (`2`), others in Swift's shortest
+    /// round-trip form (`1.9`); anything else, which the core never produces, as `fallback`.
+    mutating func appendMachineNumber(_ value: Double?, else fallback: StaticString) {
+        guard let value, value.isFinite, value >= 0 else { return append(fallback) }
+        if value < 9e15, value == value.rounded(.towardZero) {
+            appendInteger(UInt64(value))
+        } else {
+            appendShortest(value)
+        }
+    }
+}
