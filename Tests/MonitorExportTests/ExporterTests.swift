@@ -4,6 +4,7 @@ import ProcessMonitor
 import ProcessMonitorTesting
 import Synchronization
 import Testing
+import TestSupport
 
 /// A sink that fails its first `failures` writes, as a full disk would, and counts them.
 final class FlakySink: HeartbeatSink {
@@ -25,6 +26,28 @@ final class FlakySink: HeartbeatSink {
     }
 
     var droppedRecords: UInt64 { state.withLock { $0.dropped } }
+}
+
+/// A sink whose writes wait on a semaphore the test holds, as a sink stuck on a full pipe or a
+/// hung mount would; it says when a write is waiting.
+final class GatedSink: HeartbeatSink {
+    let gate = DispatchSemaphore(value: 0)
+    private let state = LockedValue<(waiting: Int, lines: [String], closed: Bool)>((0, [], false))
+
+    var waiting: Int { state.withLock { $0.waiting } }
+    var lines: [String] { state.withLock { $0.lines } }
+    var isClosed: Bool { state.withLock { $0.closed } }
+
+    func write(_ line: RenderedLine) {
+        state.withLock { $0.waiting += 1 }
+        gate.wait()
+        state.withLock {
+            $0.waiting -= 1
+            $0.lines.append(line.text)
+        }
+    }
+
+    func close() { state.withLock { $0.closed = true } }
 }
 
 @Suite struct ExporterTests {
@@ -66,6 +89,50 @@ final class FlakySink: HeartbeatSink {
         #expect(full.droppedRecords >= 1)
         #expect(memory.texts.filter { $0.hasPrefix("[process-monitor] elapsed=") }.count == 2)
         #expect(memory.isClosed, "stop() closes every exporter's sink")
+    }
+
+    /// A sink blocked on a semaphore delays no other exporter and no caller; what its queue
+    /// cannot hold is dropped, oldest first, and counted in that exporter's records.
+    @Test func aBlockedSinkDelaysNoOtherExporterAndCountsWhatItLost() throws {
+        let gated = GatedSink()
+        let memory = InMemorySink()
+        let capacity = 4
+        let monitor = try monitor([
+            HeartbeatExporter(format: JSONLinesFormat(), sink: gated, queueCapacity: capacity),
+            // Room for the whole burst: emitNow hands off faster than a thread may be scheduled.
+            HeartbeatExporter(format: JSONLinesFormat(), sink: memory, queueCapacity: 64),
+        ])
+        try monitor.start()
+        monitor.emitNow()
+        // Heartbeat 1 is now stuck in the gated sink's write.
+        #expect(waitUntil { gated.waiting == 1 })
+        let more = 20
+        for _ in 0 ..< more { #expect(monitor.emitNow() != nil, "emitNow returns once the heartbeat is handed off") }
+        // The other exporter got every heartbeat while the first one was blocked.
+        #expect(waitUntil { memory.lines.count == 1 + more })
+        #expect(gated.lines.isEmpty)
+        // The gated queue holds the newest `capacity`; the rest were dropped, oldest first.
+        let final = UInt64(2 + more)
+        let stopped = LockedValue(false)
+        let stopper = Thread {
+            _ = monitor.stop(timeout: .seconds(3600))
+            stopped.withLock { $0 = true }
+        }
+        stopper.start()
+        // The final heartbeat pushes one more of the waiting ones out.
+        #expect(waitUntil { memory.isClosed })
+        #expect(!stopped.withLock { $0 }, "stop waits for the blocked exporter")
+        for _ in 0 ..< 1 + capacity { gated.gate.signal() }
+        #expect(waitUntil { stopped.withLock { $0 } })
+        let records = try gated.lines.map { line in try HeartbeatRecordDecoder().decode(line: line) }
+        #expect(records.map(\.heartbeat.sequence) == [1] + Array((final - UInt64(capacity) + 1) ... final))
+        let lost = UInt64(more + 1 - capacity)
+        #expect(records.first?.droppedRecords == 0)
+        #expect(records.dropFirst().allSatisfy { $0.droppedRecords == lost }, "each record after the gap says how many were lost")
+        #expect(gated.isClosed)
+        let others = try memory.texts.map { line in try HeartbeatRecordDecoder().decode(line: line) }
+        #expect(others.map(\.heartbeat.sequence) == Array(1 ... final))
+        #expect(others.allSatisfy { $0.droppedRecords == 0 })
     }
 
     @Test func exportSpecificationsParseAndNameWhatIsWrong() throws {

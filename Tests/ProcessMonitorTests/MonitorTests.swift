@@ -34,7 +34,8 @@ struct ObserverFailure: Error {}
         #expect(heartbeat.timestamp == Date(timeIntervalSince1970: 1_800_000_020))
         // The baseline taken at start gives the first heartbeat a figure over the real window.
         #expect(heartbeat.cpu == CPUUsage(coresBusy: 1.9, availableCores: 2, affinityCores: 2, window: .seconds(20)))
-        #expect(recorder.heartbeats == [heartbeat])
+        // emitNow returns once the heartbeat is handed off; delivery follows on the observer's thread.
+        #expect(waitUntil { recorder.heartbeats == [heartbeat] })
         monitor.stop()
     }
 
@@ -89,17 +90,76 @@ struct ObserverFailure: Error {}
 
     @Test func observersMayCallBackIntoTheMonitorWithoutDeadlock() throws {
         let box = MonitorBox()
-        let results = LockedValue<[Bool]>([])
-        let reentrant = ClosureObserver { _ in
-            let nested = box.monitor?.emitNow()
-            results.withLock { $0.append(nested == nil) }
+        let nested = LockedValue<[UInt64?]>([])
+        let reentrant = ClosureObserver { heartbeat in
+            guard let monitor = box.monitor else { return }
+            switch heartbeat.sequence {
+            case 1:
+                // The monitor thread only hands heartbeats off, so an observer can wait for one.
+                let next = monitor.emitNow()
+                nested.withLock { $0.append(next?.sequence) }
+            case 2:
+                // Stopping from inside an observer cannot wait for that observer: it returns.
+                #expect(monitor.stop(timeout: .seconds(3600)) == false)
+            default:
+                break
+            }
         }
         let monitor = try makeMonitor(observers: [reentrant])
         box.monitor = monitor
         try monitor.start()
         monitor.emitNow()
-        monitor.stop()
-        #expect(results.withLock { $0 } == [true, true])
+        #expect(waitUntil { !monitor.isRunning })
+        #expect(nested.withLock { $0 } == [2])
+    }
+
+    @Test func timeoutsOfAnySizeNeverTrap() throws {
+        for timeout in [Duration.seconds(Int64.max), .seconds(Int64.min), .zero, .nanoseconds(-1),
+                        Duration(secondsComponent: .max, attosecondsComponent: 999_999_999_999_999_999)] {
+            let monitor = try makeMonitor(observers: [HeartbeatRecorder()])
+            #expect(monitor.stop(timeout: timeout), "not running: nothing to wait for")
+            try monitor.start()
+            // Zero and negative timeouts may or may not see the final heartbeat delivered.
+            let delivered = monitor.stop(timeout: timeout)
+            if timeout > .seconds(1) { #expect(delivered) }
+            #expect(waitUntil { !monitor.isRunning })
+        }
+    }
+
+    @Test func asyncForms() async throws {
+        let recorder = HeartbeatRecorder()
+        let monitor = try makeMonitor(observers: [recorder])
+        #expect(await monitor.emitNow() == nil)
+        try monitor.start()
+        let heartbeat = try #require(await monitor.emitNow())
+        #expect(heartbeat.trigger == .requested)
+        await monitor.stop()
+        #expect(recorder.heartbeats.map(\.trigger) == [.requested, .final])
+        #expect(await monitor.stop(timeout: .seconds(1)), "already stopped")
+    }
+
+    @Test func runUntilCancelledThenEmitsTheFinalHeartbeat() async throws {
+        let recorder = HeartbeatRecorder()
+        let monitor = try makeMonitor(observers: [recorder])
+        let task = Task { try await monitor.run() }
+        #expect(await waitUntil { monitor.isRunning })
+        _ = await monitor.emitNow()
+        task.cancel()
+        try await task.value
+        #expect(!monitor.isRunning)
+        #expect(recorder.heartbeats.map(\.trigger) == [.requested, .final])
+        #expect(recorder.stopCount == 1)
+        await #expect(throws: MonitorError.self) { try await monitor.run() }
+    }
+
+    @Test func runReturnsWhenSomeoneElseStopsTheMonitor() async throws {
+        let recorder = HeartbeatRecorder()
+        let monitor = try makeMonitor(observers: [recorder])
+        let task = Task { try await monitor.run() }
+        #expect(await waitUntil { monitor.isRunning })
+        await monitor.stop()
+        try await task.value
+        #expect(recorder.heartbeats.map(\.trigger) == [.final])
     }
 
     @Test func scheduledHeartbeatsFireOnTheInterval() throws {
@@ -179,11 +239,13 @@ final class MonitorBox: @unchecked Sendable {
             sampler: FixedSampler()
         )
         try monitor.start()
-        #expect(monitor.stop(timeout: .milliseconds(50)) == false)
-        #expect(recorder.heartbeats.isEmpty, "the final heartbeat is still with the blocked observer")
-        gate.signal()
-        #expect(monitor.stop(timeout: .seconds(60)) == true)
+        #expect(monitor.stop(timeout: .milliseconds(50)) == false, "the final heartbeat is still with the blocked observer")
+        // The other observer has its own thread: it got the final heartbeat and stopped anyway.
+        #expect(waitUntil { recorder.stopCount == 1 })
         #expect(recorder.heartbeats.map(\.trigger) == [.final])
-        #expect(recorder.stopCount == 1)
+        #expect(monitor.isRunning, "the monitor finishes once every observer has")
+        gate.signal()
+        #expect(monitor.stop(timeout: .seconds(120)) == true)
+        #expect(!monitor.isRunning)
     }
 }

@@ -1,14 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import Synchronization
-
-/// Shared state between callers (`emitNow`, `stop`) and the monitor thread, with a condition
-/// variable each way.
-// @unchecked Sendable: every stored property is either immutable or the pthread objects whose
-// purpose is cross-thread signalling; `state` is only touched under `lock`.
+/// What callers (`emitNow`, `stop`, `run`) and the monitor thread share: the monitor's phase,
+/// pending requests, the last heartbeat, and a condition variable each way.
+// @unchecked Sendable: `state` is only read or written while `lock` is held; the rest is
+// immutable or is the pthread objects whose purpose is cross-thread signalling.
 final class MonitorControl: @unchecked Sendable {
     enum Phase { case idle, running, stopped }
 
@@ -20,56 +13,76 @@ final class MonitorControl: @unchecked Sendable {
         var lastHeartbeat: Heartbeat?
         var observerFailures = 0
         var failedObservers: Set<Int> = []
+        /// `run()` callers waiting for someone to ask the monitor to stop.
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Each observer's queue and thread, from `start()` on.
+        var mailboxes: [ObserverMailbox] = []
     }
 
-    let lock = PosixLock()
-    private var _state = State()
-    private let workCondition: UnsafeMutablePointer<pthread_cond_t>
-    private let doneCondition: UnsafeMutablePointer<pthread_cond_t>
-    private let monitorThread = Atomic<UInt>(0)
+    private let lock = PosixLock()
+    /// Signalled for the monitor thread: a request, a stop.
+    private let work = PosixCondition()
+    /// Broadcast by the monitor thread after each heartbeat and when it has stopped.
+    private let done = PosixCondition()
+    private var state = State()
 
-    init() {
-        workCondition = .allocate(capacity: 1)
-        doneCondition = .allocate(capacity: 1)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        #if os(Linux)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        #endif
-        pthread_cond_init(workCondition, &attributes)
-        pthread_cond_init(doneCondition, &attributes)
-        pthread_condattr_destroy(&attributes)
+    func withState<T>(_ body: (inout State) -> T) -> T {
+        lock.withLock { body(&state) }
     }
 
-    deinit {
-        pthread_cond_destroy(workCondition)
-        pthread_cond_destroy(doneCondition)
-        workCondition.deallocate()
-        doneCondition.deallocate()
+    /// Asks the loop to emit its final heartbeat and stop; wakes `run()` callers. Returns
+    /// whether the monitor was running.
+    func requestStop() -> Bool {
+        let (wasRunning, waiters) = lock.withLock { () -> (Bool, [CheckedContinuation<Void, Never>]) in
+            guard state.phase == .running else { return (false, []) }
+            state.stopRequested = true
+            work.signal()
+            defer { state.stopWaiters.removeAll() }
+            return (true, state.stopWaiters)
+        }
+        for waiter in waiters { waiter.resume() }
+        return wasRunning
     }
 
-    var state: StateAccess { StateAccess(control: self) }
-
-    struct StateAccess {
-        let control: MonitorControl
-        func withLock<T>(_ body: (inout State) -> T) -> T {
-            control.lock.withLock { body(&control._state) }
+    /// Asks for a heartbeat now; the ticket to wait for, or `nil` when not running.
+    func request() -> UInt64? {
+        lock.withLock {
+            guard state.phase == .running, !state.stopRequested else { return nil }
+            state.requestsMade += 1
+            work.signal()
+            return state.requestsMade
         }
     }
 
-    /// Call with the lock held.
-    func wake() { pthread_cond_signal(workCondition) }
-
-    func broadcastDone() {
-        lock.withLock { _ = pthread_cond_broadcast(doneCondition) }
+    /// Suspends until someone asks the monitor to stop (or it is not running).
+    func waitForStopRequest() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let waiting = lock.withLock { () -> Bool in
+                guard state.phase == .running, !state.stopRequested else { return false }
+                state.stopWaiters.append(continuation)
+                return true
+            }
+            if !waiting { continuation.resume() }
+        }
     }
 
-    func markMonitorThread() {
-        monitorThread.store(pthreadSelfBits(), ordering: .relaxed)
+    /// Called by the monitor thread once a heartbeat is handed to every observer: the
+    /// `emitNow()` calls it answers return it. The final heartbeat answers every pending call,
+    /// before the loop waits for observers to finish: one of them may be waiting here.
+    func handedOff(_ heartbeat: Heartbeat, served requests: UInt64, final: Bool) {
+        lock.withLock {
+            state.lastHeartbeat = heartbeat
+            state.requestsServed = final ? state.requestsMade : state.requestsServed + requests
+            done.broadcast()
+        }
     }
 
-    var isMonitorThread: Bool {
-        monitorThread.load(ordering: .relaxed) == UInt(pthreadSelfBits())
+    /// Called by the monitor thread once every observer has the final heartbeat and has stopped.
+    func stopped() {
+        lock.withLock {
+            state.phase = .stopped
+            done.broadcast()
+        }
     }
 
     /// Waits until `ready` returns a value, rechecking each time the monitor finishes a beat;
@@ -77,43 +90,45 @@ final class MonitorControl: @unchecked Sendable {
     func wait<T>(until deadline: UInt64? = nil, _ ready: (State) -> T?) -> T? {
         lock.withLock {
             while true {
-                if let value = ready(_state) { return value }
-                if _state.phase == .idle { return nil }
-                guard let deadline else {
-                    pthread_cond_wait(doneCondition, lock.raw)
-                    continue
-                }
-                let now = monotonicPrecise()
-                if now >= deadline { return nil }
-                #if os(Linux)
-                var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-                pthread_cond_timedwait(doneCondition, lock.raw, &ts)
-                #else
-                let remaining = deadline - now
-                var ts = timespec(tv_sec: Int(remaining / 1_000_000_000), tv_nsec: Int(remaining % 1_000_000_000))
-                pthread_cond_timedwait_relative_np(doneCondition, lock.raw, &ts)
-                #endif
+                if let value = ready(state) { return value }
+                if state.phase == .idle { return nil }
+                if let deadline, monotonicPrecise() >= deadline { return nil }
+                done.wait(lock, until: deadline)
             }
         }
     }
 
-    /// Blocks the monitor thread until the deadline, a request or a stop.
+    /// Blocks the monitor thread until `deadline` (precise monotonic ns), a request or a stop.
     func waitForWork(deadline: UInt64) -> (stop: Bool, requested: UInt64) {
         lock.withLock {
             while true {
-                if _state.stopRequested { return (true, _state.requestsMade - _state.requestsServed) }
-                let pending = _state.requestsMade - _state.requestsServed
+                let pending = state.requestsMade - state.requestsServed
+                if state.stopRequested { return (true, pending) }
                 if pending > 0 { return (false, pending) }
                 if monotonicPrecise() >= deadline { return (false, 0) }
-                #if os(Linux)
-                var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-                pthread_cond_timedwait(workCondition, lock.raw, &ts)
-                #else
-                let remaining = deadline - monotonicPrecise()
-                var ts = timespec(tv_sec: Int(remaining / 1_000_000_000), tv_nsec: Int(remaining % 1_000_000_000))
-                pthread_cond_timedwait_relative_np(workCondition, lock.raw, &ts)
-                #endif
+                work.wait(lock, until: deadline)
             }
         }
+    }
+}
+
+extension MonitorControl {
+    /// Counts an observer's failure; the first of each observer is reported on stderr.
+    func recordFailure(of observer: any HeartbeatObserver, at index: Int, _ error: any Error) {
+        let first = withState { state -> Bool in
+            state.observerFailures += 1
+            return state.failedObservers.insert(index).inserted
+        }
+        if first {
+            reportToStandardError(
+                "[process-monitor] observer #\(index + 1) (\(type(of: observer))) threw: \(error); "
+                    + "further failures of it are counted, not printed\n"
+            )
+        }
+    }
+
+    /// Whether the calling thread delivers heartbeats to an observer.
+    var isObserverThread: Bool {
+        withState { $0.mailboxes }.contains { $0.isCurrentThread }
     }
 }

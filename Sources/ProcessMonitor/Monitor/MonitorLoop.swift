@@ -1,23 +1,18 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import Synchronization
-
 /// The monitor thread's body. Its mutable state (the snapshot buffers, the CPU tracker, the
-/// sequence number) is touched by that one thread only.
+/// stall tracker, the sequence number) is touched by that one thread only.
 // @unchecked Sendable: handed to the monitor thread once; no other thread touches it after.
 final class MonitorLoop: @unchecked Sendable {
     let monitor: ProcessMonitor
+    let mailboxes: [ObserverMailbox]
     let started: UInt64
     let origin: UInt64
     var tracker: CPUTracker
     let snapshotter = Snapshotter()
     var sequence: UInt64 = 0
 
-    init(monitor: ProcessMonitor, started: UInt64, origin: UInt64, tracker: CPUTracker) {
+    init(monitor: ProcessMonitor, mailboxes: [ObserverMailbox], started: UInt64, origin: UInt64, tracker: CPUTracker) {
         self.monitor = monitor
+        self.mailboxes = mailboxes
         self.started = started
         self.origin = origin
         self.tracker = tracker
@@ -25,13 +20,12 @@ final class MonitorLoop: @unchecked Sendable {
 
     func run() {
         let control = monitor.control
-        control.markMonitorThread()
         let interval = UInt64(max(1, monitor.configuration.interval.wholeNanoseconds))
         // Beats land on whole intervals after start, plus a few milliseconds: the coarse clock
         // that ages are measured on lags the precise one by up to a tick, and without the slack
         // a beat at 2 s would read `elapsed=1s`.
         let slack: UInt64 = 5_000_000
-        var deadline = origin + interval + slack
+        var deadline = origin.addingReportingOverflow(interval + slack).overflow ? .max : origin + interval + slack
         while true {
             let (stop, requested) = control.waitForWork(deadline: deadline)
             let trigger: Heartbeat.Trigger
@@ -41,13 +35,15 @@ final class MonitorLoop: @unchecked Sendable {
                 trigger = .requested
             } else {
                 trigger = .scheduled
+                // After a suspended machine, do not fire a burst to catch up: skip to the next
+                // whole interval.
                 let now = monotonicPrecise()
-                deadline += interval
-                // After a long observer or a suspended machine, do not fire a burst to catch up:
-                // skip to the next whole interval.
+                let next = deadline.addingReportingOverflow(interval)
+                deadline = next.overflow ? .max : next.partialValue
                 if deadline <= now {
                     let missed = (now - deadline) / interval + 1
-                    deadline += missed * interval
+                    let skipped = deadline.addingReportingOverflow(missed.multipliedReportingOverflow(by: interval).partialValue)
+                    deadline = skipped.overflow ? .max : skipped.partialValue
                 }
             }
             sequence += 1
@@ -55,22 +51,17 @@ final class MonitorLoop: @unchecked Sendable {
                 snapshotter: snapshotter, tracker: &tracker, started: started,
                 sequence: sequence, trigger: trigger
             )
-            monitor.deliver(heartbeat)
+            // A hand-off, not a call: each observer has its own thread and queue.
+            for mailbox in mailboxes { mailbox.post(heartbeat) }
+            control.handedOff(heartbeat, served: requested, final: stop)
             if stop {
-                monitor.finish()
-                control.state.withLock { state in
-                    state.lastHeartbeat = heartbeat
-                    state.requestsServed = state.requestsMade
-                    state.phase = .stopped
-                }
-                control.broadcastDone()
+                for mailbox in mailboxes { mailbox.close() }
+                // Waits for slow observers here, on the monitor's own thread, so that
+                // `stop(timeout:)` can give up waiting while delivery still completes.
+                for mailbox in mailboxes { _ = mailbox.waitUntilFinished() }
+                control.stopped()
                 return
             }
-            control.state.withLock { state in
-                state.lastHeartbeat = heartbeat
-                state.requestsServed += requested
-            }
-            control.broadcastDone()
         }
     }
 }

@@ -10,17 +10,19 @@ import Darwin
 /// the process, builds a ``Heartbeat`` and hands it to the observers.
 ///
 /// The monitor runs on a thread of its own. Scopes never wait for it: it copies the list of
-/// lanes under a short lock, reads each lane without one, and calls observers with no lock held.
-/// An observer that throws is reported once on stderr and skipped for that heartbeat; the
-/// others and the monitor carry on.
+/// lanes under a short lock and reads each lane without one. Each observer gets the heartbeat
+/// through a bounded queue and a delivery thread of its own, so a slow or blocked observer
+/// delays neither the schedule nor any other observer (see ``HeartbeatObserver``). An observer
+/// that throws is reported once on stderr and skipped for that heartbeat; the others and the
+/// monitor carry on.
 ///
 /// ```swift
 /// let monitor = try ProcessMonitor.start(
 ///     configuration: MonitorConfiguration(interval: .seconds(30)),
 ///     observers: [HeartbeatExporter(format: TextFormat(), sink: StandardStreamSink.standardError)]
 /// )
-/// defer { monitor.stop() }  // emits a final heartbeat and waits until it is delivered
 /// try await runJob()
+/// await monitor.stop()  // emits a final heartbeat and waits until it is delivered
 /// ```
 public final class ProcessMonitor: Sendable {
     /// The validated configuration.
@@ -69,7 +71,8 @@ public final class ProcessMonitor: Sendable {
         return monitor
     }
 
-    /// Starts the heartbeat thread. Throws ``MonitorError/Code/alreadyRunning`` if it runs.
+    /// Starts the heartbeat thread and one delivery thread per observer. Throws
+    /// ``MonitorError/Code/alreadyRunning`` if it runs or has run.
     ///
     /// The CPU baseline is taken here, so the first heartbeat already reports cores busy.
     ///
@@ -77,7 +80,7 @@ public final class ProcessMonitor: Sendable {
     /// try monitor.start()
     /// ```
     public func start() throws(MonitorError) {
-        let previous = control.state.withLock { state -> MonitorControl.Phase in
+        let previous = control.withState { state -> MonitorControl.Phase in
             defer { if state.phase == .idle { state.phase = .running } }
             return state.phase
         }
@@ -93,80 +96,155 @@ public final class ProcessMonitor: Sendable {
         let baseline = sampler.sample()
         var tracker = CPUTracker()
         _ = tracker.update(baseline, now: started)
-        let loop = MonitorLoop(monitor: self, started: started, origin: origin, tracker: tracker)
+        let control = self.control
+        let mailboxes = observers.enumerated().map { index, observer in
+            ObserverMailbox(observer: observer, index: index) { index, observer, error in
+                control.recordFailure(of: observer, at: index, error)
+            }
+        }
+        control.withState { $0.mailboxes = mailboxes }
+        for mailbox in mailboxes { mailbox.start() }
+        let loop = MonitorLoop(monitor: self, mailboxes: mailboxes, started: started, origin: origin, tracker: tracker)
         let thread = Thread { loop.run() }
         thread.name = "process-monitor"
         thread.start()
     }
 
-    /// Produces a heartbeat now, delivers it to every observer, and returns it.
+    /// Produces a heartbeat now, hands it to every observer's queue, and returns it.
     ///
-    /// Returns `nil` when the monitor is not running, or when called from an observer (the
-    /// monitor's own thread cannot wait for itself).
+    /// Returns once the heartbeat is built and handed off (a few milliseconds: one `/proc`
+    /// sample and one snapshot), not when observers have written it, so a blocked sink never
+    /// blocks the caller. `nil` when the monitor is not running. From `async` code, use
+    /// `await monitor.emitNow()`.
     ///
     /// ```swift
     /// // A heartbeat on demand with `kill -USR1 <pid>` (never call it from a raw signal handler).
-    /// signal(SIGUSR1, SIG_IGN)
-    /// let source = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
-    /// source.setEventHandler { monitor.emitNow() }
-    /// source.resume()
+    /// monitor.emitNow()
     /// ```
+    @available(*, noasync, message: "blocks a thread until the heartbeat is built; use await emitNow()")
     @discardableResult
     public func emitNow() -> Heartbeat? {
-        guard !control.isMonitorThread else { return nil }
-        return control.state.withLock { state -> UInt64? in
-            guard state.phase == .running else { return nil }
-            state.requestsMade += 1
-            control.wake()
-            return state.requestsMade
-        }.flatMap { ticket in
-            control.wait { state in
-                state.requestsServed >= ticket || state.phase != .running ? state.lastHeartbeat : nil
-            }
+        blockingEmitNow()
+    }
+
+    /// Produces a heartbeat now and returns it once it is handed to every observer; the
+    /// `async` form of the blocking `emitNow()`, which suspends instead of blocking a thread.
+    ///
+    /// ```swift
+    /// let heartbeat = await monitor.emitNow()
+    /// ```
+    @discardableResult
+    public func emitNow() async -> Heartbeat? {
+        await offloaded { $0.blockingEmitNow() }
+    }
+
+    private func blockingEmitNow() -> Heartbeat? {
+        guard let ticket = control.request() else { return nil }
+        return control.wait { state in
+            state.requestsServed >= ticket || state.phase != .running ? state.lastHeartbeat : nil
         }
     }
 
-    /// Stops the monitor: emits a final heartbeat, delivers it, tells every observer to flush
-    /// and close, and returns once all of that is done. Safe to call more than once.
+    /// Stops the monitor: emits a final heartbeat, waits until every observer has it, has
+    /// flushed and closed, and returns. Safe to call more than once.
     ///
-    /// Called from an observer, it asks the loop to stop and returns without waiting.
+    /// Called from inside an observer, it asks the monitor to stop and returns without waiting
+    /// (the final heartbeat cannot be delivered while that observer is busy). From `async`
+    /// code, use `await monitor.stop()`.
     ///
     /// ```swift
     /// defer { monitor.stop() }
     /// ```
+    @available(*, noasync, message: "blocks a thread until observers finish; use await stop()")
     public func stop() {
-        _ = stop(waitingAtMost: nil)
+        _ = blockingStop(waitingAtMost: nil)
     }
 
-    /// Like ``stop()``, but waits at most `timeout` for the final heartbeat to be delivered.
+    /// Like `stop()`, but waits at most `timeout` for the final heartbeat to be
+    /// delivered.
     ///
     /// Returns `false` if an observer is still busy when the time is up (a sink blocked on a
     /// full pipe or a hung network mount, say); the monitor then finishes in the background
-    /// whenever the observer returns. Use it on shutdown paths that must not hang.
+    /// whenever the observer returns. Use it on shutdown paths that must not hang. A negative
+    /// timeout counts as zero and a huge one as "wait for ever"; no value traps.
     ///
     /// ```swift
     /// if !monitor.stop(timeout: .seconds(5)) {
     ///     print("heartbeat exporter still busy; exiting anyway")
     /// }
     /// ```
+    @available(*, noasync, message: "blocks a thread until observers finish; use await stop(timeout:)")
     @discardableResult
     public func stop(timeout: Duration) -> Bool {
-        stop(waitingAtMost: max(.zero, timeout))
+        blockingStop(waitingAtMost: timeout)
     }
 
-    private func stop(waitingAtMost timeout: Duration?) -> Bool {
-        let wasRunning = control.state.withLock { state -> Bool in
-            guard state.phase == .running else { return false }
-            state.stopRequested = true
-            control.wake()
-            return true
+    /// Stops the monitor and returns once every observer has the final heartbeat and has
+    /// closed; the `async` form of the blocking `stop()`.
+    ///
+    /// ```swift
+    /// await monitor.stop()
+    /// ```
+    public func stop() async {
+        _ = await offloaded { $0.blockingStop(waitingAtMost: nil) }
+    }
+
+    /// Like `await stop()`, but waits at most `timeout`; `false` if an observer was still busy.
+    ///
+    /// ```swift
+    /// let clean = await monitor.stop(timeout: .seconds(5))
+    /// ```
+    @discardableResult
+    public func stop(timeout: Duration) async -> Bool {
+        await offloaded { $0.blockingStop(waitingAtMost: timeout) }
+    }
+
+    /// Runs the monitor until the calling task is cancelled (or someone calls `stop`), then
+    /// emits the final heartbeat and returns once observers have it: the shape of
+    /// swift-service-lifecycle's `Service`, so `extension ProcessMonitor: Service {}` is all a
+    /// `ServiceGroup` needs. Starts the monitor if it is not running yet.
+    ///
+    /// - Throws: ``MonitorError`` with ``MonitorError/Code/alreadyRunning`` when the monitor
+    ///   was already stopped.
+    ///
+    /// ```swift
+    /// let task = Task { try await monitor.run() }
+    /// // ... on shutdown:
+    /// task.cancel()
+    /// try await task.value  // the final heartbeat has been delivered
+    /// ```
+    public func run() async throws {
+        if control.withState({ $0.phase == .idle }) { try start() }
+        if control.withState({ $0.phase == .stopped }) {
+            throw MonitorError(code: .alreadyRunning, message: "the monitor was stopped; create a new one to run again")
         }
-        // Not running: nothing to deliver. From an observer: the loop stops once it returns,
-        // so the final heartbeat cannot have been delivered yet.
-        guard wasRunning else { return true }
-        guard !control.isMonitorThread else { return false }
+        await withTaskCancellationHandler {
+            await control.waitForStopRequest()
+        } onCancel: {
+            _ = control.requestStop()
+        }
+        await stop()
+    }
+
+    private func blockingStop(waitingAtMost timeout: Duration?) -> Bool {
+        _ = control.requestStop()
+        // Never started, or already stopped: nothing to deliver.
+        guard control.withState({ $0.phase == .running }) else { return true }
+        // From an observer's own thread: the loop waits for that observer to finish, so
+        // waiting here would never end.
+        guard !control.isObserverThread else { return false }
         let deadline = timeout.map { monotonicPrecise().adding(saturating: $0) }
         return control.wait(until: deadline) { state in state.phase == .stopped ? true : nil } ?? false
+    }
+
+    /// Runs a blocking wait on a thread of its own and resumes the caller with its result, so
+    /// `async` callers never block a thread of the cooperative pool.
+    private func offloaded<T: Sendable>(_ body: @escaping @Sendable (ProcessMonitor) -> T) async -> T {
+        await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
+            let thread = Thread { [self] in continuation.resume(returning: body(self)) }
+            thread.name = "process-monitor-wait"
+            thread.start()
+        }
     }
 
     /// Whether the heartbeat thread is running.
@@ -174,14 +252,14 @@ public final class ProcessMonitor: Sendable {
     /// ```swift
     /// if !monitor.isRunning { try monitor.start() }
     /// ```
-    public var isRunning: Bool { control.state.withLock { $0.phase == .running } }
+    public var isRunning: Bool { control.withState { $0.phase == .running } }
 
     /// How many times an observer threw, over the monitor's life.
     ///
     /// ```swift
     /// assert(monitor.observerFailures == 0)
     /// ```
-    public var observerFailures: Int { control.state.withLock { $0.observerFailures } }
+    public var observerFailures: Int { control.withState { $0.observerFailures } }
 
     // MARK: The loop (monitor thread only)
 
@@ -211,29 +289,6 @@ public final class ProcessMonitor: Sendable {
                 configuration: configuration
             )
         )
-    }
-
-    func deliver(_ heartbeat: Heartbeat) {
-        for (index, observer) in observers.enumerated() {
-            do {
-                try observer.observe(heartbeat)
-            } catch {
-                let first = control.state.withLock { state -> Bool in
-                    state.observerFailures += 1
-                    return state.failedObservers.insert(index).inserted
-                }
-                if first {
-                    reportToStandardError(
-                        "[process-monitor] observer #\(index + 1) (\(type(of: observer))) threw: \(error); "
-                            + "further failures of it are counted, not printed\n"
-                    )
-                }
-            }
-        }
-    }
-
-    func finish() {
-        for observer in observers { observer.monitorDidStop() }
     }
 
 }
