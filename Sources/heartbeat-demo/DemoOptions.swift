@@ -28,10 +28,13 @@ struct DemoOptions {
           --max-phase-lines N   phase lines per heartbeat before "omitted" (default 8)
           --workers N           threads in the CPU fan-out (default: available cores)
           --export FORMAT:DEST  repeatable; FORMAT is text, jsonl or logfmt; DEST is stderr,
-                                stdout or a file path (default text:stderr)
+                                stdout or a file path (default text:stderr); also
+                                prometheus:DIR/NAME.prom, a node_exporter textfile replaced
+                                on every heartbeat
           --max-bytes N         rotate file destinations at N bytes (with --max-files)
           --max-files N         rotated backups to keep (default 5 when --max-bytes is given)
-          --attribute KEY=VALUE repeatable; added to every JSON Lines record
+          --attribute KEY=VALUE repeatable; added to every JSON Lines record (and as a label
+                                to every Prometheus sample; job becomes job_name)
           --help                show this help
 
         D is a duration such as 500ms, 2s, 1.5s, 1m or 1h.

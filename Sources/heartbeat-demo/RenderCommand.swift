@@ -21,7 +21,11 @@ enum RenderCommand {
         while let argument = rest.popFirst() {
             switch argument {
             case "--to":
-                guard let value = rest.popFirst(), let format = ExportSpecification.Format(rawValue: value) else {
+                // Not prometheus: an exposition describes one moment, so a log of many has no
+                // single file to become.
+                guard let value = rest.popFirst(), let format = ExportSpecification.Format(rawValue: value),
+                    format != .prometheus
+                else {
                     return usageError("--to takes text, logfmt or jsonl")
                 }
                 target = format
@@ -72,6 +76,7 @@ enum RenderCommand {
                 case .text: format = TextFormat(style: style)
                 case .logfmt: format = try LogfmtFormat(attributes: record.attributes)
                 case .jsonl: format = try JSONLinesFormat(attributes: record.attributes)
+                case .prometheus: format = try PrometheusFormat(attributes: record.attributes)
                 }
                 let context = FormatContext(droppedRecords: record.droppedRecords)
                 for rendered in format.render(record.heartbeat, context: context) {

@@ -2,8 +2,10 @@ import ProcessMonitor
 
 /// An exporter described as `FORMAT:DEST`, the way a command-line flag names one.
 ///
-/// `FORMAT` is `text`, `jsonl` or `logfmt`; `DEST` is `stderr`, `stdout` or a file path (which
-/// may itself contain `:`). Handy for giving your own job an `--export` flag.
+/// `FORMAT` is `text`, `jsonl`, `logfmt` or `prometheus`; `DEST` is `stderr`, `stdout` or a file
+/// path (which may itself contain `:`). `prometheus:PATH` takes a path ending in `.prom` only: the file
+/// node_exporter's textfile collector reads, replaced on every heartbeat. Handy for giving your
+/// own job an `--export` flag.
 ///
 /// ```swift
 /// let spec = try ExportSpecification(parsing: "jsonl:/var/log/job/heartbeat.jsonl")
@@ -18,6 +20,9 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
         case jsonl
         /// logfmt lines (``LogfmtFormat``).
         case logfmt
+        /// A Prometheus textfile, replaced on every heartbeat (``PrometheusFormat``,
+        /// ``PrometheusTextfileSink``); the destination must be a `.prom` path.
+        case prometheus
     }
 
     /// Where the lines go.
@@ -70,6 +75,9 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
         case "": throw ExportError(code: .invalidConfiguration, message: "\"\(text)\" has no destination (stderr, stdout or a path)")
         default: destination = .file(target)
         }
+        if format == .prometheus, destination == .standardError || destination == .standardOutput {
+            throw Self.prometheusNeedsAFile(text)
+        }
         self.init(format: format, destination: destination)
     }
 
@@ -85,7 +93,8 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
     /// Opens the destination and pairs it with the format.
     ///
     /// A file that cannot be opened throws an ``ExportError`` naming the path and the reason.
-    /// `rotation` applies to file destinations only; `attributes` to the machine formats.
+    /// `rotation` applies to appended file destinations only (a Prometheus textfile is replaced,
+    /// never rotated); `attributes` to the machine formats, and as labels to `prometheus`.
     ///
     /// ```swift
     /// let exporter = try ExportSpecification(parsing: "text:stderr").makeExporter()
@@ -96,11 +105,15 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
         textStyle: TextFormat.Style = .seed,
         limits: ExportLimits = .default
     ) throws(ExportError) -> HeartbeatExporter {
+        if format == .prometheus, case .file(let path) = destination {
+            return try PrometheusFormat.makeExporter(path: path, attributes: attributes)
+        }
         let renderer: any HeartbeatFormat
         switch format {
         case .text: renderer = TextFormat(style: textStyle, limits: limits)
         case .jsonl: renderer = try JSONLinesFormat(attributes: attributes, limits: limits)
         case .logfmt: renderer = try LogfmtFormat(attributes: attributes, limits: limits)
+        case .prometheus: throw Self.prometheusNeedsAFile(description)
         }
         let sink: any HeartbeatSink
         switch destination {
@@ -114,5 +127,13 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
             }
         }
         return HeartbeatExporter(format: renderer, sink: sink)
+    }
+
+    private static func prometheusNeedsAFile(_ text: String) -> ExportError {
+        ExportError(
+            code: .invalidConfiguration,
+            message: "\"\(text)\": prometheus writes a file for node_exporter's textfile collector; "
+                + "give a path ending in .prom (for example prometheus:/var/lib/node_exporter/textfile/job.prom)"
+        )
     }
 }
