@@ -6,12 +6,12 @@ import ProcessMonitor
 import Glibc
 #endif
 
-/// `heartbeat-demo render --to text|logfmt|jsonl [--style seed|extended] [FILE]`: turns a JSON
+/// `heartbeat-demo render --to text|logfmt|jsonl|otlp-json [--style seed|extended] [FILE]`: turns a JSON
 /// Lines heartbeat log into another format. A bad or oversized line is reported on stderr with
 /// its line number and skipped; the rest is still rendered; the exit status is 1 if any line
 /// was bad.
 enum RenderCommand {
-    static let usage = "usage: heartbeat-demo render --to text|logfmt|jsonl [--style seed|extended] [FILE]"
+    static let usage = "usage: heartbeat-demo render --to text|logfmt|jsonl|otlp-json [--style seed|extended] [FILE]"
 
     static func run(_ arguments: [String]) -> Int32 {
         var target: ExportSpecification.Format?
@@ -22,7 +22,7 @@ enum RenderCommand {
             switch argument {
             case "--to":
                 guard let value = rest.popFirst(), let format = ExportSpecification.Format(rawValue: value) else {
-                    return usageError("--to takes text, logfmt or jsonl")
+                    return usageError("--to takes text, logfmt, jsonl or otlp-json")
                 }
                 target = format
             case "--style":
@@ -55,6 +55,8 @@ enum RenderCommand {
         defer { if descriptor != 0 { close(descriptor) } }
 
         let decoder = HeartbeatRecordDecoder()
+        // One OTLP format per attribute set, so its cumulative sums keep one start time.
+        var otlpFormats: [[String: String]: OTLPJSONFormat] = [:]
         let sink = StandardStreamSink.standardOutput
         var bad = 0
         var reader = LineReader(descriptor: descriptor, maxLineBytes: HeartbeatRecordDecoder.maxLineBytes)
@@ -72,6 +74,14 @@ enum RenderCommand {
                 case .text: format = TextFormat(style: style)
                 case .logfmt: format = try LogfmtFormat(attributes: record.attributes)
                 case .jsonl: format = try JSONLinesFormat(attributes: record.attributes)
+                case .otlpJSON:
+                    if let cached = otlpFormats[record.attributes] {
+                        format = cached
+                    } else {
+                        let otlp = try OTLPJSONFormat(attributes: record.attributes)
+                        otlpFormats[record.attributes] = otlp
+                        format = otlp
+                    }
                 }
                 let context = FormatContext(droppedRecords: record.droppedRecords)
                 for rendered in format.render(record.heartbeat, context: context) {

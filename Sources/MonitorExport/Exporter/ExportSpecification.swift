@@ -2,8 +2,8 @@ import ProcessMonitor
 
 /// An exporter described as `FORMAT:DEST`, the way a command-line flag names one.
 ///
-/// `FORMAT` is `text`, `jsonl` or `logfmt`; `DEST` is `stderr`, `stdout` or a file path (which
-/// may itself contain `:`). Handy for giving your own job an `--export` flag.
+/// `FORMAT` is `text`, `jsonl`, `logfmt` or `otlp-json`; `DEST` is `stderr`, `stdout` or a file
+/// path (which may itself contain `:`). Handy for giving your own job an `--export` flag.
 ///
 /// ```swift
 /// let spec = try ExportSpecification(parsing: "jsonl:/var/log/job/heartbeat.jsonl")
@@ -18,6 +18,13 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
         case jsonl
         /// logfmt lines (``LogfmtFormat``).
         case logfmt
+        /// OTLP/JSON requests, one per line, as the Collector's `otlpjsonfile` receiver reads
+        /// them (``OTLPJSONFormat``).
+        ///
+        /// ```swift
+        /// try ExportSpecification(parsing: "otlp-json:heartbeat.otlp.jsonl").format == .otlpJSON  // true
+        /// ```
+        case otlpJSON = "otlp-json"
     }
 
     /// Where the lines go.
@@ -101,6 +108,7 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
         case .text: renderer = TextFormat(style: textStyle, limits: limits)
         case .jsonl: renderer = try JSONLinesFormat(attributes: attributes, limits: limits)
         case .logfmt: renderer = try LogfmtFormat(attributes: attributes, limits: limits)
+        case .otlpJSON: renderer = try OTLPJSONFormat(attributes: attributes, limits: limits)
         }
         let sink: any HeartbeatSink
         switch destination {
