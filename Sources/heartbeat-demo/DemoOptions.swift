@@ -1,4 +1,5 @@
 import MonitorExport
+import MonitorExportHTTP
 import ProcessMonitor
 
 /// The demo's command line.
@@ -9,6 +10,9 @@ struct DemoOptions {
     var maxPhaseLines = 8
     var workers: Int = ProcSelfSampler().sample().affinityCores ?? 2
     var exports: [ExportSpecification] = []
+    /// `--export otlp-http:URL` values; not an `ExportSpecification`, whose module must not
+    /// link the network stack.
+    var otlpHTTPEndpoints: [String] = []
     var maxBytes: Int?
     var maxFiles: Int?
     var attributes: [(String, String)] = []
@@ -16,7 +20,7 @@ struct DemoOptions {
 
     static let usage = """
         usage: heartbeat-demo [options]
-               heartbeat-demo render --to text|logfmt|jsonl [FILE]
+               heartbeat-demo render --to text|logfmt|jsonl|otlp-json [FILE]
 
         Runs a simulated compute job (about 15 s) with a heartbeat every 2 s on stderr.
 
@@ -27,14 +31,17 @@ struct DemoOptions {
           --stall-threshold D   innermost scope age that counts as a stall (default 3s)
           --max-phase-lines N   phase lines per heartbeat before "omitted" (default 8)
           --workers N           threads in the CPU fan-out (default: available cores)
-          --export FORMAT:DEST  repeatable; FORMAT is text, jsonl or logfmt; DEST is stderr,
-                                stdout or a file path (default text:stderr); also
-                                prometheus:DIR/NAME.prom, a node_exporter textfile replaced
-                                on every heartbeat
+          --export FORMAT:DEST  repeatable; FORMAT is text, jsonl, logfmt or otlp-json; DEST is
+                                stderr, stdout or a file path (default text:stderr)
+          --export otlp-http:URL
+                                repeatable; sends OTLP/HTTP JSON to URL/v1/logs and
+                                URL/v1/metrics (e.g. otlp-http:http://127.0.0.1:4318); the
+                                endpoint must accept connections at start; at exit, waits at
+                                most 5s for queued requests and reports any it dropped
           --max-bytes N         rotate file destinations at N bytes (with --max-files)
           --max-files N         rotated backups to keep (default 5 when --max-bytes is given)
-          --attribute KEY=VALUE repeatable; added to every JSON Lines record (and as a label
-                                to every Prometheus sample; job becomes job_name)
+          --attribute KEY=VALUE repeatable; added to every JSON Lines and logfmt record, and
+                                to the OTLP resource (service.name or job names the service)
           --help                show this help
 
         D is a duration such as 500ms, 2s, 1.5s, 1m or 1h.
@@ -76,6 +83,10 @@ struct DemoOptions {
                 options.workers = try parseInt(try next(), flag: flag, range: 1...1024)
             case "--export":
                 let text = try next()
+                if text.hasPrefix(OTLPHTTPExporter.flagPrefix) {
+                    options.otlpHTTPEndpoints.append(String(text.dropFirst(OTLPHTTPExporter.flagPrefix.count)))
+                    continue
+                }
                 do throws(ExportError) {
                     options.exports.append(try ExportSpecification(parsing: text))
                 } catch {

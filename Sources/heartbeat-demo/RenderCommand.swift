@@ -6,12 +6,12 @@ import ProcessMonitor
 import Glibc
 #endif
 
-/// `heartbeat-demo render --to text|logfmt|jsonl [--style seed|extended] [FILE]`: turns a JSON
+/// `heartbeat-demo render --to text|logfmt|jsonl|otlp-json [--style seed|extended] [FILE]`: turns a JSON
 /// Lines heartbeat log into another format. A bad or oversized line is reported on stderr with
 /// its line number and skipped; the rest is still rendered; the exit status is 1 if any line
 /// was bad.
 enum RenderCommand {
-    static let usage = "usage: heartbeat-demo render --to text|logfmt|jsonl [--style seed|extended] [FILE]"
+    static let usage = "usage: heartbeat-demo render --to text|logfmt|jsonl|otlp-json [--style seed|extended] [FILE]"
 
     static func run(_ arguments: [String]) -> Int32 {
         var target: ExportSpecification.Format?
@@ -21,12 +21,8 @@ enum RenderCommand {
         while let argument = rest.popFirst() {
             switch argument {
             case "--to":
-                // Not prometheus: an exposition describes one moment, so a log of many has no
-                // single file to become.
-                guard let value = rest.popFirst(), let format = ExportSpecification.Format(rawValue: value),
-                    format != .prometheus
-                else {
-                    return usageError("--to takes text, logfmt or jsonl")
+                guard let value = rest.popFirst(), let format = ExportSpecification.Format(rawValue: value) else {
+                    return usageError("--to takes text, logfmt, jsonl or otlp-json")
                 }
                 target = format
             case "--style":
@@ -59,6 +55,8 @@ enum RenderCommand {
         defer { if descriptor != 0 { close(descriptor) } }
 
         let decoder = HeartbeatRecordDecoder()
+        // One OTLP format per attribute set, so its cumulative sums keep one start time.
+        var otlpFormats: [[String: String]: OTLPJSONFormat] = [:]
         let sink = StandardStreamSink.standardOutput
         var bad = 0
         var reader = LineReader(descriptor: descriptor, maxLineBytes: HeartbeatRecordDecoder.maxLineBytes)
@@ -76,7 +74,16 @@ enum RenderCommand {
                 case .text: format = TextFormat(style: style)
                 case .logfmt: format = try LogfmtFormat(attributes: record.attributes)
                 case .jsonl: format = try JSONLinesFormat(attributes: record.attributes)
-                case .prometheus: format = try PrometheusFormat(attributes: record.attributes)
+                case .prometheus:
+                    throw ExportError(code: .invalidConfiguration, message: "a Prometheus textfile holds one heartbeat, not a log")
+                case .otlpJSON:
+                    if let cached = otlpFormats[record.attributes] {
+                        format = cached
+                    } else {
+                        let otlp = try OTLPJSONFormat(attributes: record.attributes)
+                        otlpFormats[record.attributes] = otlp
+                        format = otlp
+                    }
                 }
                 let context = FormatContext(droppedRecords: record.droppedRecords)
                 for rendered in format.render(record.heartbeat, context: context) {
@@ -84,7 +91,7 @@ enum RenderCommand {
                 }
             } catch {
                 bad += 1
-                report("line \(number): \(error.message)")
+                report("line \(number): \((error as? ExportError)?.message ?? "\(error)")")
             }
         }
         if let failure = reader.failure {

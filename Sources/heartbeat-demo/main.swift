@@ -1,5 +1,6 @@
 import Foundation
 import MonitorExport
+import MonitorExportHTTP
 import ProcessMonitor
 
 #if canImport(Glibc)
@@ -35,7 +36,7 @@ if options.showHelp {
 
 let exporters: [HeartbeatExporter]
 do {
-    let specifications = options.exports.isEmpty
+    let specifications = options.exports.isEmpty && options.otlpHTTPEndpoints.isEmpty
         ? [try ExportSpecification(parsing: "text:stderr")] : options.exports
     let rotation = options.maxBytes.map { RotationPolicy(maxBytes: $0, maxFiles: options.maxFiles ?? 5) }
     var attributes: [String: String] = [:]
@@ -46,6 +47,8 @@ do {
             attributes: attributes,
             textStyle: .extended
         )
+    } + options.otlpHTTPEndpoints.map { endpoint in
+        try OTLPHTTPExporter.make(endpoint: endpoint, attributes: attributes)
     }
 } catch {
     fail("\(error)", usage: false)

@@ -6,6 +6,8 @@ import ProcessMonitor
 /// path (which may itself contain `:`). `prometheus:PATH` takes a path ending in `.prom` only: the file
 /// node_exporter's textfile collector reads, replaced on every heartbeat. Handy for giving your
 /// own job an `--export` flag.
+/// `FORMAT` is `text`, `jsonl`, `logfmt` or `otlp-json`; `DEST` is `stderr`, `stdout` or a file
+/// path (which may itself contain `:`). Handy for giving your own job an `--export` flag.
 ///
 /// ```swift
 /// let spec = try ExportSpecification(parsing: "jsonl:/var/log/job/heartbeat.jsonl")
@@ -23,6 +25,13 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
         /// A Prometheus textfile, replaced on every heartbeat (``PrometheusFormat``,
         /// ``PrometheusTextfileSink``); the destination must be a `.prom` path.
         case prometheus
+        /// OTLP/JSON requests, one per line, as the Collector's `otlpjsonfile` receiver reads
+        /// them (``OTLPJSONFormat``).
+        ///
+        /// ```swift
+        /// try ExportSpecification(parsing: "otlp-json:heartbeat.otlp.jsonl").format == .otlpJSON  // true
+        /// ```
+        case otlpJSON = "otlp-json"
     }
 
     /// Where the lines go.
@@ -114,6 +123,7 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
         case .jsonl: renderer = try JSONLinesFormat(attributes: attributes, limits: limits)
         case .logfmt: renderer = try LogfmtFormat(attributes: attributes, limits: limits)
         case .prometheus: throw Self.prometheusNeedsAFile(description)
+        case .otlpJSON: renderer = try OTLPJSONFormat(attributes: attributes, limits: limits)
         }
         let sink: any HeartbeatSink
         switch destination {

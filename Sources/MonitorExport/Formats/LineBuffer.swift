@@ -61,6 +61,16 @@ struct LineBuffer {
         bytes.append(contentsOf: more)
     }
 
+    /// Appends one byte.
+    mutating func append(byte: UInt8) {
+        bytes.append(byte)
+    }
+
+    /// Appends another buffer's bytes.
+    mutating func append(contentsOf other: LineBuffer) {
+        bytes.append(contentsOf: other.bytes)
+    }
+
     /// Appends a string's UTF-8 bytes.
     ///
     /// ```swift

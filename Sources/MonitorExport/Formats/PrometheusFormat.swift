@@ -334,17 +334,17 @@ private enum SampleValue {
     case milliseconds(Int64)
     case decimal(Double)
 
-    static func duration(_ duration: Duration) -> SampleValue { .milliseconds(duration.machineWholeMilliseconds) }
+    static func duration(_ duration: Duration) -> SampleValue { .milliseconds(duration.wholeMilliseconds) }
 
     var text: String {
-        var out = MachineLineBuffer(capacity: 24)
+        var out = LineBuffer(capacity: 24)
         switch self {
-        case .count(let value): out.appendDecimal(value)
-        case .integer(let value): out.appendDecimal(value)
-        case .milliseconds(let value): out.appendSeconds(milliseconds: value)
+        case .count(let value): out.appendInteger(value)
+        case .integer(let value): out.appendInteger(value)
+        case .milliseconds(let value): out.appendSeconds(.milliseconds(value))
         case .decimal(let value): out.appendShortest(value)
         }
-        return out.string
+        return out.text
     }
 }
 

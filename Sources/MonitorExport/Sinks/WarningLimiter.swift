@@ -9,7 +9,7 @@ import ProcessMonitor
 
 /// One sink's rate limiter over its ``SinkDiagnostics``.
 // @unchecked Sendable: the mutable fields are only touched while `lock` is held.
-final class WarningLimiter: @unchecked Sendable {
+package final class WarningLimiter: @unchecked Sendable {
     private let diagnostics: SinkDiagnostics
     private let lock = PosixLock()
     private var lastWarning: ContinuousClock.Instant?
@@ -17,7 +17,7 @@ final class WarningLimiter: @unchecked Sendable {
     private var emittedCount = 0
     private var suppressedCount = 0
 
-    init(_ diagnostics: SinkDiagnostics) {
+    package init(_ diagnostics: SinkDiagnostics) {
         self.diagnostics = diagnostics
     }
 
@@ -26,7 +26,7 @@ final class WarningLimiter: @unchecked Sendable {
     ///
     /// Call it without holding the sink's own lock: a handler that logs back into the same
     /// sink must not deadlock.
-    func warn(_ message: String) {
+    package func warn(_ message: String) {
         let now = diagnostics.now()
         lock.lock()
         if let lastWarning, lastWarning + diagnostics.warningInterval > now {

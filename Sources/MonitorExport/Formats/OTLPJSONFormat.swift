@@ -1,0 +1,585 @@
+import Foundation
+import ProcessMonitor
+
+/// Renders each heartbeat as OpenTelemetry data in OTLP/JSON: one log record and its figures as
+/// metrics, each request on one line.
+///
+/// Every heartbeat gives exactly two lines, in this order:
+/// 1. an `ExportLogsServiceRequest` holding one log record: `timeUnixNano`, `severityNumber`
+///    9 (`INFO`) or 13 (`WARN`, when the heartbeat carries stalls or resource warnings), a
+///    short `body` (`heartbeat: 1 stall; load for 2m22s`), and the JSON Lines record's fields
+///    as attributes named `processmonitor.<key>` (nested objects joined with dots, stalls and
+///    phases as arrays of key-value lists);
+/// 2. an `ExportMetricsServiceRequest` with the heartbeat's figures, under OpenTelemetry's
+///    semantic-convention names where they exist (`process.cpu.utilization`,
+///    `process.memory.usage`, `process.thread.count`, `process.unix.file_descriptor.count`,
+///    `process.disk.io`) and under `processmonitor.` for the rest.
+///
+/// That is what the Collector's `otlpjsonfile` receiver reads from a file (one request per
+/// line), and what an OTLP/HTTP endpoint takes as a JSON body (`MonitorExportHTTP`'s
+/// `OTLPHTTPSink` routes each line to `/v1/logs` or `/v1/metrics`).
+///
+/// Both carry the same resource: `service.name`, `process.pid`, `process.executable.name`,
+/// `host.name`, and your attributes as they are. The names follow semantic conventions
+/// ``semanticConventionsVersion``, whose schema URL is in every request's `schemaUrl`.
+///
+/// The encoding is the protobuf JSON mapping as OTLP specifies it: lowerCamelCase fields,
+/// 64-bit integers as JSON strings, enums as integers, no trace or span ids. Unknown figures
+/// are left out rather than sent as zero. Lines stay within ``ExportLimits/maxLineBytes``:
+/// labels are cut as in the other formats, and a log record that would still be too long
+/// drops trailing phases, then stall ends, then stalls, and counts them as omitted.
+///
+/// ```swift
+/// let exporter = HeartbeatExporter(
+///     format: try OTLPJSONFormat(attributes: ["service.name": "nightly-etl", "deployment.environment.name": "prod"]),
+///     sink: try FileSink(path: "/var/log/job/heartbeat.otlp.jsonl")
+/// )
+/// ```
+public struct OTLPJSONFormat: HeartbeatFormat {
+    /// The OpenTelemetry semantic-conventions release whose names this format uses.
+    ///
+    /// Process metrics are still in development upstream and have been renamed before
+    /// (`process.open_file_descriptor.count` became `process.unix.file_descriptor.count` in
+    /// 1.39.0), so the version is pinned and changes only together with ``schemaURL``.
+    ///
+    /// ```swift
+    /// print(OTLPJSONFormat.semanticConventionsVersion)  // "1.44.0"
+    /// ```
+    public static let semanticConventionsVersion = "1.44.0"
+
+    /// The schema URL of ``semanticConventionsVersion``, written to every `schemaUrl` field so
+    /// a Collector's schema processor can translate the names when conventions move.
+    ///
+    /// ```swift
+    /// print(OTLPJSONFormat.schemaURL)  // "https://opentelemetry.io/schemas/1.44.0"
+    /// ```
+    public static let schemaURL = "https://opentelemetry.io/schemas/1.44.0"
+
+    /// The instrumentation scope name every request carries.
+    ///
+    /// ```swift
+    /// print(OTLPJSONFormat.scopeName)  // "ProcessMonitor"
+    /// ```
+    public static let scopeName = "ProcessMonitor"
+
+    /// The smallest ``ExportLimits/maxLineBytes`` the format accepts: an OTLP request spells
+    /// out every attribute name, so its fixed part alone takes a few KiB.
+    ///
+    /// ```swift
+    /// let limits = try ExportLimits(maxLineBytes: OTLPJSONFormat.minimumLineBytes)
+    /// ```
+    public static let minimumLineBytes = 8192
+
+    /// Your resource attributes, values already cut to ``ExportLimits/maxLabelBytes``.
+    ///
+    /// ```swift
+    /// try OTLPJSONFormat(attributes: ["job": "etl"]).attributes["job"]  // "etl"
+    /// ```
+    public let attributes: [String: String]
+
+    /// The `service.name` resource attribute: the `serviceName` given to the initializer, else
+    /// the `service.name` attribute, else the `job` attribute, else the executable's name
+    /// (`process.executable.name`).
+    ///
+    /// ```swift
+    /// try OTLPJSONFormat(attributes: ["job": "etl"]).serviceName  // "etl"
+    /// ```
+    public let serviceName: String
+
+    /// The label and line limits the format honours.
+    ///
+    /// ```swift
+    /// try OTLPJSONFormat().limits.maxLineBytes  // 16384
+    /// ```
+    public let limits: ExportLimits
+
+    /// Detected resource attributes the user did not override, then the user's, sorted.
+    let resourceTail: [(key: String, value: String)]
+    /// The start time of the cumulative sums, kept steady across heartbeats.
+    let startTimes = OTLPStartTimeMemory()
+
+    /// Creates a format whose resource carries `attributes` besides the detected ones.
+    ///
+    /// Attribute keys follow the rules of the other machine formats (1–64 bytes, no
+    /// whitespace, control characters, `=` or quotes); dotted OpenTelemetry names such as
+    /// `deployment.environment.name` are fine. A key that names a detected attribute
+    /// (`host.name`, `process.executable.name`) replaces it; `process.pid` always comes from
+    /// the heartbeat and cannot be set.
+    ///
+    /// - Throws: ``ExportError`` with code `invalidConfiguration` naming the bad key, an empty
+    ///   `serviceName`, or a `limits.maxLineBytes` below ``minimumLineBytes``.
+    ///
+    /// ```swift
+    /// let format = try OTLPJSONFormat(attributes: ["job": "train-42", "rank": "3"])
+    /// let named = try OTLPJSONFormat(serviceName: "trainer")
+    /// ```
+    public init(
+        attributes: [String: String] = [:],
+        serviceName: String? = nil,
+        limits: ExportLimits = .default
+    ) throws(ExportError) {
+        try self.init(
+            attributes: attributes, serviceName: serviceName, limits: limits,
+            executableName: OTLPProcessIdentity.executableName(), hostName: OTLPProcessIdentity.hostName()
+        )
+    }
+
+    /// The designated initializer, with the process identity passed in so tests see fixed values.
+    init(
+        attributes: [String: String],
+        serviceName: String?,
+        limits: ExportLimits,
+        executableName: String,
+        hostName: String?
+    ) throws(ExportError) {
+        guard limits.maxLineBytes >= Self.minimumLineBytes else {
+            throw ExportError(
+                code: .invalidConfiguration,
+                message: "OTLP/JSON needs maxLineBytes of at least \(Self.minimumLineBytes) (got \(limits.maxLineBytes))"
+            )
+        }
+        if attributes["process.pid"] != nil {
+            throw ExportError(
+                code: .invalidConfiguration,
+                message: "attribute \"process.pid\" cannot be set: it comes from the heartbeat"
+            )
+        }
+        if let serviceName, serviceName.isEmpty {
+            throw ExportError(code: .invalidConfiguration, message: "serviceName must not be empty")
+        }
+        let pairs = try MachineAttributes.validated(attributes, limits: limits)
+        let given = Dictionary(uniqueKeysWithValues: pairs.map { ($0.key, $0.value) })
+        let service = limits.cap(
+            serviceName ?? given["service.name"] ?? given["job"] ?? given["process.executable.name"] ?? executableName
+        )
+
+        var tail: [(key: String, value: String)] = []
+        if given["process.executable.name"] == nil { tail.append(("process.executable.name", limits.cap(executableName))) }
+        if given["host.name"] == nil, let hostName { tail.append(("host.name", limits.cap(hostName))) }
+        tail += pairs.filter { $0.key != "service.name" }
+
+        var rendered = LineBuffer(capacity: 256)
+        Self.writeResource(serviceName: service, processID: Int32.min, tail: tail, into: &rendered)
+        try MachineAttributes.checkBudget(renderedBytes: rendered.count, limits: limits)
+
+        self.attributes = given
+        self.serviceName = service
+        self.limits = limits
+        self.resourceTail = tail
+    }
+
+    /// Two lines: the logs request (at the heartbeat's level), then the metrics request.
+    ///
+    /// ```swift
+    /// let lines = try OTLPJSONFormat().render(heartbeat, context: FormatContext())
+    /// // lines[0].text starts with {"resourceLogs":, lines[1].text with {"resourceMetrics":
+    /// ```
+    public func render(_ heartbeat: Heartbeat, context: FormatContext) -> [RenderedLine] {
+        [
+            RenderedLine(text: logsRequest(for: heartbeat, context: context), level: heartbeat.level),
+            RenderedLine(text: metricsRequest(for: heartbeat, context: context), level: .info),
+        ]
+    }
+
+    // MARK: - Resource
+
+    static func writeResource(
+        serviceName: String, processID: Int32, tail: [(key: String, value: String)], into out: inout LineBuffer
+    ) {
+        out.append("\"resource\":{\"attributes\":[")
+        out.openKeyValue("service.name")
+        out.appendStringValue(serviceName)
+        out.append("},")
+        out.openKeyValue("process.pid")
+        out.appendIntValue(Int64(processID))
+        out.append("}")
+        for pair in tail {
+            out.append(",")
+            out.openKeyValue(dynamic: pair.key)
+            out.appendStringValue(pair.value)
+            out.append("}")
+        }
+        out.append("]}")
+    }
+
+    func writeScope(into out: inout LineBuffer) {
+        out.append("\"scope\":{\"name\":")
+        out.appendJSONString(Self.scopeName)
+        out.append("}")
+    }
+
+    // MARK: - Logs
+
+    /// The `ExportLogsServiceRequest` for one heartbeat, on one line.
+    ///
+    /// ```swift
+    /// let json = try OTLPJSONFormat().logsRequest(for: heartbeat)
+    /// // {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name",...
+    /// ```
+    public func logsRequest(for heartbeat: Heartbeat, context: FormatContext = FormatContext()) -> String {
+        var current = heartbeat
+        var labels = limits
+        var labelInBody = true
+        var out = LineBuffer(capacity: 0)
+        // Each pass gives up more: trailing list elements, then long labels, then the active phase.
+        for pass in 0 ..< 3 {
+            let parts = LogParts(current, labels: labels)
+            var keep = parts.all
+            out = writeLogs(current, context: context, parts: parts, keep: keep, labels: labels, labelInBody: labelInBody)
+            while out.count > limits.maxLineBytes, keep.total > 0 {
+                var excess = out.count - limits.maxLineBytes
+                while excess > 0, keep.total > 0 { excess -= keep.dropLast(from: parts) }
+                out = writeLogs(current, context: context, parts: parts, keep: keep, labels: labels, labelInBody: labelInBody)
+            }
+            if out.count <= limits.maxLineBytes { break }
+            if pass == 0 {
+                labels = (try? ExportLimits(maxLabelBytes: ExportLimits.maxLabelBytesRange.lowerBound,
+                                            maxLineBytes: limits.maxLineBytes)) ?? limits
+                labelInBody = false
+            } else {
+                current.active = nil
+            }
+        }
+        return out.text
+    }
+
+    /// Pre-rendered list elements, so trimming a long record does not render them again.
+    ///
+    /// Elements are rendered in the order they are kept (stalls, stall ends, phases) only until
+    /// they alone fill a line: a thousand stalls with long labels cost one line's worth of work.
+    private struct LogParts {
+        var stalls: [LineBuffer] = []
+        var stallEnds: [LineBuffer] = []
+        var phases: [LineBuffer] = []
+
+        init(_ heartbeat: Heartbeat, labels: ExportLimits) {
+            var budget = labels.maxLineBytes
+            func take<T>(_ items: [T], _ render: (T) -> LineBuffer) -> [LineBuffer] {
+                var rendered: [LineBuffer] = []
+                for item in items {
+                    guard budget > 0 else { break }
+                    let element = render(item)
+                    budget -= element.count + 1
+                    rendered.append(element)
+                }
+                return rendered
+            }
+            stalls = take(heartbeat.stalls) { stall in
+                var out = LineBuffer(capacity: 160)
+                out.append("{\"kvlistValue\":{\"values\":[")
+                out.openKeyValue("thread")
+                out.append("{\"stringValue\":\"")
+                out.appendLaneID(stall.lane, labels: labels) { $0.appendJSONStringContent($1) }
+                out.append("\"}},")
+                out.openKeyValue("label")
+                out.appendStringValue(labels.cap(stall.label))
+                out.append("},")
+                out.openKeyValue("stuck_s")
+                out.appendSecondsValue(stall.age)
+                out.append("}]}}")
+                return out
+            }
+            stallEnds = take(heartbeat.stallEnds) { end in
+                var out = LineBuffer(capacity: 160)
+                out.append("{\"kvlistValue\":{\"values\":[")
+                out.openKeyValue("thread")
+                out.append("{\"stringValue\":\"")
+                out.appendLaneID(end.lane, labels: labels) { $0.appendJSONStringContent($1) }
+                out.append("\"}},")
+                out.openKeyValue("label")
+                out.appendStringValue(labels.cap(end.label))
+                out.append("},")
+                out.openKeyValue("duration_s")
+                out.appendSecondsValue(end.duration)
+                out.append("}]}}")
+                return out
+            }
+            phases = take(heartbeat.phases) { phase in
+                var out = LineBuffer(capacity: 320)
+                out.append("{\"kvlistValue\":{\"values\":[")
+                out.openKeyValue("thread")
+                out.append("{\"stringValue\":\"")
+                out.appendLaneID(phase.lane, labels: labels) { $0.appendJSONStringContent($1) }
+                out.append("\"}},")
+                out.openKeyValue("depth")
+                out.appendIntValue(Int64(phase.depth))
+                out.append("},")
+                out.openKeyValue("label")
+                out.appendStringValue(labels.cap(phase.label))
+                out.append("},")
+                out.openKeyValue("in_frame_s")
+                out.appendSecondsValue(phase.age)
+                out.append("},")
+                out.openKeyValue("updated_ago_s")
+                out.appendSecondsValue(phase.sinceLastChange)
+                out.append("}")
+                if let parent = phase.parent {
+                    out.append(",")
+                    out.openKeyValue("parent")
+                    out.append("{\"stringValue\":\"")
+                    out.appendLaneID(parent, labels: labels) { $0.appendJSONStringContent($1) }
+                    out.append("\"}}")
+                }
+                if phase.activeDescendants != 0 {
+                    out.append(",")
+                    out.openKeyValue("active_descendants")
+                    out.appendIntValue(Int64(phase.activeDescendants))
+                    out.append("}")
+                }
+                if let progress = phase.progress {
+                    out.append(",")
+                    var list = OTLPList()
+                    OTLPJSONFormat.writeProgress(progress, prefix: "progress.", into: &out, list: &list)
+                }
+                out.append("]}}")
+                return out
+            }
+        }
+
+        var all: Keep { Keep(stalls: stalls.count, stallEnds: stallEnds.count, phases: phases.count) }
+    }
+
+    /// How many leading elements of each list a record keeps.
+    private struct Keep {
+        var stalls: Int
+        var stallEnds: Int
+        var phases: Int
+
+        var total: Int { stalls + stallEnds + phases }
+
+        /// Drops the last kept element: phases go first, then stall ends, then stalls (the
+        /// loudest signal stays longest). Returns the bytes saved.
+        mutating func dropLast(from parts: LogParts) -> Int {
+            if phases > 0 {
+                phases -= 1
+                return parts.phases[phases].count + 1
+            }
+            if stallEnds > 0 {
+                stallEnds -= 1
+                return parts.stallEnds[stallEnds].count + 1
+            }
+            if stalls > 0 {
+                stalls -= 1
+                return parts.stalls[stalls].count + 1
+            }
+            return 0
+        }
+    }
+
+    private func writeLogs(
+        _ heartbeat: Heartbeat, context: FormatContext, parts: LogParts, keep: Keep, labels: ExportLimits, labelInBody: Bool
+    ) -> LineBuffer {
+        var out = LineBuffer(capacity: 2048 + 192 * keep.total)
+        let time = otlpUnixNanoseconds(heartbeat.timestamp)
+        out.append("{\"resourceLogs\":[{")
+        Self.writeResource(serviceName: serviceName, processID: heartbeat.processID, tail: resourceTail, into: &out)
+        out.append(",\"scopeLogs\":[{")
+        writeScope(into: &out)
+        out.append(",\"logRecords\":[{\"timeUnixNano\":")
+        out.appendQuotedDecimal(time)
+        out.append(",\"observedTimeUnixNano\":")
+        out.appendQuotedDecimal(time)
+        if heartbeat.level == .warning {
+            out.append(",\"severityNumber\":13,\"severityText\":\"WARN\"")
+        } else {
+            out.append(",\"severityNumber\":9,\"severityText\":\"INFO\"")
+        }
+        out.append(",\"body\":{\"stringValue\":\"")
+        writeBody(heartbeat, labels: labels, labelInBody: labelInBody, into: &out)
+        out.append("\"},\"attributes\":[")
+        writeLogAttributes(heartbeat, context: context, parts: parts, keep: keep, labels: labels, into: &out)
+        out.append("]}],\"schemaUrl\":\"")
+        out.append(Self.schemaURL)
+        out.append("\"}],\"schemaUrl\":\"")
+        out.append(Self.schemaURL)
+        out.append("\"}]}")
+        return out
+    }
+
+    /// `heartbeat: 2 stalls; memory at 93% of its limit; load shards for 2m22s, 250/1000 (25%)`:
+    /// what a log viewer that shows only the body should still tell a person. The same
+    /// summary as the JSON Lines `message`, plus the resource warnings that can make a record
+    /// WARN without a stall.
+    private func writeBody(_ heartbeat: Heartbeat, labels: ExportLimits, labelInBody: Bool, into out: inout LineBuffer) {
+        out.append("heartbeat: ")
+        if !heartbeat.stalls.isEmpty {
+            out.appendInteger(heartbeat.stalls.count)
+            out.append(heartbeat.stalls.count == 1 ? " stall; " : " stalls; ")
+        }
+        for warning in heartbeat.resourceWarnings {
+            let percent = min(max((warning.fraction * 100).rounded(.down), 0), 1e6)
+            switch warning.resource {
+            case .memory: out.append("memory at ")
+            case .fileDescriptors: out.append("file descriptors at ")
+            }
+            out.appendInteger(Int64(percent.isFinite ? percent : 0))
+            out.append("% of the limit; ")
+        }
+        guard let active = heartbeat.active else {
+            out.append("idle")
+            return
+        }
+        if labelInBody {
+            out.appendJSONStringContent(labels.cap(active.label))
+        } else {
+            out.append("active")
+        }
+        out.append(" for ")
+        out.appendDuration(active.age)
+        guard let progress = active.progress else { return }
+        out.append(", ")
+        out.appendInteger(progress.current)
+        out.append("/")
+        if let fraction = progress.fraction {
+            out.appendInteger(progress.total)
+            out.append(" (")
+            let percent = min((fraction * 100).rounded(), 1e15)
+            out.appendInteger(Int64(percent.isFinite ? percent : 0))
+            out.append("%)")
+        } else {
+            out.append("?")
+        }
+    }
+
+    /// The JSON Lines record's fields under `processmonitor.`, in the same order; unknown
+    /// figures are left out (an OTLP attribute has no null).
+    private func writeLogAttributes(
+        _ heartbeat: Heartbeat, context: FormatContext, parts: LogParts, keep: Keep, labels: ExportLimits,
+        into out: inout LineBuffer
+    ) {
+        var list = OTLPList()
+        func int(_ key: StaticString, _ value: Int64?) {
+            guard let value else { return }
+            list.next(&out)
+            out.openKeyValue(key)
+            out.appendIntValue(value)
+            out.append("}")
+        }
+        func seconds(_ key: StaticString, _ value: Duration?) {
+            guard let value else { return }
+            list.next(&out)
+            out.openKeyValue(key)
+            out.appendSecondsValue(value)
+            out.append("}")
+        }
+        func double(_ key: StaticString, _ value: Double?) {
+            guard let value, value.isFinite else { return }
+            list.next(&out)
+            out.openKeyValue(key)
+            out.appendDoubleValue(value)
+            out.append("}")
+        }
+        func array(_ key: StaticString, _ elements: ArraySlice<LineBuffer>) {
+            guard !elements.isEmpty else { return }
+            list.next(&out)
+            out.openKeyValue(key)
+            out.append("{\"arrayValue\":{\"values\":[")
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out.append(",") }
+                out.append(contentsOf: element)
+            }
+            out.append("]}}}")
+        }
+
+        let resources = heartbeat.resources
+        let cpu = heartbeat.cpu
+        int("processmonitor.seq", heartbeat.sequence.otlpInt64)
+        list.next(&out)
+        out.openKeyValue("processmonitor.trigger")
+        out.appendStringValue(heartbeat.trigger.rawValue)
+        out.append("}")
+        seconds("processmonitor.elapsed_s", heartbeat.elapsed)
+        int("processmonitor.rss_bytes", resources.rssBytes?.otlpInt64)
+        int("processmonitor.peak_rss_bytes", resources.peakRSSBytes?.otlpInt64)
+        int("processmonitor.process_threads", resources.threads?.otlpInt64)
+        int("processmonitor.read_bytes", resources.readBytes?.otlpInt64)
+        int("processmonitor.write_bytes", resources.writeBytes?.otlpInt64)
+        int("processmonitor.memory_limit_bytes", resources.memoryLimitBytes?.otlpInt64)
+        int("processmonitor.memory_usage_bytes", resources.memoryUsageBytes?.otlpInt64)
+        int("processmonitor.oom_kills", resources.oomKills?.otlpInt64)
+        int("processmonitor.open_fds", resources.openFileDescriptors?.otlpInt64)
+        int("processmonitor.fd_limit", resources.fileDescriptorLimit?.otlpInt64)
+        double("processmonitor.cpu_cores", cpu.coresBusy.flatMap { $0 >= 0 ? $0 : nil })
+        double("processmonitor.cpu_available_cores", cpu.availableCores)
+        int("processmonitor.cpu_affinity_cores", cpu.affinityCores.map(Int64.init))
+        double("processmonitor.cpu_quota_cores", cpu.quotaCores)
+        seconds("processmonitor.cpu_window_s", cpu.window)
+        int("processmonitor.instrumented_threads", Int64(heartbeat.instrumentedLanes))
+        if let active = heartbeat.active {
+            list.next(&out)
+            out.openKeyValue("processmonitor.active.lane")
+            out.append("{\"stringValue\":\"")
+            out.appendLaneID(active.lane, labels: labels) { $0.appendJSONStringContent($1) }
+            out.append("\"}}")
+            list.next(&out)
+            out.openKeyValue("processmonitor.active.label")
+            out.appendStringValue(labels.cap(active.label))
+            out.append("}")
+            seconds("processmonitor.active.age_s", active.age)
+            if let progress = active.progress {
+                Self.writeProgress(progress, prefix: "processmonitor.active.progress.", into: &out, list: &list)
+            }
+        }
+        seconds("processmonitor.stall_threshold_s", heartbeat.stallThreshold)
+        int("processmonitor.stall_count", Int64(heartbeat.stalls.count))
+        array("processmonitor.stalls", parts.stalls[..<keep.stalls])
+        int("processmonitor.stalls_omitted", Int64(heartbeat.stalls.count - keep.stalls))
+        array("processmonitor.stall_ends", parts.stallEnds[..<keep.stallEnds])
+        if keep.stallEnds < heartbeat.stallEnds.count {
+            int("processmonitor.stall_ends_omitted", Int64(heartbeat.stallEnds.count - keep.stallEnds))
+        }
+        let warnings = heartbeat.resourceWarnings.map { warning in
+            var element = LineBuffer(capacity: 128)
+            element.append("{\"kvlistValue\":{\"values\":[")
+            element.openKeyValue("resource")
+            element.appendStringValue(warning.resource.rawValue)
+            element.append("},")
+            element.openKeyValue("used")
+            element.appendIntValue(warning.used.otlpInt64)
+            element.append("},")
+            element.openKeyValue("limit")
+            element.appendIntValue(warning.limit.otlpInt64)
+            element.append("}]}}")
+            return element
+        }
+        array("processmonitor.resource_warnings", warnings[...])
+        array("processmonitor.phases", parts.phases[..<keep.phases])
+        int("processmonitor.phases_omitted", Int64(heartbeat.omittedPhases) + Int64(heartbeat.phases.count - keep.phases))
+        int("processmonitor.dropped_records", context.droppedRecords.otlpInt64)
+    }
+
+    /// `current`, `total` (left out when unknown), `elapsed_s`, `rate_per_s` and `eta_s` when
+    /// known, each key after `prefix`.
+    private static func writeProgress(
+        _ progress: ProgressReading, prefix: StaticString, into out: inout LineBuffer, list: inout OTLPList
+    ) {
+        func key(_ name: StaticString) {
+            list.next(&out)
+            out.append("{\"key\":\"")
+            out.append(prefix)
+            out.append(name)
+            out.append("\",\"value\":")
+        }
+        key("current")
+        out.appendIntValue(progress.current.otlpInt64)
+        out.append("}")
+        if progress.total > 0 {
+            key("total")
+            out.appendIntValue(progress.total.otlpInt64)
+            out.append("}")
+        }
+        key("elapsed_s")
+        out.appendSecondsValue(progress.elapsed)
+        out.append("}")
+        if let rate = progress.unitsPerSecond, rate.isFinite, rate >= 0 {
+            key("rate_per_s")
+            out.appendDoubleValue(rate)
+            out.append("}")
+        }
+        if let remaining = progress.estimatedRemaining {
+            key("eta_s")
+            out.appendSecondsValue(remaining)
+            out.append("}")
+        }
+    }
+}

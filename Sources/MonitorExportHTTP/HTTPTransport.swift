@@ -1,0 +1,26 @@
+import Foundation
+
+/// One OTLP/HTTP request: a JSON body for `/v1/logs` or `/v1/metrics`.
+struct HTTPPostRequest: Sendable, Equatable {
+    var url: URL
+    var body: Data
+}
+
+/// What became of one attempt to send a request.
+enum HTTPOutcome: Sendable, Equatable {
+    /// The server answered.
+    case response(status: Int, retryAfter: String?, body: Data)
+    /// No answer: the connection failed, timed out or was cut. `retryable` is false for
+    /// failures that waiting cannot fix (a TLS certificate the client refuses, a bad URL).
+    case failed(reason: String, retryable: Bool)
+}
+
+/// The seam between the queue and the network, so the retry and drop rules are tested without
+/// a server.
+protocol HTTPTransport: Sendable {
+    /// Sends `request` and blocks the calling (sender) thread until an outcome is known, for at
+    /// most about `timeout`.
+    func post(_ request: HTTPPostRequest, timeout: Duration) -> HTTPOutcome
+    /// Cuts short whatever is in flight; later posts fail at once.
+    func cancelAll()
+}

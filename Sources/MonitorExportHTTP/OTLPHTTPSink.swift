@@ -1,0 +1,209 @@
+import Foundation
+import MonitorExport
+import ProcessMonitor
+
+/// Sends each heartbeat to an OpenTelemetry collector over OTLP/HTTP with JSON encoding, without
+/// ever making the monitor or the job wait for the network.
+///
+/// Pair it with `OTLPJSONFormat`: each rendered line is one request body, sent to
+/// `BASE/v1/logs` when it starts with `{"resourceLogs"` and to `BASE/v1/metrics` when it starts
+/// with `{"resourceMetrics"`, with `Content-Type: application/json`.
+///
+/// ``write(_:)-(RenderedLine)`` only queues: a bounded queue (``Configuration/queueCapacity``)
+/// feeds a sender thread of the sink's own, which posts one request at a time with
+/// `URLSession`. 429, 502, 503, 504, timeouts and failed connections are retried with
+/// exponential backoff and jitter, honouring `Retry-After` (seconds or an HTTP date), as the
+/// OTLP specification asks; other answers drop the request at once. Whatever is dropped (queue
+/// full, refused, retried too long, left at close) is counted in ``droppedRecords``, which the
+/// next heartbeat reports, and warned about at most once a minute through the
+/// `SinkDiagnostics`.
+///
+/// The initializer validates the URL (`http` or `https`, a host, no query or fragment) and,
+/// unless ``Configuration/reachabilityCheckTimeout`` is `nil`, connects to the host once, so a
+/// wrong endpoint fails the job's start with a clear message. After that nothing throws or
+/// traps: a collector that goes away only costs dropped, counted records.
+///
+/// ``close()``, which the monitor's `stop()` calls, waits at most
+/// ``Configuration/flushTimeout`` for the queue to drain, then counts what is left as dropped
+/// and, if anything was, says so on the diagnostics in one line.
+///
+/// This is a product of its own (`MonitorExportHTTP`) because `URLSession` lives in
+/// FoundationNetworking on Linux, which links libcurl and its TLS, LDAP and Kerberos libraries
+/// into every binary that imports it.
+///
+/// ```swift
+/// let sink = try OTLPHTTPSink(endpoint: "http://127.0.0.1:4318")
+/// let monitor = try ProcessMonitor.start(observers: [
+///     HeartbeatExporter(format: try OTLPJSONFormat(attributes: ["service.name": "trainer"]), sink: sink),
+/// ])
+/// ```
+public final class OTLPHTTPSink: HeartbeatSink {
+    /// The base URL as given, without a trailing slash.
+    ///
+    /// ```swift
+    /// print(sink.endpoint)  // "http://127.0.0.1:4318"
+    /// ```
+    public let endpoint: String
+    /// Where log records go: the base URL with `/v1/logs` appended.
+    ///
+    /// ```swift
+    /// print(sink.logsURL)  // http://127.0.0.1:4318/v1/logs
+    /// ```
+    public let logsURL: URL
+    /// Where metrics go: the base URL with `/v1/metrics` appended.
+    ///
+    /// ```swift
+    /// print(sink.metricsURL)  // http://127.0.0.1:4318/v1/metrics
+    /// ```
+    public let metricsURL: URL
+    /// The configuration in force.
+    ///
+    /// ```swift
+    /// print(sink.configuration.flushTimeout)  // 5.0 seconds
+    /// ```
+    public let configuration: Configuration
+
+    private let queue: HTTPPostQueue
+    private let limiter: WarningLimiter
+    private let diagnostics: SinkDiagnostics
+    private let closed = LockedValue(false)
+
+    /// Validates `endpoint` and `configuration`, checks that the endpoint accepts connections,
+    /// and starts the sender thread.
+    ///
+    /// - Throws: `ExportError` with code `invalidConfiguration` for a URL that is not
+    ///   `http(s)://HOST[:PORT][/PREFIX]` or a setting out of range, and `cannotOpen` when the
+    ///   endpoint cannot be reached (`cannot reach http://127.0.0.1:4318 (127.0.0.1:4318):
+    ///   Connection refused`).
+    ///
+    /// ```swift
+    /// let sink = try OTLPHTTPSink(endpoint: "http://collector.monitoring:4318")
+    /// ```
+    public convenience init(
+        endpoint: String,
+        configuration: Configuration = Configuration(),
+        diagnostics: SinkDiagnostics = .standard
+    ) throws(ExportError) {
+        let parsed = try OTLPEndpoint(parsing: endpoint)
+        try configuration.validate()
+        if let timeout = configuration.reachabilityCheckTimeout {
+            try ReachabilityCheck.check(host: parsed.host, port: parsed.port, timeout: timeout, endpoint: parsed.base)
+        }
+        let headers = configuration.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+        self.init(
+            endpoint: parsed, configuration: configuration, diagnostics: diagnostics,
+            transport: URLSessionTransport(headers: headers, timeout: configuration.requestTimeout), timing: .system
+        )
+    }
+
+    /// The seam for tests: any transport, any timing; nothing is checked over the network.
+    init(
+        endpoint: OTLPEndpoint, configuration: Configuration, diagnostics: SinkDiagnostics,
+        transport: any HTTPTransport, timing: HTTPPostQueue.Timing
+    ) {
+        self.endpoint = endpoint.base
+        self.logsURL = endpoint.logsURL
+        self.metricsURL = endpoint.metricsURL
+        self.configuration = configuration
+        self.diagnostics = diagnostics
+        let limiter = WarningLimiter(diagnostics)
+        self.limiter = limiter
+        let prefix = "[process-monitor] OTLPHTTPSink(\(endpoint.base))"
+        queue = HTTPPostQueue(
+            settings: HTTPPostQueue.Settings(
+                capacity: configuration.queueCapacity,
+                requestTimeout: configuration.requestTimeout,
+                retry: RetryPolicy(
+                    initialBackoff: configuration.initialBackoff,
+                    maxBackoff: configuration.maxBackoff,
+                    maxRetryDuration: configuration.maxRetryDuration
+                )
+            ),
+            transport: transport,
+            timing: timing,
+            name: "OTLPHTTPSink",
+            warn: { message in limiter.warn("\(prefix): \(message)") }
+        )
+    }
+
+    deinit {
+        // A sink dropped without close() must not leave its thread waiting forever.
+        queue.abandon()
+    }
+
+    /// Queues `line` as one request and returns at once; a line that is not an OTLP/JSON
+    /// logs or metrics request is dropped and counted.
+    ///
+    /// ```swift
+    /// sink.write(RenderedLine(text: try OTLPJSONFormat().metricsRequest(for: heartbeat), level: .info))
+    /// ```
+    public func write(_ line: RenderedLine) {
+        let url: URL
+        if line.text.hasPrefix("{\"resourceLogs\"") {
+            url = logsURL
+        } else if line.text.hasPrefix("{\"resourceMetrics\"") {
+            url = metricsURL
+        } else {
+            queue.countRejected()
+            limiter.warn(
+                "[process-monitor] OTLPHTTPSink(\(endpoint)): a line that is not an OTLP/JSON request was dropped; "
+                    + "pair this sink with OTLPJSONFormat"
+            )
+            return
+        }
+        queue.enqueue(HTTPPostRequest(url: url, body: Data(line.text.utf8)))
+    }
+
+    /// Queues each of one heartbeat's lines (a logs and a metrics request) and returns at once.
+    ///
+    /// ```swift
+    /// sink.write(try OTLPJSONFormat().render(heartbeat, context: FormatContext()))
+    /// ```
+    public func write(_ lines: [RenderedLine]) {
+        for line in lines { write(line) }
+    }
+
+    /// Does nothing: the sender thread sends as soon as it can, and waiting here would block
+    /// the monitor. ``close()`` is the one that waits, for a bounded time.
+    ///
+    /// ```swift
+    /// sink.flush()
+    /// ```
+    public func flush() {}
+
+    /// Waits at most ``Configuration/flushTimeout`` for queued requests to be sent, then drops
+    /// and counts the rest and stops the sender thread. When anything was dropped in all, one
+    /// line says how many and why. Later writes are dropped and counted; closing again does
+    /// nothing more.
+    ///
+    /// ```swift
+    /// sink.close()
+    /// print(sink.statistics)  // 40 sent, 0 dropped (…), 2 retries
+    /// ```
+    public func close() {
+        let first = closed.withLock { wasClosed -> Bool in
+            defer { wasClosed = true }
+            return !wasClosed
+        }
+        guard first else { return }
+        let statistics = queue.close(timeout: configuration.flushTimeout)
+        if statistics.dropped > 0 {
+            // Not rate-limited: it is the last word on what this sink lost.
+            diagnostics.warn("[process-monitor] OTLPHTTPSink(\(endpoint)): closed; \(statistics)")
+        }
+    }
+
+    /// Requests that were not delivered, for any reason: see ``statistics``.
+    ///
+    /// ```swift
+    /// let context = FormatContext(droppedRecords: sink.droppedRecords)
+    /// ```
+    public var droppedRecords: UInt64 { queue.statistics.dropped }
+
+    /// What became of the requests so far.
+    ///
+    /// ```swift
+    /// print(sink.statistics.sent, sink.statistics.retried)
+    /// ```
+    public var statistics: HTTPDeliveryStatistics { queue.statistics }
+}
