@@ -9,14 +9,16 @@ let package = Package(
     products: [
         .library(name: "ProcessMonitor", targets: ["ProcessMonitor"]),
         .library(name: "MonitorExport", targets: ["MonitorExport"]),
+        .library(name: "MonitorReport", targets: ["MonitorReport"]),
         .library(name: "ProcessMonitorTesting", targets: ["ProcessMonitorTesting"]),
         .executable(name: "heartbeat-demo", targets: ["heartbeat-demo"]),
     ],
     targets: [
         .target(name: "ProcessMonitor"),
         .target(name: "MonitorExport", dependencies: ["ProcessMonitor"]),
+        .target(name: "MonitorReport", dependencies: ["ProcessMonitor", "MonitorExport"]),
         .target(name: "ProcessMonitorTesting", dependencies: ["ProcessMonitor", "MonitorExport"]),
-        .executableTarget(name: "heartbeat-demo", dependencies: ["ProcessMonitor", "MonitorExport"]),
+        .executableTarget(name: "heartbeat-demo", dependencies: ["ProcessMonitor", "MonitorExport", "MonitorReport"]),
         .testTarget(
             name: "ProcessMonitorTests",
             dependencies: ["ProcessMonitor", "ProcessMonitorTesting"],
@@ -26,6 +28,10 @@ let package = Package(
             name: "MonitorExportTests",
             dependencies: ["MonitorExport", "ProcessMonitor", "ProcessMonitorTesting"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "MonitorReportTests",
+            dependencies: ["MonitorReport", "MonitorExport", "ProcessMonitor"]
         ),
     ],
     swiftLanguageModes: [.v6]
