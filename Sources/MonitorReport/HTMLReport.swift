@@ -21,8 +21,16 @@ import ProcessMonitor
 /// ```
 public struct HTMLReport: Sendable {
     /// The page's title and heading.
+    ///
+    /// ```swift
+    /// HTMLReport(title: "train-42").title  // "train-42"
+    /// ```
     public let title: String
     /// What the report draws before it summarises.
+    ///
+    /// ```swift
+    /// HTMLReport().limits.lanesPerRun  // 64
+    /// ```
     public let limits: ReportLimits
 
     private var runs: [RunKey: ReportRun] = [:]

@@ -45,6 +45,10 @@ enum ReportStyle {
         .key{display:inline-block;width:18px;height:0;border-top:3px solid;vertical-align:middle;margin:0 5px 0 10px}
         .key.lim{border-top-style:dashed}
         .key.s1{border-color:#0072b2}.key.s2{border-color:#d55e00}.key.s3{border-color:#009e73}.key.s4{border-color:#cc79a7}
+        .sw{display:inline-block;width:14px;height:10px;vertical-align:middle;margin:0 5px 0 12px}
+        .sw:first-child{margin-left:0}
+        .sw-bar{background:hsl(200,55%,62%)}.sw-st{background:var(--stall)}.sw-many{background:#9aa0aa}
+        .sw-gap{background:rgba(255,216,77,.55)}.sw-se{width:2px;background:#111}
         footer{margin-top:30px;padding-bottom:30px;color:var(--muted);font-size:13px}
         footer li{margin:3px 0}
         @media print{.fig{overflow:visible}h2{break-before:page}}

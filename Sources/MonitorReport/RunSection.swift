@@ -57,6 +57,9 @@ struct RunSection {
         if timeline.tracks.isEmpty { notes.append("No lane was inside a scope at any heartbeat.") }
         appendNotes(notes, to: &html)
         html += "<div class=\"fig\">" + drawing.svg + "</div>"
+        html += "<p class=\"legend\"><span class=\"sw sw-bar\"></span>a phase (hover for its label, age and progress)"
+            + "<span class=\"sw sw-st\"></span>stalled<span class=\"sw sw-se\"></span>STALL-END"
+            + "<span class=\"sw sw-many\"></span>several short phases<span class=\"sw sw-gap\"></span>lost records</p>"
 
         appendCharts(heartbeats, to: &html)
         appendStalls(to: &html)

@@ -32,7 +32,8 @@ enum SeriesDownsampling {
         var table = [Bucket](repeating: Bucket(), count: buckets)
         for (index, point) in points.enumerated() {
             let position = (point.time - start) / span * Double(buckets)
-            let slot = position.isFinite ? min(max(Int(position), 0), buckets - 1) : 0
+            // Clamped as a Double first: converting a huge one to Int would trap.
+            let slot = position.isFinite ? Int(min(max(position, 0), Double(buckets - 1))) : 0
             if !table[slot].used {
                 table[slot].used = true
                 if point.value == nil { table[slot].opensWithBreak = true }

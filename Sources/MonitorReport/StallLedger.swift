@@ -33,7 +33,9 @@ struct StallLedger {
 
     init(entries: [ReportRun.Entry]) {
         for entry in entries {
-            omittedStalls += max(entry.omittedStalls, 0)
+            // Saturating: the count comes from the log and may be anything an Int holds.
+            let (sum, overflow) = omittedStalls.addingReportingOverflow(max(entry.omittedStalls, 0))
+            omittedStalls = overflow ? .max : sum
             add(entry.heartbeat)
         }
         if let last = entries.last?.heartbeat {

@@ -56,6 +56,25 @@ struct TimeAxis {
         return ticks
     }
 
+    /// A tick's label: ticks fall on round steps, so `+30m` and `+1h30m` say it all, where a
+    /// general duration would read `+30m00s`.
+    static func tickLabel(_ seconds: Double) -> String {
+        guard seconds >= 60, seconds.rounded() == seconds, seconds < 1e12 else {
+            return ReportFormatting.offset(seconds: seconds)
+        }
+        let whole = Int(seconds)
+        let days = whole / 86400
+        let hours = whole / 3600 % 24
+        let minutes = whole / 60 % 60
+        let rest = whole % 60
+        var text = "+"
+        if days > 0 { text += "\(days)d" }
+        if hours > 0 { text += "\(hours)h" }
+        if minutes > 0 { text += "\(minutes)m" }
+        if rest > 0 { text += "\(rest)s" }
+        return text
+    }
+
     /// Appends the axis line, ticks and labels at `y` (the plot's bottom).
     func appendAxis(at y: Double, to out: inout String) {
         out += "<g class=\"axis\"><line x1=\""
@@ -82,7 +101,7 @@ struct TimeAxis {
             out += "\" y=\""
             ReportFormatting.appendCoordinate(y + 15, to: &out)
             out += "\">"
-            out += ReportFormatting.offset(seconds: tick)
+            out += Self.tickLabel(tick)
             out += "</text>"
         }
         out += "</g>"
