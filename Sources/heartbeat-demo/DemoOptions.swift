@@ -16,7 +16,7 @@ struct DemoOptions {
 
     static let usage = """
         usage: heartbeat-demo [options]
-               heartbeat-demo render --to text|logfmt|jsonl [FILE]
+               heartbeat-demo render --to text|logfmt|jsonl|html [FILE...]
 
         Runs a simulated compute job (about 15 s) with a heartbeat every 2 s on stderr.
 
@@ -36,7 +36,8 @@ struct DemoOptions {
 
         D is a duration such as 500ms, 2s, 1.5s, 1m or 1h.
 
-        render: converts a JSON Lines heartbeat log (FILE or stdin) into another format.
+        render: converts JSON Lines heartbeat logs (FILEs or stdin) into another format, or
+        into one self-contained HTML report (--to html).
         """
 
     /// Parses `arguments` (without the program name); throws a message for stderr.
