@@ -117,9 +117,10 @@ enum RenderCommand {
         return bad == 0 ? 0 : 1
     }
 
-    /// `Heartbeat report: hb.jsonl, hb.jsonl.1`, shortened when many files are given.
+    /// `Heartbeat report: hb.jsonl, hb.jsonl.1`, shortened when many files are given; sorted,
+    /// so the same files give the same report in any order.
     private static func defaultTitle(_ paths: [String]) -> String {
-        let names = paths.map { $0 == "-" ? "stdin" : $0 }
+        let names = paths.map { $0 == "-" ? "stdin" : $0 }.sorted()
         let listed = names.prefix(3).joined(separator: ", ")
         return "Heartbeat report: " + listed + (names.count > 3 ? " and \(names.count - 3) more" : "")
     }
