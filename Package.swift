@@ -7,11 +7,17 @@ let package = Package(
     name: "ProcessMonitor",
     platforms: [.macOS(.v15)],
     products: [
+        // Scopes, lanes, the monitor, and the Heartbeat value: knows no output format.
         .library(name: "ProcessMonitor", targets: ["ProcessMonitor"]),
+        // Formats (text, JSON Lines, logfmt, Prometheus, OTLP/JSON), sinks, the decoder,
+        // configuration from flags and the environment.
         .library(name: "MonitorExport", targets: ["MonitorExport"]),
-        // A product of its own because it imports FoundationNetworking, which on Linux links
-        // libcurl and its TLS, LDAP and Kerberos libraries into every binary that uses it.
+        // OTLP over HTTP. A product of its own because it imports FoundationNetworking, which on
+        // Linux links libcurl and its TLS, LDAP and Kerberos libraries into every binary using it.
         .library(name: "MonitorExportHTTP", targets: ["MonitorExportHTTP"]),
+        // The self-contained HTML report of one or more JSON Lines logs.
+        .library(name: "MonitorReport", targets: ["MonitorReport"]),
+        // Test doubles for your own tests: in-memory sink, recorder, manual clock, fixed sampler.
         .library(name: "ProcessMonitorTesting", targets: ["ProcessMonitorTesting"]),
         .executable(name: "heartbeat-demo", targets: ["heartbeat-demo"]),
     ],
@@ -19,10 +25,14 @@ let package = Package(
         .target(name: "ProcessMonitor"),
         .target(name: "MonitorExport", dependencies: ["ProcessMonitor"]),
         .target(name: "MonitorExportHTTP", dependencies: ["MonitorExport", "ProcessMonitor"]),
+        .target(name: "MonitorReport", dependencies: ["ProcessMonitor", "MonitorExport"]),
         .target(name: "ProcessMonitorTesting", dependencies: ["ProcessMonitor", "MonitorExport"]),
+        .executableTarget(
+            name: "heartbeat-demo",
+            dependencies: ["ProcessMonitor", "MonitorExport", "MonitorExportHTTP", "MonitorReport"]
+        ),
         // Helpers shared by the test targets (waiting on a condition); not a product.
         .target(name: "TestSupport", path: "Tests/Support"),
-        .executableTarget(name: "heartbeat-demo", dependencies: ["ProcessMonitor", "MonitorExport", "MonitorExportHTTP"]),
         .testTarget(
             name: "ProcessMonitorTests",
             dependencies: ["ProcessMonitor", "ProcessMonitorTesting", "TestSupport"],
@@ -35,7 +45,11 @@ let package = Package(
         ),
         .testTarget(
             name: "MonitorExportHTTPTests",
-            dependencies: ["MonitorExportHTTP", "MonitorExport", "ProcessMonitor"]
+            dependencies: ["MonitorExportHTTP", "MonitorExport", "ProcessMonitor", "TestSupport"]
+        ),
+        .testTarget(
+            name: "MonitorReportTests",
+            dependencies: ["MonitorReport", "MonitorExport", "ProcessMonitor", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -27,6 +27,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ProcessMonitor", package: "ProcessMonitor"),
                 .product(name: "MonitorExport", package: "ProcessMonitor"),
+                .product(name: "MonitorReport", package: "ProcessMonitor"),
             ]
         ),
         // The short mode: its own quick timing loops, one line per benchmark.

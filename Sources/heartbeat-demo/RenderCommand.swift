@@ -1,104 +1,155 @@
 import Foundation
 import MonitorExport
+import MonitorReport
 import ProcessMonitor
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `heartbeat-demo render --to text|logfmt|jsonl|otlp-json [--style seed|extended] [FILE]`: turns a JSON
-/// Lines heartbeat log into another format. A bad or oversized line is reported on stderr with
-/// its line number and skipped; the rest is still rendered; the exit status is 1 if any line
-/// was bad.
+/// `heartbeat-demo render --to text|logfmt|jsonl|html [--style seed|extended] [--title TEXT]
+/// [FILE…]`: turns JSON Lines heartbeat logs (files, or stdin) into another format. Text,
+/// logfmt and JSON Lines are written record by record, file after file; `html` reads every
+/// file first (a rotated set in any order, several processes) and writes one report. A bad or
+/// oversized line is reported on stderr with its file and line number and skipped; the rest is
+/// still rendered; the exit status is 1 if any line was bad or any file could not be read.
 enum RenderCommand {
-    static let usage = "usage: heartbeat-demo render --to text|logfmt|jsonl|otlp-json [--style seed|extended] [FILE]"
+    static let usage = "usage: heartbeat-demo render --to text|logfmt|jsonl|otlp-json|html [--style seed|extended] [--title TEXT] [FILE...]"
+
+    /// The formats a log can be turned into, besides `html`.
+    static let formats = DemoOptions.formats.filter(\.makesLog)
 
     static func run(_ arguments: [String]) -> Int32 {
-        var target: ExportSpecification.Format?
+        var target: ExportFormat?
+        var html = false
         var style = TextFormat.Style.seed
-        var path: String?
+        var title: String?
+        var paths: [String] = []
         var rest = arguments[...]
         while let argument = rest.popFirst() {
             switch argument {
             case "--to":
-                guard let value = rest.popFirst(), let format = ExportSpecification.Format(rawValue: value) else {
-                    return usageError("--to takes text, logfmt, jsonl or otlp-json")
+                let value = rest.popFirst()
+                if value == "html" {
+                    html = true
+                    target = nil
+                    continue
+                }
+                guard let value, let format = formats.first(where: { $0.name == value }) else {
+                    return usageError("--to takes \(formats.map(\.name).joined(separator: ", ")) or html")
                 }
                 target = format
+                html = false
             case "--style":
                 switch rest.popFirst() {
                 case "seed": style = .seed
                 case "extended": style = .extended
                 default: return usageError("--style takes seed or extended")
                 }
+            case "--title":
+                guard let value = rest.popFirst() else { return usageError("--title takes a text") }
+                title = value
             case "--help", "-h":
                 print(usage)
                 return 0
             default:
                 if argument.hasPrefix("-") && argument != "-" { return usageError("unknown option \"\(argument)\"") }
-                guard path == nil else { return usageError("only one FILE may be given") }
-                path = argument
+                paths.append(argument)
             }
         }
-        guard let target else { return usageError("--to is required") }
-
-        let descriptor: Int32
-        if let path, path != "-" {
-            descriptor = open(path, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else {
-                report("cannot open \(path): \(String(cString: strerror(errno)))")
-                return 1
-            }
-        } else {
-            descriptor = 0
-        }
-        defer { if descriptor != 0 { close(descriptor) } }
+        guard target != nil || html else { return usageError("--to is required") }
+        if paths.isEmpty { paths = ["-"] }
+        guard paths.count(where: { $0 == "-" }) <= 1 else { return usageError("stdin (-) may be given only once") }
 
         let decoder = HeartbeatRecordDecoder()
-        // One OTLP format per attribute set, so its cumulative sums keep one start time.
-        var otlpFormats: [[String: String]: OTLPJSONFormat] = [:]
         let sink = StandardStreamSink.standardOutput
+        var htmlReport = HTMLReport(title: title ?? defaultTitle(paths))
         var bad = 0
-        var reader = LineReader(descriptor: descriptor, maxLineBytes: HeartbeatRecordDecoder.maxLineBytes)
-        while let (number, line) = reader.next() {
-            guard let line else {
+        var opened = 0
+        var cache: [[String: String]: any HeartbeatFormat] = [:]
+        for path in paths {
+            let source = path == "-" ? "stdin" : path
+            let descriptor = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else {
                 bad += 1
-                report("line \(number): longer than \(HeartbeatRecordDecoder.maxLineBytes) bytes; skipped")
+                report("cannot open \(path): \(String(cString: strerror(errno)))")
                 continue
             }
-            if line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { continue }
-            do {
-                let record = try decoder.decode(line: line)
-                let format: any HeartbeatFormat
-                switch target {
-                case .text: format = TextFormat(style: style)
-                case .logfmt: format = try LogfmtFormat(attributes: record.attributes)
-                case .jsonl: format = try JSONLinesFormat(attributes: record.attributes)
-                case .prometheus:
-                    throw ExportError(code: .invalidConfiguration, message: "a Prometheus textfile holds one heartbeat, not a log")
-                case .otlpJSON:
-                    if let cached = otlpFormats[record.attributes] {
+            defer { if descriptor != 0 { close(descriptor) } }
+            opened += 1
+            var reader = LineReader(descriptor: descriptor, maxLineBytes: HeartbeatRecordDecoder.maxLineBytes)
+            while let (number, line) = reader.next() {
+                guard let line else {
+                    bad += 1
+                    let reason = "longer than \(HeartbeatRecordDecoder.maxLineBytes) bytes; skipped"
+                    report("\(source) line \(number): \(reason)")
+                    if html { htmlReport.noteSkippedLine(source: source, line: number, reason: reason) }
+                    continue
+                }
+                if line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { continue }
+                do {
+                    let record = try decoder.decode(line: line)
+                    guard let target else {
+                        htmlReport.add(record, source: source)
+                        continue
+                    }
+                    // One format per attribute set: OTLP's resource start time stays steady.
+                    let format: any HeartbeatFormat
+                    if let cached = cache[record.attributes] {
                         format = cached
                     } else {
-                        let otlp = try OTLPJSONFormat(attributes: record.attributes)
-                        otlpFormats[record.attributes] = otlp
-                        format = otlp
+                        let options = ExportOptions(attributes: record.attributes, textStyle: style)
+                        guard let made = try target.makeLogFormat(options: options) else { continue }
+                        cache[record.attributes] = made
+                        format = made
                     }
+                    let context = FormatContext(droppedRecords: record.droppedRecords)
+                    for rendered in format.render(record.heartbeat, context: context) {
+                        sink.write(rendered)
+                    }
+                } catch {
+                    bad += 1
+                    report("\(source) line \(number): \(error.message)")
+                    if html { htmlReport.noteSkippedLine(source: source, line: number, reason: error.message) }
                 }
-                let context = FormatContext(droppedRecords: record.droppedRecords)
-                for rendered in format.render(record.heartbeat, context: context) {
-                    sink.write(rendered)
-                }
-            } catch {
+            }
+            if let failure = reader.failure {
                 bad += 1
-                report("line \(number): \((error as? ExportError)?.message ?? "\(error)")")
+                report("\(source): read error: \(failure)")
             }
         }
-        if let failure = reader.failure {
-            report("read error: \(failure)")
+        if html, opened > 0, !writeStandardOutput(htmlReport.render()) {
+            report("cannot write the report: \(String(cString: strerror(errno)))")
             return 1
         }
         return bad == 0 ? 0 : 1
+    }
+
+    /// `Heartbeat report: hb.jsonl, hb.jsonl.1`, shortened when many files are given; sorted,
+    /// so the same files give the same report in any order.
+    private static func defaultTitle(_ paths: [String]) -> String {
+        let names = paths.map { $0 == "-" ? "stdin" : $0 }.sorted()
+        let listed = names.prefix(3).joined(separator: ", ")
+        return "Heartbeat report: " + listed + (names.count > 3 ? " and \(names.count - 3) more" : "")
+    }
+
+    /// Writes all of `text`, retrying short writes; a report is megabytes, more than a pipe
+    /// takes in one `write`.
+    private static func writeStandardOutput(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { buffer -> Bool in
+            guard let base = buffer.baseAddress else { return true }
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(1, base + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
     }
 
     private static func usageError(_ message: String) -> Int32 {

@@ -1,6 +1,5 @@
 import Foundation
 import MonitorExport
-import MonitorExportHTTP
 import ProcessMonitor
 
 #if canImport(Glibc)
@@ -25,61 +24,66 @@ if arguments.first == "render" {
 
 let options: DemoOptions
 do {
-    options = try DemoOptions.parse(arguments)
-} catch {
-    fail(error.message, usage: true)
+    let environment: [String: String]
+    do throws(ExportError) {
+        environment = try MonitorEnvironment.processVariables()
+    } catch {
+        throw UsageError(error.message, showUsage: false)
+    }
+    options = try DemoOptions.parse(arguments, environment: environment)
+} catch let error as UsageError {
+    fail(error.message, usage: error.showUsage)
 }
 if options.showHelp {
     print(DemoOptions.usage)
     exit(0)
 }
+if options.showVersion {
+    print("heartbeat-demo \(ProcessMonitor.version)")
+    exit(0)
+}
+
+let job = DemoJob(
+    duration: options.duration,
+    interval: options.configuration.interval,
+    stallThreshold: options.configuration.stallThreshold,
+    workers: options.workers
+)
+
+guard options.configuration.isEnabled else {
+    // PROCESS_MONITOR_DISABLE=1: the job runs as it would without a monitor.
+    job.run()
+    exit(0)
+}
 
 let exporters: [HeartbeatExporter]
 do {
-    let specifications = options.exports.isEmpty && options.otlpHTTPEndpoints.isEmpty
-        ? [try ExportSpecification(parsing: "text:stderr")] : options.exports
-    let rotation = options.maxBytes.map { RotationPolicy(maxBytes: $0, maxFiles: options.maxFiles ?? 5) }
-    var attributes: [String: String] = [:]
-    for (key, value) in options.attributes { attributes[key] = value }
-    exporters = try specifications.map { specification in
-        try specification.makeExporter(
-            rotation: rotation,
-            attributes: attributes,
-            textStyle: .extended
-        )
-    } + options.otlpHTTPEndpoints.map { endpoint in
-        try OTLPHTTPExporter.make(endpoint: endpoint, attributes: attributes)
+    let exportOptions = ExportOptions(attributes: options.attributes, rotation: options.rotation, textStyle: options.textStyle)
+    let specifications = options.exports.isEmpty ? [ExportSpecification(format: .text, destination: "stderr")] : options.exports
+    exporters = try specifications.map { specification throws(ExportError) in
+        try specification.makeExporter(options: exportOptions)
     }
 } catch {
-    fail("\(error)", usage: false)
+    fail(error.message, usage: false)
 }
 
 let monitor: ProcessMonitor
 do {
-    monitor = try ProcessMonitor.start(
-        configuration: MonitorConfiguration(
-            interval: options.interval,
-            stallThreshold: options.stallThreshold,
-            maxPhaseLines: options.maxPhaseLines
-        ),
-        observers: exporters
-    )
+    monitor = try ProcessMonitor.start(configuration: options.configuration, observers: exporters)
 } catch {
     fail(error.message, usage: error.code == .invalidConfiguration)
 }
 
 // `kill -USR1 <pid>` asks for a heartbeat now, the way a long job's operator would.
-signal(SIGUSR1, SIG_IGN)
-let onDemand = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
-onDemand.setEventHandler { monitor.emitNow() }
-onDemand.resume()
+let onDemand: HeartbeatSignal?
+do {
+    onDemand = try monitor.emitOnSignal(SIGUSR1)
+} catch {
+    reportWarning("no heartbeat on SIGUSR1: \(error.message)")
+    onDemand = nil
+}
 
-let job = DemoJob(
-    duration: options.duration,
-    interval: options.interval,
-    stallThreshold: options.stallThreshold,
-    workers: options.workers
-)
 job.run()
+onDemand?.cancel()
 monitor.stop()
 exit(0)

@@ -53,7 +53,7 @@ final class GatedSink: HeartbeatSink {
 @Suite struct ExporterTests {
     func monitor(_ observers: [any HeartbeatObserver]) throws -> ProcessMonitor {
         try ProcessMonitor(
-            configuration: MonitorConfiguration(interval: .seconds(3600)),
+            configuration: try MonitorConfiguration(interval: .seconds(3600)),
             observers: observers,
             clock: ManualMonitorClock(),
             sampler: FixedSampler(ProcessSample(cpuTime: .zero, affinityCores: 2))
@@ -136,10 +136,23 @@ final class GatedSink: HeartbeatSink {
     }
 
     @Test func exportSpecificationsParseAndNameWhatIsWrong() throws {
-        #expect(try ExportSpecification(parsing: "text:stderr") == ExportSpecification(format: .text, destination: .standardError))
-        #expect(try ExportSpecification(parsing: "logfmt:stdout").destination == .standardOutput)
-        #expect(try ExportSpecification(parsing: "jsonl:C:/odd:path").destination == .file("C:/odd:path"))
-        for (text, fragment) in [("xml:stderr", "unknown format \"xml\""), ("stderr", "FORMAT:DEST"), ("jsonl:", "no destination")] {
+        #expect(try ExportSpecification(parsing: "text:stderr") == ExportSpecification(format: .text, destination: "stderr"))
+        #expect(try ExportSpecification(parsing: "logfmt:stdout").destination == "stdout")
+        #expect(try ExportSpecification(parsing: "jsonl:C:/odd:path").destination == "C:/odd:path")
+        let rotated = try ExportSpecification(parsing: "jsonl:hb.jsonl;max-bytes=64KiB;max-files=3")
+        #expect(rotated.rotation == RotationPolicy(maxBytes: 65_536, maxFiles: 3))
+        #expect(rotated.description == "jsonl:hb.jsonl;max-bytes=65536;max-files=3")
+        let text = try ExportSpecification(parsing: "text:hb.log;style=extended;prefix=timestamp")
+        #expect(text.textStyle == .extended && text.textPrefix == .timestampAndLevel)
+        for (text, fragment) in [
+            ("xml:stderr", "unknown format \"xml\" (use text, jsonl, logfmt, prometheus, otlp-json)"),
+            ("stderr", "FORMAT:DEST"), ("jsonl:", "no destination"), ("jsonl:;max-bytes=1", "no destination"),
+            ("jsonl:x;max-bytes=0", "max-bytes must be a size"), ("jsonl:x;max-bytes=-1", "max-bytes must be a size"),
+            ("jsonl:x;max-files=2", "max-files needs max-bytes"), ("jsonl:x;max-bytes=9;max-files=0", "max-files must be"),
+            ("jsonl:x;colour=red", "unknown option \"colour\""), ("jsonl:x;style", "is not NAME=VALUE"),
+            ("text:x;style=loud", "style must be seed or extended"), ("text:x;prefix=date", "prefix must be none or timestamp"),
+            ("prometheus:stderr", ""),
+        ] where !fragment.isEmpty {
             #expect {
                 try ExportSpecification(parsing: text)
             } throws: { error in
@@ -156,10 +169,30 @@ final class GatedSink: HeartbeatSink {
 
     @Test(arguments: [
         ("500ms", Duration.milliseconds(500) as Duration?), ("2s", .seconds(2)), ("1.5s", .milliseconds(1500)),
-        ("1m", .seconds(60)), ("1h", .seconds(3600)), ("0s", .zero),
-        ("2", nil), ("-1s", nil), ("s", nil), ("1e3s", nil), ("nans", nil), ("2 s", nil), ("1d", nil),
+        ("1m", .seconds(60)), ("1h", .seconds(3600)), ("0s", .zero), ("5ms", .milliseconds(5)),
+        ("2", nil), ("-1s", nil), ("s", nil), ("1e3s", nil), ("nans", nil), ("2 s", nil), ("1d", nil), ("1..5s", nil),
+        ("", nil), ("99999999999h", nil), ("inf s", nil), ("0x10s", nil),
     ])
-    func flagDurations(text: String, expected: Duration?) {
-        #expect(Duration(flagValue: text) == expected)
+    func configurationDurations(text: String, expected: Duration?) {
+        #expect(ConfigurationValue.duration(text) == expected)
+    }
+
+    @Test func configurationSizesAndAttributes() throws {
+        #expect(ConfigurationValue.byteCount("4000") == 4000)
+        #expect(ConfigurationValue.byteCount("64KiB") == 65_536)
+        #expect(ConfigurationValue.byteCount("10MiB") == 10 << 20)
+        #expect(ConfigurationValue.byteCount("1GiB") == 1 << 30)
+        #expect(ConfigurationValue.byteCount("12B") == 12)
+        for bad in ["", "KiB", "-1", "1.5MiB", "9999999999999999999GiB", "1 MiB", "1kib"] {
+            #expect(ConfigurationValue.byteCount(bad) == nil, "\(bad)")
+        }
+        #expect(try ConfigurationValue.attributes("job=train-42,rank=3,note=a=b") == ["job": "train-42", "rank": "3", "note": "a=b"])
+        #expect(try ConfigurationValue.attributes("empty=") == ["empty": ""])
+        for (bad, fragment) in [("job", "is not KEY=VALUE"), ("=v", "must not be empty"), ("a b=c", "contains U+20"),
+                                ("job=a,job=b", "given twice"), ("job=a,", "is not KEY=VALUE")] {
+            #expect { try ConfigurationValue.attributes(bad) } throws: { error in
+                (error as? ExportError)?.message.contains(fragment) == true
+            }
+        }
     }
 }

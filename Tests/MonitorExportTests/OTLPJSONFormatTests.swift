@@ -333,7 +333,7 @@ private func sampleHeartbeat() -> Heartbeat {
         let specification = try ExportSpecification(parsing: "otlp-json:\(path)")
         #expect(specification.format == .otlpJSON)
         #expect(specification.description == "otlp-json:\(path)")
-        let exporter = try specification.makeExporter(attributes: ["job": "spec"])
+        let exporter = try specification.makeExporter(options: ExportOptions(attributes: ["job": "spec"]))
         #expect(exporter.format is OTLPJSONFormat)
         exporter.observe(sampleHeartbeat())
         exporter.monitorDidStop()

@@ -661,19 +661,14 @@ enum PrometheusFixtures {
 @Suite struct PrometheusExportSpecificationTests {
     @Test func prometheusTakesAPromPathOnly() throws {
         let spec = try ExportSpecification(parsing: "prometheus:/var/lib/node_exporter/textfile/job.prom")
-        #expect(spec == ExportSpecification(format: .prometheus, destination: .file("/var/lib/node_exporter/textfile/job.prom")))
+        #expect(spec == ExportSpecification(format: .prometheus, destination: "/var/lib/node_exporter/textfile/job.prom"))
         #expect(spec.description == "prometheus:/var/lib/node_exporter/textfile/job.prom")
         for text in ["prometheus:stderr", "prometheus:stdout"] {
             #expect {
-                _ = try ExportSpecification(parsing: text)
+                _ = try ExportSpecification(parsing: text).makeExporter()
             } throws: { error in
                 (error as? ExportError)?.message.contains(".prom") == true
             }
-        }
-        #expect {
-            _ = try ExportSpecification(format: .prometheus, destination: .standardOutput).makeExporter()
-        } throws: { error in
-            (error as? ExportError)?.code == .invalidConfiguration
         }
     }
 
@@ -686,12 +681,12 @@ enum PrometheusFixtures {
             (error as? ExportError)?.message.contains(dir.file("job.txt")) == true
         }
         #expect {
-            _ = try ExportSpecification(parsing: "prometheus:\(dir.file("job.prom"))").makeExporter(attributes: ["__x": "1"])
+            _ = try ExportSpecification(parsing: "prometheus:\(dir.file("job.prom"))").makeExporter(options: ExportOptions(attributes: ["__x": "1"]))
         } throws: { error in
             (error as? ExportError)?.message.contains("reserved") == true
         }
         let exporter = try ExportSpecification(parsing: "prometheus:\(dir.file("job.prom"))")
-            .makeExporter(rotation: RotationPolicy(maxBytes: 100, maxFiles: 2), attributes: ["job": "x"])
+            .makeExporter(options: ExportOptions(attributes: ["job": "x"], rotation: RotationPolicy(maxBytes: 100, maxFiles: 2)))
         #expect(exporter.format is PrometheusFormat)
         #expect(exporter.sink is PrometheusTextfileSink)
     }

@@ -8,35 +8,57 @@ import Testing
         #expect(configuration.interval == .seconds(60))
         #expect(configuration.stallThreshold == .seconds(120))
         #expect(configuration.maxPhaseLines == 8)
+        #expect(configuration.isEnabled)
         try configuration.validate()
+        #expect(try MonitorConfiguration(interval: .seconds(60)) == configuration)
     }
 
-    @Test(arguments: [
-        (MonitorConfiguration(interval: .zero), "interval"),
-        (MonitorConfiguration(interval: .seconds(-5)), "interval"),
-        (MonitorConfiguration(interval: .seconds(86_401)), "interval"),
-        (MonitorConfiguration(stallThreshold: .zero), "stallThreshold"),
-        (MonitorConfiguration(stallThreshold: .seconds(-1)), "stallThreshold"),
-        (MonitorConfiguration(stallThreshold: .seconds(400 * 86_400)), "stallThreshold"),
-        (MonitorConfiguration(maxPhaseLines: 0), "maxPhaseLines"),
-        (MonitorConfiguration(maxPhaseLines: -3), "maxPhaseLines"),
-        (MonitorConfiguration(maxPhaseLines: 1_000_000), "maxPhaseLines"),
-    ])
-    func badValuesAreRejectedNamingTheField(configuration: MonitorConfiguration, field: String) {
-        do {
-            try configuration.validate()
-            Issue.record("\(configuration) was accepted")
-        } catch {
-            #expect(error.code == .invalidConfiguration)
-            #expect(error.field == field)
-            #expect(error.message.hasPrefix(field))
-            #expect(error.description.contains("got"))
+    /// What a caller may set, with the field its error must name.
+    static let badValues: [(interval: Duration, stallThreshold: Duration, maxPhaseLines: Int, field: String)] = [
+        (.zero, .seconds(120), 8, "interval"),
+        (.seconds(-5), .seconds(120), 8, "interval"),
+        (.seconds(86_401), .seconds(120), 8, "interval"),
+        (.seconds(Int64.max), .seconds(120), 8, "interval"),
+        (.seconds(60), .zero, 8, "stallThreshold"),
+        (.seconds(60), .seconds(-1), 8, "stallThreshold"),
+        (.seconds(60), .seconds(400 * 86_400), 8, "stallThreshold"),
+        (.seconds(60), .seconds(Int64.min), 8, "stallThreshold"),
+        (.seconds(60), .seconds(120), 0, "maxPhaseLines"),
+        (.seconds(60), .seconds(120), -3, "maxPhaseLines"),
+        (.seconds(60), .seconds(120), 1_000_000, "maxPhaseLines"),
+    ]
+
+    @Test func badValuesAreRejectedNamingTheFieldByTheInitializerAndByValidate() {
+        for bad in Self.badValues {
+            do {
+                _ = try MonitorConfiguration(interval: bad.interval, stallThreshold: bad.stallThreshold, maxPhaseLines: bad.maxPhaseLines)
+                Issue.record("\(bad) was accepted by the initializer")
+            } catch {
+                #expect(error.code == .invalidConfiguration)
+                #expect(error.field == bad.field)
+                #expect(error.message.hasPrefix(bad.field))
+                #expect(error.description.contains("got"))
+            }
+            // Set field by field, the value is caught by validate() and by the monitor.
+            var configuration = MonitorConfiguration()
+            configuration.interval = bad.interval
+            configuration.stallThreshold = bad.stallThreshold
+            configuration.maxPhaseLines = bad.maxPhaseLines
+            #expect(throws: MonitorError.self) { try configuration.validate() }
+            #expect(throws: MonitorError.self) { _ = try ProcessMonitor(configuration: configuration, observers: []) }
         }
     }
 
-    @Test func monitorRefusesABadConfiguration() {
-        #expect(throws: MonitorError.self) {
-            _ = try ProcessMonitor(configuration: MonitorConfiguration(maxPhaseLines: 0), observers: [])
-        }
+    @Test func aDisabledMonitorStartsNothingAndEmitsNothing() async throws {
+        let monitor = try ProcessMonitor(configuration: try MonitorConfiguration(isEnabled: false), observers: [])
+        try monitor.start()
+        #expect(!monitor.isRunning)
+        #expect(await monitor.emitNow() == nil)
+        await monitor.stop()
+        // run() only waits for cancellation.
+        let task = Task { try await monitor.run() }
+        task.cancel()
+        try await task.value
+        #expect(!monitor.isRunning)
     }
 }

@@ -13,9 +13,12 @@ struct ObserverFailure: Error {}
         observers: [any HeartbeatObserver],
         clock: ManualMonitorClock = ManualMonitorClock(),
         sampler: FixedSampler = FixedSampler(ProcessSample(cpuTime: .seconds(10), affinityCores: 2)),
-        configuration: MonitorConfiguration = MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(30))
+        configuration: MonitorConfiguration? = nil
     ) throws -> ProcessMonitor {
-        try ProcessMonitor(configuration: configuration, observers: observers, clock: clock, sampler: sampler)
+        try ProcessMonitor(
+            configuration: try configuration ?? MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(30)),
+            observers: observers, clock: clock, sampler: sampler
+        )
     }
 
     @Test func emitNowDeliversAndReturnsTheHeartbeat() throws {
@@ -166,7 +169,7 @@ struct ObserverFailure: Error {}
         let recorder = HeartbeatRecorder()
         let monitor = try makeMonitor(
             observers: [recorder],
-            configuration: MonitorConfiguration(interval: .milliseconds(10), stallThreshold: .seconds(1))
+            configuration: try MonitorConfiguration(interval: .milliseconds(10), stallThreshold: .seconds(1))
         )
         try monitor.start()
         // Wait for scheduled beats by count, not by time.
@@ -188,7 +191,7 @@ struct ObserverFailure: Error {}
             // Other tests' lanes run in parallel and age on this clock too: show every phase.
             let monitor = try makeMonitor(
                 observers: [], clock: clock,
-                configuration: MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(30), maxPhaseLines: 10_000)
+                configuration: try MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(30), maxPhaseLines: 10_000)
             )
             try monitor.start()
             defer { monitor.stop() }
@@ -207,7 +210,7 @@ struct ObserverFailure: Error {}
     @Test func staticStartCreatesAndStartsARealMonitor() throws {
         let recorder = HeartbeatRecorder()
         let monitor = try ProcessMonitor.start(
-            configuration: MonitorConfiguration(interval: .seconds(3600)),
+            configuration: try MonitorConfiguration(interval: .seconds(3600)),
             observers: [recorder]
         )
         let heartbeat = try #require(monitor.emitNow())
@@ -233,7 +236,7 @@ final class MonitorBox: @unchecked Sendable {
         }
         let recorder = HeartbeatRecorder()
         let monitor = try ProcessMonitor(
-            configuration: MonitorConfiguration(interval: .seconds(3600)),
+            configuration: try MonitorConfiguration(interval: .seconds(3600)),
             observers: [blockFinal, recorder],
             clock: ManualMonitorClock(),
             sampler: FixedSampler()

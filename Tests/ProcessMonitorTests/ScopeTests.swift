@@ -294,13 +294,8 @@ func lanes(labelled label: String) -> [LaneRecord] {
         }
         #expect(registered())
         release.signal()
-        // The lane goes when the thread's destructors run; poll for it (not a timing claim).
-        var retired = false
-        for _ in 0..<400 where !retired {
-            retired = !registered()
-            if !retired { usleep(5_000) }
-        }
-        #expect(retired)
+        // The lane goes when the thread's destructors run: wait for that, with a generous bound.
+        #expect(waitUntil { !registered() }, "the exited thread's lane was retired")
     }
 }
 

@@ -39,7 +39,7 @@ import TestSupport
             }
         }
         let monitor = try ProcessMonitor(
-            configuration: MonitorConfiguration(interval: .milliseconds(10), stallThreshold: .seconds(60), maxPhaseLines: 10_000),
+            configuration: try MonitorConfiguration(interval: .milliseconds(10), stallThreshold: .seconds(60), maxPhaseLines: 10_000),
             observers: [checker]
         )
         try monitor.start()

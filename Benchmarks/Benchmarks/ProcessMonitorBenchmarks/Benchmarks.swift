@@ -8,6 +8,9 @@ import ProcessMonitor
 /// Live lanes for the heartbeat benchmarks, created in setup and released in teardown.
 nonisolated(unsafe) var parkedLanes: ParkedLanes?
 
+/// The HTML report's input, built in setup so generating it is not measured.
+nonisolated(unsafe) var reportRecords: [DecodedRecord] = []
+
 /// Nanosecond-scale benchmarks run a million operations per iteration, so the reported
 /// figures (marked `*`, scaled) are per operation.
 var perOperation: Benchmark.Configuration {
@@ -61,6 +64,7 @@ let blockingCount = BenchmarkMetric.custom("snapshots blocking scope entry", use
 let pairsDuringSnapshot = BenchmarkMetric.custom("fewest writer pairs during a snapshot", polarity: .prefersLarger, useScalingFactor: false)
 let sinkMegabytes = BenchmarkMetric.custom("MB/s (1 KiB records)", polarity: .prefersLarger, useScalingFactor: false)
 let monitorCPU = BenchmarkMetric.custom("monitor thread CPU, ppm of a core", useScalingFactor: false)
+let reportKilobytes = BenchmarkMetric.custom("report size, kB", useScalingFactor: false)
 
 let benchmarks: @Sendable () -> Void = {
     // MARK: Scope hot path (targets: <= 8 ns; depth 16 within 10 %; 2 threads <= 1.2x; ...)
@@ -161,5 +165,22 @@ let benchmarks: @Sendable () -> Void = {
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
         benchmark.stopMeasurement()
         benchmark.measurement(sinkMegabytes, Int(Double(records * SinkWorkload.recordBytes) / 1e6 / seconds))
+    }
+
+    // MARK: HTML report (target: 10 000 heartbeats x 64 lanes in < 5 s, file < 5 MB)
+
+    Benchmark(
+        "report_html_10000_heartbeats_64_lanes",
+        configuration: .init(
+            metrics: [.wallClock, .peakMemoryResident, reportKilobytes], warmupIterations: 1, scalingFactor: .one,
+            maxDuration: .seconds(60), maxIterations: 5,
+            setup: { reportRecords = reportWorkload(heartbeats: 10_000, lanes: 64) },
+            teardown: { reportRecords = [] }
+        )
+    ) { benchmark in
+        benchmark.startMeasurement()
+        let bytes = renderReport(reportRecords)
+        benchmark.stopMeasurement()
+        benchmark.measurement(reportKilobytes, bytes / 1000)
     }
 }

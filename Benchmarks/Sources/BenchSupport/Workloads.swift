@@ -337,7 +337,7 @@ public func monitorThreadCPU(interval: Duration, beats: Int) throws -> Double {
     }
     let exporter = HeartbeatExporter(format: TextFormat(), sink: try FileSink(path: "/dev/null"))
     let monitor = try ProcessMonitor(
-        configuration: MonitorConfiguration(interval: interval),
+        configuration: try MonitorConfiguration(interval: interval),
         observers: [exporter, observer]
     )
     try monitor.start()

@@ -2,12 +2,16 @@
 // suite, one `name value unit` line per benchmark on stdout, for scripts. Run it through
 // `Benchmarks/run-short.sh`, which builds it in release mode first.
 //
-//   bench-short                      every benchmark (about 25 s on 2 cores)
+//   bench-short                      every benchmark (about 35 s on 2 cores)
 //   bench-short --check-allocations  only the deterministic allocation check: exits 1 when a
 //                                    synchronous StaticString scope pair allocates, or when
 //                                    the malloc counter itself is not counting
+//   bench-short --write-report-log PATH
+//                                    writes the HTML report's workload as JSON Lines, to time
+//                                    `heartbeat-demo render --to html PATH` end to end
 //   bench-short --profile WORKLOAD N runs one workload N times and nothing else, for perf or
-//                                    callgrind (static, progress, string, async, first-async)
+//                                    callgrind (static, progress, string, async, first-async,
+//                                    snapshot, report)
 //
 // Timings are medians over several rounds; nothing here fails on a timing. Allocations are
 // counted by CMallocCounter, which interposes malloc & co. in this executable only.
@@ -17,6 +21,7 @@ import Glibc
 import BenchSupport
 import CMallocCounter
 import Foundation
+import MonitorExport
 import ProcessMonitor
 
 /// Median nanoseconds per operation over `rounds` rounds of `ops` operations each.
@@ -101,6 +106,15 @@ struct BenchShort {
         if arguments.contains("--check-allocations") {
             exit(checkAllocations())
         }
+        if arguments.first == "--write-report-log", arguments.count == 2, let path = arguments.last {
+            let format = try JSONLinesFormat(attributes: ["job": "bench", "rank": "0"], limits: ExportLimits(maxLineBytes: 1 << 20))
+            var text = ""
+            for record in reportWorkload(heartbeats: 10_000, lanes: 64) {
+                text += format.record(for: record.heartbeat) + "\n"
+            }
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            exit(0)
+        }
         if arguments.first == "--profile", arguments.count == 3, let n = Int(arguments.last!) {
             switch arguments.dropFirst().first! {
             case "static": staticScopePairs(n)
@@ -108,6 +122,9 @@ struct BenchShort {
             case "string": stringScopePairs(n)
             case "async": await asyncScopePairs(n)
             case "first-async": await firstAsyncScopes(n)
+            case "report":
+                let records = reportWorkload(heartbeats: 10_000, lanes: 64)
+                for _ in 0..<n { blackHole(renderReport(records)) }
             case "snapshot":
                 let lanes = ParkedLanes(count: 1000, depth: 3)
                 let step = SnapshotStep()
@@ -119,7 +136,7 @@ struct BenchShort {
         }
         if let unknown = arguments.first {
             FileHandle.standardError.write(
-                "usage: bench-short [--check-allocations | --profile WORKLOAD N]\nunknown argument \(unknown)\n"
+                "usage: bench-short [--check-allocations | --profile WORKLOAD N | --write-report-log PATH]\nunknown argument \(unknown)\n"
                     .data(using: .utf8)!
             )
             exit(2)
@@ -202,5 +219,17 @@ struct BenchShort {
         }
         sink.remove()
         emit("rotating_sink_1KiB_records", median(rates), "MB/s", decimals: 1)
+
+        // The HTML report (target: 10 000 heartbeats x 64 lanes in under 5 s, under 5 MB).
+        let reportRecords = reportWorkload(heartbeats: 10_000, lanes: 64)
+        var reportSeconds: [Double] = []
+        var reportBytes = 0
+        for _ in 0..<3 {
+            let start = monotonicNanoseconds()
+            reportBytes = renderReport(reportRecords)
+            reportSeconds.append(Double(monotonicNanoseconds() - start) / 1e9)
+        }
+        emit("report_html_10000_heartbeats_64_lanes", median(reportSeconds), "s", decimals: 3)
+        emit("report_html_10000_heartbeats_64_lanes_size", Double(reportBytes) / 1e6, "MB", decimals: 2)
     }
 }

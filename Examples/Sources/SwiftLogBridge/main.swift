@@ -20,7 +20,7 @@ let bridge = HeartbeatExporter(
 )
 
 let monitor = try ProcessMonitor.start(
-    configuration: MonitorConfiguration(interval: .milliseconds(200), stallThreshold: .milliseconds(300)),
+    configuration: try MonitorConfiguration(interval: .milliseconds(200), stallThreshold: .milliseconds(300)),
     observers: [bridge]
 )
 withScope("example job") {

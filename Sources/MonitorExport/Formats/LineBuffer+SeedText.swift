@@ -46,7 +46,7 @@ extension LineBuffer {
     /// ```swift
     /// line.appendBytes(1536)  // "1.5KiB"
     /// ```
-    mutating func appendBytes(_ value: UInt64?) {
+    package mutating func appendBytes(_ value: UInt64?) {
         guard let value else {
             append("<unknown>")
             return
@@ -84,7 +84,7 @@ extension LineBuffer {
     /// ```swift
     /// line.appendFixed(68.25, fractionDigits: 1)  // "68.2"
     /// ```
-    mutating func appendFixed(_ value: Double, fractionDigits: Int) {
+    package mutating func appendFixed(_ value: Double, fractionDigits: Int) {
         precondition((0 ... 18).contains(fractionDigits), "fractionDigits must be 0...18 (got \(fractionDigits))")
         if value.isNaN {
             append("NaN")

@@ -16,7 +16,7 @@ import ProcessMonitor
 /// line.appendDuration(.seconds(142))
 /// line.text  // "elapsed=2m22s"
 /// ```
-struct LineBuffer {
+package struct LineBuffer {
     /// The bytes so far.
     var bytes: [UInt8]
 
@@ -25,13 +25,13 @@ struct LineBuffer {
     /// ```swift
     /// var line = LineBuffer(capacity: 512)
     /// ```
-    init(capacity: Int = 256) {
+    package init(capacity: Int = 256) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
 
     /// The bytes as a `String` (always valid UTF-8: only whole scalars are ever appended).
-    var text: String { String(decoding: bytes, as: UTF8.self) }
+    package var text: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Number of bytes so far.
     var count: Int { bytes.count }
@@ -241,7 +241,7 @@ struct LineBuffer {
     /// ```swift
     /// line.appendTimestamp(Date(timeIntervalSince1970: 1_795_725_143.123))  // "2026-11-26T20:32:23.123Z"
     /// ```
-    mutating func appendTimestamp(_ date: Date) {
+    package mutating func appendTimestamp(_ date: Date) {
         let civil = CivilTime(date)
         appendPadded(UInt64(civil.year), width: 4)
         bytes.append(0x2D)  // -

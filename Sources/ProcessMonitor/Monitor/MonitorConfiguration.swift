@@ -1,7 +1,7 @@
 /// How often the monitor beats and what it calls a stall.
 ///
-/// Every value is validated when the monitor starts: zero, negative and absurd values are
-/// rejected with a ``MonitorError`` that names the field.
+/// Every value is validated by the throwing initializer and again when a monitor is created:
+/// zero, negative and absurd values are rejected with a ``MonitorError`` that names the field.
 ///
 /// ```swift
 /// var configuration = MonitorConfiguration()
@@ -18,6 +18,11 @@ public struct MonitorConfiguration: Sendable, Equatable {
     /// Most per-lane phase lines in one heartbeat; the rest are counted as omitted.
     /// Default 8; allowed 1 through 10 000.
     public var maxPhaseLines: Int
+    /// Whether the monitor runs at all. A disabled monitor starts no thread and emits nothing:
+    /// `start()` and `stop()` do nothing, `emitNow()` returns `nil`, and `run()` only waits
+    /// for cancellation. `PROCESS_MONITOR_DISABLE=1` sets it, so an operator can turn the
+    /// monitor off without a rebuild. Default `true`.
+    public var isEnabled: Bool
 
     /// The allowed range of ``interval``.
     public static let intervalRange: ClosedRange<Duration> = .milliseconds(10) ... .seconds(86_400)
@@ -26,19 +31,36 @@ public struct MonitorConfiguration: Sendable, Equatable {
     /// The allowed range of ``maxPhaseLines``.
     public static let maxPhaseLinesRange: ClosedRange<Int> = 1 ... 10_000
 
-    /// Creates a configuration; the defaults match the seed monitor (60 s, 120 s, 8 lines).
+    /// The defaults, which match the seed monitor: 60 s, 120 s, 8 lines.
     ///
     /// ```swift
-    /// let fast = MonitorConfiguration(interval: .seconds(2), stallThreshold: .seconds(5))
+    /// var configuration = MonitorConfiguration()
+    /// configuration.interval = .seconds(10)
+    /// ```
+    public init() {
+        interval = .seconds(60)
+        stallThreshold = .seconds(120)
+        maxPhaseLines = 8
+        isEnabled = true
+    }
+
+    /// Creates a configuration, throwing a ``MonitorError`` that names the first field out of
+    /// range; unspecified values are the defaults (60 s, 120 s, 8 lines).
+    ///
+    /// ```swift
+    /// let fast = try MonitorConfiguration(interval: .seconds(2), stallThreshold: .seconds(5))
     /// ```
     public init(
         interval: Duration = .seconds(60),
         stallThreshold: Duration = .seconds(120),
-        maxPhaseLines: Int = 8
-    ) {
+        maxPhaseLines: Int = 8,
+        isEnabled: Bool = true
+    ) throws(MonitorError) {
         self.interval = interval
         self.stallThreshold = stallThreshold
         self.maxPhaseLines = maxPhaseLines
+        self.isEnabled = isEnabled
+        try validate()
     }
 
     /// Throws a ``MonitorError`` naming the first field that is out of range.

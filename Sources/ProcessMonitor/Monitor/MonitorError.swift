@@ -1,4 +1,4 @@
-/// An error from the monitor: a bad configuration value, or a monitor already running.
+/// An error from the monitor: a bad configuration value, or a monitor started twice.
 ///
 /// The message names the field and the bad value, so it can go straight into a log.
 ///
@@ -15,8 +15,6 @@ public struct MonitorError: Error, CustomStringConvertible, Sendable, Equatable 
         private enum Storage: Hashable, Sendable {
             case invalidConfiguration
             case alreadyRunning
-            case notRunning
-            case threadCreationFailed
         }
 
         private let storage: Storage
@@ -25,17 +23,11 @@ public struct MonitorError: Error, CustomStringConvertible, Sendable, Equatable 
         public static let invalidConfiguration = Code(storage: .invalidConfiguration)
         /// ``ProcessMonitor/start(configuration:observers:)`` was called while one runs.
         public static let alreadyRunning = Code(storage: .alreadyRunning)
-        /// The operation needs a running monitor.
-        public static let notRunning = Code(storage: .notRunning)
-        /// The operating system refused to start the monitor's thread.
-        public static let threadCreationFailed = Code(storage: .threadCreationFailed)
 
         public var description: String {
             switch storage {
             case .invalidConfiguration: "invalid configuration"
             case .alreadyRunning: "already running"
-            case .notRunning: "not running"
-            case .threadCreationFailed: "thread creation failed"
             }
         }
     }

@@ -25,6 +25,13 @@ import Darwin
 /// await monitor.stop()  // emits a final heartbeat and waits until it is delivered
 /// ```
 public final class ProcessMonitor: Sendable {
+    /// This package's version.
+    ///
+    /// ```swift
+    /// print("process-monitor \(ProcessMonitor.version)")
+    /// ```
+    public static let version = "0.2.0"
+
     /// The validated configuration.
     public let configuration: MonitorConfiguration
     private let observers: [any HeartbeatObserver]
@@ -80,6 +87,7 @@ public final class ProcessMonitor: Sendable {
     /// try monitor.start()
     /// ```
     public func start() throws(MonitorError) {
+        guard configuration.isEnabled else { return }
         let previous = control.withState { state -> MonitorControl.Phase in
             defer { if state.phase == .idle { state.phase = .running } }
             return state.phase
@@ -214,6 +222,11 @@ public final class ProcessMonitor: Sendable {
     /// try await task.value  // the final heartbeat has been delivered
     /// ```
     public func run() async throws {
+        guard configuration.isEnabled else {
+            // Disabled: nothing to run, but a service group still expects run() to last.
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            return
+        }
         if control.withState({ $0.phase == .idle }) { try start() }
         if control.withState({ $0.phase == .stopped }) {
             throw MonitorError(code: .alreadyRunning, message: "the monitor was stopped; create a new one to run again")

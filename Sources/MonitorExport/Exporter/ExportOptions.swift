@@ -1,0 +1,50 @@
+import ProcessMonitor
+
+/// What every exporter built from a specification shares: attributes, rotation, the text
+/// style, limits, diagnostics, and the queue size. A specification's own options
+/// (`;max-bytes=…;style=…`) override these for that exporter.
+///
+/// ```swift
+/// var options = ExportOptions(attributes: ["job": "train-42"])
+/// options.rotation = RotationPolicy(maxBytes: 64 << 20, maxFiles: 5)
+/// let exporter = try ExportSpecification(parsing: "jsonl:/var/log/job/hb.jsonl").makeExporter(options: options)
+/// ```
+public struct ExportOptions: Sendable {
+    /// Static attributes (job id, rank) carried by the machine formats and as Prometheus labels.
+    public var attributes: [String: String]
+    /// Size-based rotation for appended file destinations; `nil` appends to one file.
+    public var rotation: RotationPolicy?
+    /// The text format's style.
+    public var textStyle: TextFormat.Style
+    /// What the text format puts in front of each line.
+    public var textPrefix: TextFormat.Prefix
+    /// Label and line limits.
+    public var limits: ExportLimits
+    /// Where sinks report their own faults.
+    public var diagnostics: SinkDiagnostics
+    /// Heartbeats that may wait for an exporter before the oldest is dropped.
+    public var queueCapacity: Int
+
+    /// Creates options; the defaults are those of each type.
+    ///
+    /// ```swift
+    /// let options = ExportOptions(textStyle: .extended)
+    /// ```
+    public init(
+        attributes: [String: String] = [:],
+        rotation: RotationPolicy? = nil,
+        textStyle: TextFormat.Style = .seed,
+        textPrefix: TextFormat.Prefix = .none,
+        limits: ExportLimits = .default,
+        diagnostics: SinkDiagnostics = .standard,
+        queueCapacity: Int = 16
+    ) {
+        self.attributes = attributes
+        self.rotation = rotation
+        self.textStyle = textStyle
+        self.textPrefix = textPrefix
+        self.limits = limits
+        self.diagnostics = diagnostics
+        self.queueCapacity = queueCapacity
+    }
+}
