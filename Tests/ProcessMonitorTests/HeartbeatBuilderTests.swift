@@ -10,7 +10,8 @@ import Testing
 
     func lane(
         _ id: LaneID, label: String, age: Duration, depth: Int = 1,
-        lastChange: Duration? = nil, progress: (UInt64, UInt64, Duration)? = nil
+        lastChange: Duration? = nil, progress: (UInt64, UInt64, Duration)? = nil,
+        key: UInt = 0, parent: UInt? = nil, threshold: UInt64? = nil
     ) -> LaneRecord {
         LaneRecord(
             id: id,
@@ -20,7 +21,10 @@ import Testing
             lastChange: Self.now - UInt64((lastChange ?? age).wholeMilliseconds) * 1_000_000,
             progress: progress.map {
                 RawProgress(current: $0.0, total: $0.1, entered: Self.now - UInt64($0.2.wholeMilliseconds) * 1_000_000)
-            }
+            },
+            key: key,
+            parentKey: parent,
+            stallThresholdMilliseconds: threshold
         )
     }
 
@@ -42,7 +46,7 @@ import Testing
                 processID: 4242,
                 configuration: configuration
             )
-        )
+        ).heartbeat
     }
 
     @Test func idleProcessHasNoActivePhase() {

@@ -15,22 +15,36 @@ struct HeartbeatInputs {
     var trigger: Heartbeat.Trigger
     var processID: Int32
     var configuration: MonitorConfiguration
+    /// Scopes reported as stalled before that have ended since (see ``StallTracker``).
+    var stallEnds: [StallEnd] = []
+}
+
+/// A heartbeat and which snapshot records it reported as stalled.
+struct BuiltHeartbeat {
+    var heartbeat: Heartbeat
+    /// Indices into the snapshot's lanes, in the order of `heartbeat.stalls`.
+    var stalledRecords: [Int]
 }
 
 enum HeartbeatBuilder {
-    /// Builds a heartbeat with the seed's rules (DESIGN.md, "Heartbeat semantics"):
+    /// Builds a heartbeat with the seed's rules, and two of our own:
     /// - lanes order by the age of their innermost frame, oldest first, ties by lane id;
     /// - `active` is the first of them, with the progress of its innermost counted frame;
-    /// - a lane stalls when that age is at least the threshold; stalls are never capped;
-    /// - phases are capped at `maxPhaseLines` and the rest counted.
+    /// - a lane stalls when that age is at least its threshold (the innermost scope's own, if it
+    ///   set one, else the configuration's) *and* it has no live descendant lane: a task that
+    ///   awaits child tasks which are still inside scopes is waiting on them, not stalled, and a
+    ///   child that stops changing is reported itself, where the time is spent;
+    /// - stalls are never capped; phases are capped at `maxPhaseLines` and the rest counted.
     /// Every duration is truncated to whole milliseconds, the precision machine formats carry,
     /// so a heartbeat survives a round trip through JSON unchanged.
-    static func build(_ inputs: HeartbeatInputs) -> Heartbeat {
+    static func build(_ inputs: HeartbeatInputs) -> BuiltHeartbeat {
         let snapshot = inputs.snapshot
+        let lanes = snapshot.lanes
         let now = inputs.now
-        let threshold = inputs.configuration.stallThreshold
-        let thresholdMs = threshold.wholeMilliseconds
+        let thresholdMs = inputs.configuration.stallThreshold.wholeMilliseconds
         let cap = inputs.configuration.maxPhaseLines
+        let indexByKey = Self.indexByKey(lanes)
+        let descendants = activeDescendants(of: lanes, indexByKey: indexByKey)
 
         // Sort keys only (no strings), so ordering a thousand lanes stays cheap.
         struct Key {
@@ -39,15 +53,20 @@ enum HeartbeatBuilder {
         }
         func precedes(_ a: Key, _ b: Key) -> Bool {
             if a.ageMs != b.ageMs { return a.ageMs > b.ageMs }
-            return snapshot.lanes[a.index].id < snapshot.lanes[b.index].id
+            return lanes[a.index].id < lanes[b.index].id
+        }
+        func stalls(_ key: Key) -> Bool {
+            guard descendants[key.index] == 0 else { return false }
+            guard let own = lanes[key.index].stallThresholdMilliseconds else { return key.ageMs >= thresholdMs }
+            return own != .max && UInt64(clamping: key.ageMs) >= own
         }
 
         var stalled: [Key] = []
         var top: [Key] = []
         top.reserveCapacity(cap + 1)
-        for (index, lane) in snapshot.lanes.enumerated() {
+        for (index, lane) in lanes.enumerated() {
             let key = Key(ageMs: milliseconds(from: lane.entered, to: now), index: index)
-            if key.ageMs >= thresholdMs { stalled.append(key) }
+            if stalls(key) { stalled.append(key) }
             // Keep the `cap` oldest in order: an insertion into a short sorted array.
             if top.count < cap || precedes(key, top[top.count - 1]) {
                 let position = top.firstIndex(where: { precedes(key, $0) }) ?? top.count
@@ -66,24 +85,30 @@ enum HeartbeatBuilder {
                 )
             }
         }
+        func parent(_ lane: LaneRecord) -> LaneID? {
+            guard let parentKey = lane.parentKey, let index = indexByKey[parentKey] else { return nil }
+            return lanes[index].id
+        }
 
         let phases = top.map { key -> Phase in
-            let lane = snapshot.lanes[key.index]
+            let lane = lanes[key.index]
             return Phase(
                 lane: lane.id,
                 depth: lane.depth,
                 label: snapshot.resolve(lane.label),
                 age: .milliseconds(key.ageMs),
                 sinceLastChange: .milliseconds(milliseconds(from: lane.lastChange, to: now)),
-                progress: progress(lane)
+                progress: progress(lane),
+                parent: parent(lane),
+                activeDescendants: descendants[key.index]
             )
         }
-        let stalls = stalled.map { key -> Stall in
-            let lane = snapshot.lanes[key.index]
+        let stallValues = stalled.map { key -> Stall in
+            let lane = lanes[key.index]
             return Stall(lane: lane.id, label: snapshot.resolve(lane.label), age: .milliseconds(key.ageMs))
         }
         let active = top.first.map { key -> ActivePhase in
-            let lane = snapshot.lanes[key.index]
+            let lane = lanes[key.index]
             return ActivePhase(
                 lane: lane.id,
                 label: phases[0].label,
@@ -92,7 +117,7 @@ enum HeartbeatBuilder {
             )
         }
 
-        return Heartbeat(
+        let heartbeat = Heartbeat(
             sequence: inputs.sequence,
             timestamp: wholeMilliseconds(inputs.timestamp),
             trigger: inputs.trigger,
@@ -100,13 +125,43 @@ enum HeartbeatBuilder {
             elapsed: .milliseconds(milliseconds(from: inputs.started, to: now)),
             resources: inputs.sample.resources,
             cpu: inputs.cpu,
-            instrumentedLanes: snapshot.lanes.count + snapshot.busyLanes,
+            instrumentedLanes: lanes.count + snapshot.busyLanes,
             active: active,
-            stalls: stalls,
+            stalls: stallValues,
+            stallEnds: inputs.stallEnds,
             phases: phases,
-            omittedPhases: max(0, snapshot.lanes.count - cap),
+            omittedPhases: max(0, lanes.count - cap),
             stallThreshold: .milliseconds(thresholdMs)
         )
+        return BuiltHeartbeat(heartbeat: heartbeat, stalledRecords: stalled.map(\.index))
+    }
+
+    /// For each record, how many open lanes descend from it through parent links (children,
+    /// their children, …). A link to a lane that is not open (its task went idle) ends the
+    /// chain; a cycle, which the links cannot form but a corrupt read could, ends it too.
+    static func activeDescendants(of lanes: [LaneRecord], indexByKey: [UInt: Int]) -> [Int] {
+        var counts = [Int](repeating: 0, count: lanes.count)
+        guard !indexByKey.isEmpty else { return counts }
+        for (index, lane) in lanes.enumerated() {
+            var parentKey = lane.parentKey
+            var steps = 0
+            while let key = parentKey, let parent = indexByKey[key], parent != index, steps < lanes.count {
+                counts[parent] += 1
+                parentKey = lanes[parent].parentKey
+                steps += 1
+            }
+        }
+        return counts
+    }
+
+    /// Each record's index by lane identity; empty when no record has a parent link, the usual
+    /// case for thread-only jobs, so they pay nothing for task trees.
+    static func indexByKey(_ lanes: [LaneRecord]) -> [UInt: Int] {
+        guard lanes.contains(where: { $0.parentKey != nil }) else { return [:] }
+        var indexByKey: [UInt: Int] = [:]
+        indexByKey.reserveCapacity(lanes.count)
+        for (index, lane) in lanes.enumerated() where lane.key != 0 { indexByKey[lane.key] = index }
+        return indexByKey
     }
 
     /// Whole milliseconds from `start` to `end`; zero if the clocks disagree by a tick.

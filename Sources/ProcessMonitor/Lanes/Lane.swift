@@ -38,6 +38,8 @@ final class Lane: Sendable {
     @usableFromInline static let kindStaticScalar: UInt64 = 1
     @usableFromInline static let kindArena: UInt64 = 2
     @usableFromInline static let progressFlag: UInt64 = 1 << 40
+    /// The frame has a stall threshold of its own in `frameThreshold`.
+    @usableFromInline static let thresholdFlag: UInt64 = 1 << 41
 
     /// Thread or task. A thread lane's number and name live in the registry (they change when
     /// the lane is reused by a new thread); a task lane gets a new number each time it is taken,
@@ -58,6 +60,14 @@ final class Lane: Sendable {
     @usableFromInline let progressCurrent: InlineArray<64, Atomic<UInt64>>
     @usableFromInline let progressTotal: InlineArray<64, Atomic<UInt64>>
     @usableFromInline let progressEpoch: InlineArray<64, Atomic<UInt64>>
+    /// A frame's own stall threshold in milliseconds (`UInt64.max`: never), read only when the
+    /// frame's `labelInfo` has `thresholdFlag`, so scopes without one never write it.
+    @usableFromInline let frameThreshold: InlineArray<64, Atomic<UInt64>>
+    /// The lane of the task this lane's task was started from, and that lane's `binding` count
+    /// then: a task tree, for telling a parent waiting on live children from a stalled one.
+    /// Written when a task takes this lane, before its first push; cleared when it gives it back.
+    let parentLane = Atomic<Unmanaged<Lane>?>(nil)
+    let parentBinding = Atomic<UInt64>(0)
     /// The lane's place in the registry's list, changed only under the registry lock.
     let registryIndex = Atomic<Int>(-1)
     /// A thread lane's idle task lane kept at hand (see ``LaneRegistry``); owner thread only.
@@ -73,9 +83,13 @@ final class Lane: Sendable {
         progressCurrent = InlineArray { _ in Atomic(0) }
         progressTotal = InlineArray { _ in Atomic(0) }
         progressEpoch = InlineArray { _ in Atomic(0) }
+        frameThreshold = InlineArray { _ in Atomic(0) }
     }
 
     deinit {
+        // Lanes are never freed (see `LaneRegistry`): anything may hold one unretained, so a
+        // lane going away would leave those holders dangling.
+        assertionFailure("a Lane was freed; lanes must live for the whole process")
         arena.load(ordering: .acquiring)?.release()
     }
 
@@ -84,7 +98,7 @@ final class Lane: Sendable {
     /// Pushes a frame with a static label. Returns the new frame's epoch (for progress).
     @inlinable @inline(__always)
     @discardableResult
-    func push(_ label: StaticString, progressTotal total: UInt64? = nil) -> UInt64 {
+    func push(_ label: StaticString, progressTotal total: UInt64? = nil, stallThreshold: UInt64? = nil) -> UInt64 {
         let word: UInt64
         let info: UInt64
         if label.hasPointerRepresentation {
@@ -94,16 +108,16 @@ final class Lane: Sendable {
             word = UInt64(label.unicodeScalar.value)
             info = Self.kindStaticScalar << Self.kindShift
         }
-        return pushFrame(word: word, info: info, progressTotal: total)
+        return pushFrame(word: word, info: info, progressTotal: total, stallThreshold: stallThreshold)
     }
 
     /// Pushes a frame with a dynamic label, copying (a prefix of) its bytes into the arena.
     @inlinable
     @discardableResult
-    func push(string label: String, progressTotal total: UInt64? = nil) -> UInt64 {
+    func push(string label: String, progressTotal total: UInt64? = nil, stallThreshold: UInt64? = nil) -> UInt64 {
         // A frame too deep to store keeps no bytes: its pop could not give them back.
         if depth >= Self.capacity {
-            return pushFrame(word: 0, info: Self.kindArena << Self.kindShift, progressTotal: total)
+            return pushFrame(word: 0, info: Self.kindArena << Self.kindShift, progressTotal: total, stallThreshold: stallThreshold)
         }
         // A native string lends its bytes in place; only a bridged or other non-contiguous
         // one is copied first.
@@ -115,11 +129,11 @@ final class Lane: Sendable {
             var copy = label
             (word, info) = copy.withUTF8 { storeInArena($0) }
         }
-        return pushFrame(word: word, info: info, progressTotal: total)
+        return pushFrame(word: word, info: info, progressTotal: total, stallThreshold: stallThreshold)
     }
 
     @inlinable @inline(__always)
-    func pushFrame(word: UInt64, info: UInt64, progressTotal total: UInt64?) -> UInt64 {
+    func pushFrame(word: UInt64, info: UInt64, progressTotal total: UInt64?, stallThreshold: UInt64?) -> UInt64 {
         let s = state.load(ordering: .relaxed)
         let depth = Int(truncatingIfNeeded: s & Self.depthMask)
         let epoch = (s >> Self.depthBits) &+ 1
@@ -130,6 +144,11 @@ final class Lane: Sendable {
             atomicMemoryFence(ordering: .releasing)
             entered[depth].store(now, ordering: .relaxed)
             labelWord[depth].store(word, ordering: .relaxed)
+            var info = info
+            if let stallThreshold {
+                frameThreshold[depth].store(stallThreshold, ordering: .relaxed)
+                info |= Self.thresholdFlag
+            }
             if let total {
                 progressCurrent[depth].store(0, ordering: .relaxed)
                 progressTotal[depth].store(total, ordering: .relaxed)
@@ -247,6 +266,9 @@ final class Lane: Sendable {
             }
             let changed = lastChange.load(ordering: .relaxed)
             let task = taskNumber.load(ordering: .relaxed)
+            let threshold = info & Self.thresholdFlag != 0 ? frameThreshold[deepest].load(ordering: .relaxed) : nil
+            let parent = parentLane.load(ordering: .relaxed)
+            let parentGeneration = parentBinding.load(ordering: .relaxed)
             let kind = (info >> Self.kindShift) & 0xFF
             let count = Int(truncatingIfNeeded: info & 0xFFFF_FFFF)
             let bytesStart = labelBytes.count
@@ -281,6 +303,13 @@ final class Lane: Sendable {
             default:
                 label = .buffered(bytesStart..<labelBytes.count)
             }
+            // The parent link holds only while the parent lane is still bound to the task that
+            // started this one: once that task's outermost scope ended, the lane went back to
+            // the pool and its binding count moved on.
+            let parentKey = parent.flatMap { lane in
+                lane._withUnsafeGuaranteedRef { $0.binding.load(ordering: .relaxed) } == parentGeneration
+                    ? UInt(bitPattern: lane.toOpaque()) : nil
+            }
             return .open(
                 RawLaneState(
                     depth: depth,
@@ -288,11 +317,28 @@ final class Lane: Sendable {
                     entered: enteredAt,
                     lastChange: changed,
                     progress: progress,
-                    taskNumber: task
+                    taskNumber: task,
+                    stallThresholdMilliseconds: threshold,
+                    parentKey: parentKey
                 )
             )
         }
         return .busy
+    }
+
+    /// The time the frame at `depth` (1-based) was entered, if the lane is at least that deep
+    /// and the frame is stored; `nil` otherwise. For telling whether a scope reported as
+    /// stalled is still open under newer frames.
+    func enteredTime(ofFrameAt depth: Int) -> UInt64? {
+        guard depth >= 1, depth <= Self.capacity else { return nil }
+        for _ in 0 ..< 64 {
+            let s1 = state.load(ordering: .acquiring)
+            guard Int(truncatingIfNeeded: s1 & Self.depthMask) >= depth else { return nil }
+            let time = entered[depth - 1].load(ordering: .relaxed)
+            atomicMemoryFence(ordering: .acquiring)
+            if state.load(ordering: .relaxed) == s1 { return time }
+        }
+        return nil
     }
 
     /// Makes an idle lane ready for a new owner (a new thread, after its last one exited with
@@ -333,6 +379,10 @@ struct RawLaneState: Equatable {
     var lastChange: UInt64
     var progress: RawProgress?
     var taskNumber: UInt64
+    /// The innermost frame's own stall threshold, when it has one (`UInt64.max`: never).
+    var stallThresholdMilliseconds: UInt64?
+    /// The parent lane's identity (its address), while the link holds.
+    var parentKey: UInt?
 }
 
 enum LaneRead: Equatable {

@@ -117,8 +117,10 @@ final class LaneRegistry: Sendable {
 
     /// A task lane for a task's outermost `async` scope: the one this thread keeps at hand, or
     /// one from the pool, or a new one.
+    /// `parent` is the binding the task inherited: the lane of the task it was started from,
+    /// recorded so a heartbeat can tell a parent waiting on live children from a stalled one.
     @usableFromInline
-    func takeTaskLane() -> Lane {
+    func takeTaskLane(parent: TaskLaneBinding? = nil) -> Lane {
         let thread = currentThreadLane()
         let lane: Lane
         if let cached = thread.cachedTaskLane.exchange(nil, ordering: .relaxed) {
@@ -130,8 +132,10 @@ final class LaneRegistry: Sendable {
                 return lane
             }
         }
-        // Published before the first push, so a reader that sees the push sees the number.
+        // Published before the first push, so a reader that sees the push sees them.
         lane.taskNumber.store(nextTaskNumber.add(1, ordering: .relaxed).oldValue, ordering: .relaxed)
+        lane.parentLane.store(parent?.lane, ordering: .relaxed)
+        lane.parentBinding.store(parent?.generation ?? 0, ordering: .relaxed)
         return lane
     }
 
@@ -139,8 +143,10 @@ final class LaneRegistry: Sendable {
     /// has none, otherwise returned to the shared pool.
     @usableFromInline
     func returnTaskLane(_ lane: Lane) {
-        // Any binding still naming this lane (a stale task-local copy) is now out of date.
+        // Any binding still naming this lane (a stale task-local copy, a child's parent link)
+        // is now out of date.
         lane.binding.add(1, ordering: .relaxed)
+        lane.parentLane.store(nil, ordering: .relaxed)
         let thread = currentThreadLane()
         if thread.cachedTaskLane.load(ordering: .relaxed) == nil {
             thread.cachedTaskLane.store(Unmanaged.passUnretained(lane), ordering: .relaxed)

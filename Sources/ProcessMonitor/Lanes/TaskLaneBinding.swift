@@ -61,7 +61,8 @@ import Synchronization
 nonisolated(nonsending) func withNewTaskLane<T, Failure: Error>(
     _ body: nonisolated(nonsending) (Lane) async throws(Failure) -> T
 ) async throws(Failure) -> T {
-    let lane = LaneRegistry.shared.takeTaskLane()
+    // A child task inherits its parent's binding: that is the parent lane of the new one.
+    let lane = LaneRegistry.shared.takeTaskLane(parent: TaskLaneBinding.current)
     defer { LaneRegistry.shared.returnTaskLane(lane) }
     let owner = withUnsafeCurrentTask { taskIdentity($0) }
     let binding = TaskLaneBinding(lane: Unmanaged.passUnretained(lane), generation: lane.binding.load(ordering: .relaxed), owner: owner)

@@ -7,6 +7,7 @@ final class MonitorLoop: @unchecked Sendable {
     let started: UInt64
     let origin: UInt64
     var tracker: CPUTracker
+    var stalls = StallTracker()
     let snapshotter = Snapshotter()
     var sequence: UInt64 = 0
 
@@ -48,7 +49,7 @@ final class MonitorLoop: @unchecked Sendable {
             }
             sequence += 1
             let heartbeat = monitor.makeHeartbeat(
-                snapshotter: snapshotter, tracker: &tracker, started: started,
+                snapshotter: snapshotter, tracker: &tracker, stalls: &stalls, started: started,
                 sequence: sequence, trigger: trigger
             )
             // A hand-off, not a call: each observer has its own thread and queue.

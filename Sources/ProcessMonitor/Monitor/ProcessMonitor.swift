@@ -279,6 +279,7 @@ public final class ProcessMonitor: Sendable {
     func makeHeartbeat(
         snapshotter: Snapshotter,
         tracker: inout CPUTracker,
+        stalls: inout StallTracker,
         started: UInt64,
         sequence: UInt64,
         trigger: Heartbeat.Trigger
@@ -288,7 +289,12 @@ public final class ProcessMonitor: Sendable {
         let now = clock.monotonicNanoseconds()
         let cpu = tracker.update(sample, now: now)
         let snapshot = snapshotter.take()
-        return HeartbeatBuilder.build(
+        let ends = stalls.ended(now: now) { scope in
+            // Keys are lane addresses, and lanes are never freed.
+            guard let pointer = UnsafeRawPointer(bitPattern: scope.key) else { return nil }
+            return Unmanaged<Lane>.fromOpaque(pointer)._withUnsafeGuaranteedRef { $0.stallProbe(depth: scope.depth) }
+        }
+        let built = HeartbeatBuilder.build(
             HeartbeatInputs(
                 snapshot: snapshot,
                 sample: sample,
@@ -299,9 +305,12 @@ public final class ProcessMonitor: Sendable {
                 sequence: sequence,
                 trigger: trigger,
                 processID: getpid(),
-                configuration: configuration
+                configuration: configuration,
+                stallEnds: ends
             )
         )
+        stalls.record(built, snapshot: snapshot)
+        return built.heartbeat
     }
 
 }

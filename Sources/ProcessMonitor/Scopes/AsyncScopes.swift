@@ -55,7 +55,7 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
 /// Runs `body` inside a scope with a progress counter on the current task's lane.
 ///
 /// ```swift
-/// try await withScope("upload", total: UInt64(files.count)) { progress in
+/// try await withScope("upload", total: files.count) { progress in
 ///     for file in files {
 ///         try await upload(file)
 ///         progress.increment()
@@ -65,9 +65,10 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
 @inlinable
 public nonisolated(nonsending) func withScope<T, Failure: Error>(
     _ label: StaticString,
-    total: UInt64,
+    total: some BinaryInteger,
     _ body: nonisolated(nonsending) (ScopeProgress) async throws(Failure) -> T
 ) async throws(Failure) -> T {
+    let total = UInt64(clamping: total)
     if let unmanaged = boundTaskLane() {
         let lane = unmanaged.takeUnretainedValue()
         let index = lane.depth
@@ -92,9 +93,10 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
 @inlinable
 public nonisolated(nonsending) func withScope<T, Failure: Error>(
     label: String,
-    total: UInt64,
+    total: some BinaryInteger,
     _ body: nonisolated(nonsending) (ScopeProgress) async throws(Failure) -> T
 ) async throws(Failure) -> T {
+    let total = UInt64(clamping: total)
     if let unmanaged = boundTaskLane() {
         let lane = unmanaged.takeUnretainedValue()
         let index = lane.depth
@@ -108,3 +110,89 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
         return try await body(ScopeProgress(lane: .passUnretained(lane), index: 0, epoch: epoch))
     }
 }
+
+/// Runs `body` inside a scope with a stall threshold of its own on the current task's lane: a
+/// heartbeat reports it as a stall only once it has run `stallThreshold`, or never.
+///
+/// ```swift
+/// try await withScope("serve", stallThreshold: .hours(2)) {
+///     try await server.run()
+/// }
+/// ```
+@inlinable
+public nonisolated(nonsending) func withScope<T, Failure: Error>(
+    _ label: StaticString,
+    stallThreshold: StallThreshold,
+    _ body: nonisolated(nonsending) () async throws(Failure) -> T
+) async throws(Failure) -> T {
+    let threshold = stallThreshold.laneValue
+    if let lane = boundTaskLane() {
+        lane._withUnsafeGuaranteedRef { _ = $0.push(label, stallThreshold: threshold) }
+        defer { lane._withUnsafeGuaranteedRef { $0.pop() } }
+        return try await body()
+    }
+    return try await withNewTaskLane { lane throws(Failure) -> T in
+        lane.push(label, stallThreshold: threshold)
+        defer { lane.pop() }
+        return try await body()
+    }
+}
+
+/// Runs `body` inside a scope with a dynamic label and a stall threshold of its own on the
+/// current task's lane.
+///
+/// ```swift
+/// try await withScope(label: "stream \(id)", stallThreshold: .never) { try await consume() }
+/// ```
+@inlinable
+public nonisolated(nonsending) func withScope<T, Failure: Error>(
+    label: String,
+    stallThreshold: StallThreshold,
+    _ body: nonisolated(nonsending) () async throws(Failure) -> T
+) async throws(Failure) -> T {
+    let threshold = stallThreshold.laneValue
+    if let lane = boundTaskLane() {
+        lane._withUnsafeGuaranteedRef { _ = $0.push(string: label, stallThreshold: threshold) }
+        defer { lane._withUnsafeGuaranteedRef { $0.pop() } }
+        return try await body()
+    }
+    return try await withNewTaskLane { lane throws(Failure) -> T in
+        lane.push(string: label, stallThreshold: threshold)
+        defer { lane.pop() }
+        return try await body()
+    }
+}
+
+/// Runs `body` inside a scope labelled by a `String` value on the current task's lane: the
+/// same as `withScope(label:)`. A string literal still takes the `StaticString` overload.
+///
+/// ```swift
+/// try await withScope("fetch \(url.host ?? "")") { try await client.get(url) }
+/// ```
+@_disfavoredOverload
+@inlinable
+public nonisolated(nonsending) func withScope<T, Failure: Error>(
+    _ label: String,
+    _ body: nonisolated(nonsending) () async throws(Failure) -> T
+) async throws(Failure) -> T {
+    try await withScope(label: label, body)
+}
+
+/// Runs `body` inside a scope labelled by a `String` value, with a progress counter, on the
+/// current task's lane: the same as `withScope(label:total:)`.
+///
+/// ```swift
+/// try await withScope("upload \(batch)", total: files.count) { progress in
+///     for file in files { try await upload(file); progress.increment() }
+/// }
+/// ```
+@_disfavoredOverload
+@inlinable
+public nonisolated(nonsending) func withScope<T, Failure: Error>(
+    _ label: String,
+    total: some BinaryInteger,
+    _ body: nonisolated(nonsending) (ScopeProgress) async throws(Failure) -> T
+) async throws(Failure) -> T {
+    try await withScope(label: label, total: total, body)
+}
+

@@ -79,12 +79,13 @@ public func enterScope(label: String) -> ScopeGuard {
 ///
 /// ```swift
 /// let scope = enterScope("download", total: bytes)
-/// for chunk in chunks { write(chunk); scope.progress.increment(by: UInt64(chunk.count)) }
+/// for chunk in chunks { write(chunk); scope.progress.increment(by: chunk.count) }
 /// scope.end()
 /// ```
 @available(*, noasync, message: "a guard held across an await ends on another thread; use await withScope")
 @inlinable
-public func enterScope(_ label: StaticString, total: UInt64) -> ScopeGuard {
+public func enterScope(_ label: StaticString, total: some BinaryInteger) -> ScopeGuard {
+    let total = UInt64(clamping: total)
     let lane = currentThreadLane()
     let index = lane.depth
     let epoch = lane.push(label, progressTotal: total)
@@ -109,6 +110,11 @@ enum ScopeDiagnostics {
     @usableFromInline
     static func recordForeignEnd() {
         foreignEnds.add(1, ordering: .relaxed)
+    }
+
+    @usableFromInline
+    static func recordRejectedThreshold() {
+        rejectedThresholds.add(1, ordering: .relaxed)
     }
 }
 

@@ -56,21 +56,35 @@ public struct ScopeProgress: Sendable {
     /// progress.set(current: 500, total: 2000)
     /// ```
     @inlinable
-    public func set(current: UInt64, total: UInt64) {
+    public func set(current: some BinaryInteger, total: some BinaryInteger) {
+        let current = UInt64(clamping: current)
+        let total = UInt64(clamping: total)
         _ = withLiveLane { lane in
             lane.progressTotal[index].store(total, ordering: .relaxed)
             lane.progressCurrent[index].store(current, ordering: .relaxed)
         }
     }
 
-    /// Adds `count` units done, leaving the total unchanged.
+    /// Adds one unit done, leaving the total unchanged.
     ///
     /// ```swift
     /// progress.increment()          // one more row
-    /// progress.increment(by: 512)   // a whole batch
     /// ```
     @inlinable @inline(__always)
-    public func increment(by count: UInt64 = 1) {
+    public func increment() {
+        _ = withLiveLane { lane in
+            lane.progressCurrent[index].add(1, ordering: .relaxed)
+        }
+    }
+
+    /// Adds `count` units done (a negative count adds nothing), leaving the total unchanged.
+    ///
+    /// ```swift
+    /// progress.increment(by: batch.count)
+    /// ```
+    @inlinable @inline(__always)
+    public func increment(by count: some BinaryInteger) {
+        let count = UInt64(clamping: count)
         _ = withLiveLane { lane in
             lane.progressCurrent[index].add(count, ordering: .relaxed)
         }

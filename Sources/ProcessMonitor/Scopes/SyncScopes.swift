@@ -52,10 +52,10 @@ public func withScope<T, Failure: Error>(
 ///
 /// Heartbeats show `progress=current/total (P%)` for the innermost scope with a counter on the
 /// longest-running lane, and, in the extended text style and machine formats, its rate and ETA.
-/// A `total` of `0` means unknown.
+/// A `total` of `0` (or a negative count) means unknown.
 ///
 /// ```swift
-/// withScope("index documents", total: UInt64(docs.count)) { progress in
+/// withScope("index documents", total: docs.count) { progress in
 ///     for doc in docs {
 ///         index(doc)
 ///         progress.increment()
@@ -65,9 +65,10 @@ public func withScope<T, Failure: Error>(
 @inlinable
 public func withScope<T, Failure: Error>(
     _ label: StaticString,
-    total: UInt64,
+    total: some BinaryInteger,
     _ body: (ScopeProgress) throws(Failure) -> T
 ) throws(Failure) -> T {
+    let total = UInt64(clamping: total)
     let unmanaged = currentThreadLaneUnmanaged()
     let (index, epoch) = unmanaged._withUnsafeGuaranteedRef { lane in (lane.depth, lane.push(label, progressTotal: total)) }
     defer { unmanaged._withUnsafeGuaranteedRef { $0.pop() } }
@@ -84,11 +85,90 @@ public func withScope<T, Failure: Error>(
 @inlinable
 public func withScope<T, Failure: Error>(
     label: String,
-    total: UInt64,
+    total: some BinaryInteger,
     _ body: (ScopeProgress) throws(Failure) -> T
 ) throws(Failure) -> T {
+    let total = UInt64(clamping: total)
     let unmanaged = currentThreadLaneUnmanaged()
     let (index, epoch) = unmanaged._withUnsafeGuaranteedRef { lane in (lane.depth, lane.push(string: label, progressTotal: total)) }
     defer { unmanaged._withUnsafeGuaranteedRef { $0.pop() } }
     return try body(ScopeProgress(lane: unmanaged, index: index, epoch: epoch))
+}
+
+/// Runs `body` inside a scope with a stall threshold of its own: a heartbeat reports it as a
+/// stall only once it has run `stallThreshold` (or never, with ``StallThreshold/never``),
+/// whatever the monitor's threshold. For scopes that are long by design.
+///
+/// ```swift
+/// withScope("serve requests", stallThreshold: .hours(2)) {
+///     server.run()
+/// }
+/// ```
+@inlinable
+public func withScope<T, Failure: Error>(
+    _ label: StaticString,
+    stallThreshold: StallThreshold,
+    _ body: () throws(Failure) -> T
+) throws(Failure) -> T {
+    let lane = currentThreadLaneUnmanaged()
+    let threshold = stallThreshold.laneValue
+    lane._withUnsafeGuaranteedRef { _ = $0.push(label, stallThreshold: threshold) }
+    defer { lane._withUnsafeGuaranteedRef { $0.pop() } }
+    return try body()
+}
+
+/// Runs `body` inside a scope with a dynamic label and a stall threshold of its own.
+///
+/// ```swift
+/// withScope(label: "replica \(id)", stallThreshold: .never) { replicate() }
+/// ```
+@inlinable
+public func withScope<T, Failure: Error>(
+    label: String,
+    stallThreshold: StallThreshold,
+    _ body: () throws(Failure) -> T
+) throws(Failure) -> T {
+    let lane = currentThreadLaneUnmanaged()
+    let threshold = stallThreshold.laneValue
+    lane._withUnsafeGuaranteedRef { _ = $0.push(string: label, stallThreshold: threshold) }
+    defer { lane._withUnsafeGuaranteedRef { $0.pop() } }
+    return try body()
+}
+
+/// Runs `body` inside a scope labelled by a `String` value, such as `"shard \(i)"` or a
+/// variable: the same as `withScope(label:)`.
+///
+/// A string literal still takes the `StaticString` overload, which copies nothing: this one is
+/// disfavoured, so only a `String` *value* reaches it.
+///
+/// ```swift
+/// for shard in shards {
+///     withScope("shard \(shard.id)") { process(shard) }
+/// }
+/// ```
+@_disfavoredOverload
+@inlinable
+public func withScope<T, Failure: Error>(
+    _ label: String,
+    _ body: () throws(Failure) -> T
+) throws(Failure) -> T {
+    try withScope(label: label, body)
+}
+
+/// Runs `body` inside a scope labelled by a `String` value, with a progress counter: the same
+/// as `withScope(label:total:)`.
+///
+/// ```swift
+/// withScope("epoch \(n)", total: batches.count) { progress in
+///     for batch in batches { train(batch); progress.increment() }
+/// }
+/// ```
+@_disfavoredOverload
+@inlinable
+public func withScope<T, Failure: Error>(
+    _ label: String,
+    total: some BinaryInteger,
+    _ body: (ScopeProgress) throws(Failure) -> T
+) throws(Failure) -> T {
+    try withScope(label: label, total: total, body)
 }

@@ -15,6 +15,12 @@ struct LaneRecord: Equatable {
     var lastChange: UInt64
     /// The innermost frame that has a progress counter.
     var progress: RawProgress?
+    /// The lane's identity across heartbeats (its address); 0 for records built by hand.
+    var key: UInt = 0
+    /// The identity of the lane this lane's task was started from, while that link holds.
+    var parentKey: UInt?
+    /// The innermost frame's own stall threshold in milliseconds (`UInt64.max`: never).
+    var stallThresholdMilliseconds: UInt64?
 }
 
 /// Every open lane at one instant, plus the bytes of their dynamic labels.

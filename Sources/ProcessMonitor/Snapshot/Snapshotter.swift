@@ -37,7 +37,10 @@ final class Snapshotter {
                         label: .raw(state.label),
                         entered: state.entered,
                         lastChange: state.lastChange,
-                        progress: state.progress
+                        progress: state.progress,
+                        key: UInt(bitPattern: laneBuffer[index].toOpaque()),
+                        parentKey: state.parentKey,
+                        stallThresholdMilliseconds: state.stallThresholdMilliseconds
                     )
                 )
             }

@@ -44,7 +44,7 @@ public enum MonitorBenchmarkHooks {
                     processID: 1,
                     configuration: configuration
                 )
-            )
+            ).heartbeat
         }
     }
 

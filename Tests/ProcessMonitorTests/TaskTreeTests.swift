@@ -1,0 +1,214 @@
+import Foundation
+import ProcessMonitorTesting
+import Synchronization
+import Testing
+import TestSupport
+
+@testable import ProcessMonitor
+
+/// The waiting rule, per-scope thresholds and the stall lifecycle, on synthetic lanes with a
+/// fixed `now`, then once with real tasks.
+@Suite struct TaskTreeRuleTests {
+    static let second: UInt64 = 1_000_000_000
+    static let now: UInt64 = 10_000 * second
+
+    func lane(
+        _ number: UInt64, label: String, age: Duration, depth: Int = 1, changedAgo: Duration? = nil,
+        key: UInt, parent: UInt? = nil, threshold: UInt64? = nil
+    ) -> LaneRecord {
+        LaneRecord(
+            id: .task(number), depth: depth, label: .text(label),
+            entered: Self.now - UInt64(age.wholeMilliseconds) * 1_000_000,
+            lastChange: Self.now - UInt64((changedAgo ?? age).wholeMilliseconds) * 1_000_000,
+            progress: nil, key: key, parentKey: parent, stallThresholdMilliseconds: threshold
+        )
+    }
+
+    func build(_ lanes: [LaneRecord], threshold: Duration = .seconds(60), stallEnds: [StallEnd] = []) -> BuiltHeartbeat {
+        var configuration = MonitorConfiguration()
+        configuration.stallThreshold = threshold
+        configuration.maxPhaseLines = 100
+        return HeartbeatBuilder.build(HeartbeatInputs(
+            snapshot: MonitorSnapshot(lanes: lanes), sample: ProcessSample(), cpu: CPUUsage(),
+            now: Self.now, started: Self.now - 3600 * Self.second, timestamp: Date(timeIntervalSince1970: 0),
+            sequence: 1, trigger: .scheduled, processID: 1, configuration: configuration, stallEnds: stallEnds
+        ))
+    }
+
+    @Test func aParentWithProgressingChildrenIsWaitingNotStalled() {
+        let heartbeat = build([
+            lane(1, label: "job", age: .seconds(600), key: 1),
+            lane(2, label: "fetch 0", age: .seconds(5), key: 2, parent: 1),
+            lane(3, label: "fetch 1", age: .seconds(2), key: 3, parent: 1),
+        ]).heartbeat
+        #expect(heartbeat.stalls.isEmpty, "the old parent scope waits on live children")
+        let parent = heartbeat.phases.first { $0.label == "job" }
+        #expect(parent?.activeDescendants == 2)
+        #expect(heartbeat.phases.first { $0.label == "fetch 0" }?.parent == .task(1))
+        #expect(heartbeat.active?.label == "job", "the seed's active rule is unchanged")
+    }
+
+    @Test func aHungChildIsTheStallAndItsParentWaits() {
+        let heartbeat = build([
+            lane(1, label: "job", age: .seconds(600), key: 1),
+            lane(2, label: "fetch 0", age: .seconds(5), key: 2, parent: 1),
+            lane(3, label: "stuck fetch", age: .seconds(300), key: 3, parent: 1),
+        ]).heartbeat
+        #expect(heartbeat.stalls.map(\.label) == ["stuck fetch"])
+        #expect(heartbeat.stalls.first?.lane == .task(3))
+    }
+
+    @Test func grandchildrenCountForEveryAncestor() {
+        let heartbeat = build([
+            lane(1, label: "root", age: .seconds(900), key: 10),
+            lane(2, label: "middle", age: .seconds(800), key: 20, parent: 10),
+            lane(3, label: "leaf", age: .seconds(1), key: 30, parent: 20),
+            lane(4, label: "leaf 2", age: .seconds(1), key: 40, parent: 20),
+        ]).heartbeat
+        #expect(heartbeat.stalls.isEmpty)
+        #expect(heartbeat.phases.first { $0.label == "root" }?.activeDescendants == 3)
+        #expect(heartbeat.phases.first { $0.label == "middle" }?.activeDescendants == 2)
+        #expect(heartbeat.phases.first { $0.label == "leaf" }?.activeDescendants == 0)
+    }
+
+    @Test func aParentWhoseChildrenEndedStallsAgain() {
+        // The children ended: their lanes are idle and not in the snapshot.
+        let heartbeat = build([lane(1, label: "job", age: .seconds(600), key: 1)]).heartbeat
+        #expect(heartbeat.stalls.map(\.label) == ["job"])
+        #expect(heartbeat.phases.first?.activeDescendants == 0)
+    }
+
+    @Test func aLinkToALaneThatIsNotOpenEndsTheChainAndCyclesTerminate() {
+        let heartbeat = build([
+            lane(1, label: "orphan", age: .seconds(600), key: 1, parent: 99),
+            lane(2, label: "a", age: .seconds(600), key: 2, parent: 3),
+            lane(3, label: "b", age: .seconds(600), key: 3, parent: 2),
+        ]).heartbeat
+        #expect(heartbeat.stalls.map(\.label) == ["orphan"], "a and b each count the other (a cycle ends the walk)")
+        #expect(heartbeat.phases.first { $0.label == "orphan" }?.parent == nil)
+        let lone = build([lane(1, label: "orphan", age: .seconds(600), key: 1, parent: 99)]).heartbeat
+        #expect(lone.stalls.map(\.label) == ["orphan"])
+    }
+
+    @Test func aScopesOwnThresholdWinsAndNeverMeansNever() {
+        let heartbeat = build([
+            lane(1, label: "serve", age: .seconds(3000), key: 1, threshold: 7_200_000),
+            lane(2, label: "quick", age: .seconds(2), key: 2, threshold: 1_000),
+            lane(3, label: "forever", age: .seconds(9_000), key: 3, threshold: .max),
+            lane(4, label: "default", age: .seconds(61), key: 4),
+        ]).heartbeat
+        #expect(heartbeat.stalls.map(\.label) == ["default", "quick"])
+    }
+
+    @Test func stallThresholdValuesAreCheckedLikeTheConfiguration() throws {
+        #expect(try StallThreshold(.seconds(90)).duration == .seconds(90))
+        #expect(StallThreshold.hours(2).duration == .seconds(7200))
+        #expect(StallThreshold.minutes(3).duration == .seconds(180))
+        #expect(StallThreshold.milliseconds(1).isValid)
+        #expect(StallThreshold.never.isValid && StallThreshold.never.duration == nil)
+        for bad in [Duration.zero, .seconds(-1), .seconds(366 * 86_400), .seconds(Int64.max), .seconds(Int64.min)] {
+            #expect(throws: MonitorError.self) { _ = try StallThreshold(bad) }
+            #expect(!StallThreshold.after(bad).isValid)
+        }
+        #expect(!StallThreshold.hours(Int.max).isValid)
+        #expect(!StallThreshold.minutes(-5).isValid)
+        // A rejected threshold is counted when a scope uses it, and the scope keeps the monitor's.
+        let before = StallThreshold.rejectedCount
+        withScope("rejected threshold", stallThreshold: .seconds(0)) {}
+        #expect(StallThreshold.rejectedCount == before + 1)
+    }
+
+    @Test func theTrackerReportsAStallOnceWhenItsScopeEnds() {
+        var tracker = StallTracker()
+        let lanes = [lane(1, label: "flush", age: .seconds(200), depth: 2, key: 7)]
+        let built = build(lanes)
+        #expect(built.heartbeat.stalls.map(\.label) == ["flush"])
+        tracker.record(built, snapshot: MonitorSnapshot(lanes: lanes))
+        tracker.record(built, snapshot: MonitorSnapshot(lanes: lanes))
+        #expect(tracker.tracked.count == 1, "the same scope is tracked once")
+        let entered = lanes[0].entered
+        // Still open at the next heartbeat (even under a newer scope): nothing ends.
+        #expect(tracker.ended(now: Self.now + Self.second) { _ in .init(enteredAtDepth: entered, lastChange: Self.now) }.isEmpty)
+        // It ended 10 s later; the lane went back to depth 1 and changed nothing since.
+        let endedAt = entered + 210 * Self.second
+        let ends = tracker.ended(now: Self.now + 60 * Self.second) { scope in
+            #expect(scope.depth == 2)
+            return .init(enteredAtDepth: nil, lastChange: endedAt)
+        }
+        #expect(ends == [StallEnd(lane: .task(1), label: "flush", duration: .seconds(210))])
+        #expect(tracker.ended(now: Self.now + 120 * Self.second) { _ in nil }.isEmpty, "reported once")
+    }
+
+    @Test func aScopeReplacedAtTheSameDepthEndsAtTheHeartbeatAtMost() {
+        var tracker = StallTracker()
+        let lanes = [lane(1, label: "load", age: .seconds(100), key: 7)]
+        tracker.record(build(lanes), snapshot: MonitorSnapshot(lanes: lanes))
+        let later = Self.now + 30 * Self.second
+        // A new scope at the same depth: a different entry time, so the tracked one ended, at a
+        // time the tracker cannot know exactly: it says "at most until this heartbeat".
+        let ends = tracker.ended(now: later) { _ in .init(enteredAtDepth: later - Self.second, lastChange: later - Self.second) }
+        #expect(ends.map(\.duration) == [.seconds(130)])
+        #expect(ends.first?.label == "load")
+    }
+}
+
+/// The waiting rule with real tasks: 200 children that each await inside their scopes under a
+/// parent scope, one held on a semaphore the test controls, while a manual clock passes the
+/// threshold. The outcome does not depend on scheduling: every other child has finished before
+/// the heartbeat is taken, and the held one cannot finish.
+extension LaneHungryTests {
+    @Test func theParentWaitsAndExactlyTheHeldChildStalls() async throws {
+        let clock = ManualMonitorClock()
+        let recorder = HeartbeatRecorder()
+        let monitor = try ProcessMonitor(
+            configuration: try MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(30), maxPhaseLines: 10_000),
+            observers: [recorder], clock: clock, sampler: FixedSampler()
+        )
+        try monitor.start()
+        let gate = AsyncGate(count: 1)
+        let finished = LockedValue(0)
+        let parentLabel = "tree parent \(UUID())"
+        let heldLabel = "held child \(UUID())"
+
+        let parent = Task {
+            await withScope(label: parentLabel) {
+                await withTaskGroup(of: Void.self) { group in
+                    for index in 0 ..< 200 {
+                        group.addTask {
+                            await withScope(label: index == 117 ? heldLabel : "tree child \(index)") {
+                                if index == 117 {
+                                    await gate.arrive()
+                                } else {
+                                    await Task.yield()
+                                }
+                            }
+                            finished.withLock { $0 += 1 }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(await waitUntil { finished.withLock { $0 } == 199 })
+        clock.advance(by: .seconds(45))
+        let heartbeat = try #require(await monitor.emitNow())
+        let parentPhase = try #require(heartbeat.phases.first { $0.label == parentLabel })
+        let heldPhase = try #require(heartbeat.phases.first { $0.label == heldLabel })
+        #expect(parentPhase.activeDescendants == 1)
+        #expect(heldPhase.parent == parentPhase.lane)
+        let ours = heartbeat.stalls.filter { $0.label == parentLabel || $0.label == heldLabel }
+        #expect(ours.map(\.label) == [heldLabel], "the parent waits; exactly the held child stalls")
+        #expect(!heartbeat.phases.contains { $0.label.hasPrefix("tree child") }, "finished children are gone")
+
+        await gate.release()
+        await parent.value
+        // The next heartbeat says the reported stall ended, once. (Lanes of tests running
+        // beside this one age on this clock too: look at ours only.)
+        let after = try #require(await monitor.emitNow())
+        let ended = after.stallEnds.filter { $0.label == heldLabel }
+        #expect(ended.count == 1)
+        #expect(ended.first?.lane == heldPhase.lane)
+        let again = try #require(await monitor.emitNow())
+        #expect(!again.stallEnds.contains { $0.label == heldLabel })
+        await monitor.stop()
+    }
+}
