@@ -13,17 +13,16 @@ struct DemoJob {
 
     /// Runs on the calling (main) thread, so the job's phases show on `ThreadId(1)/main`.
     func run() {
-        // The fan-out must cover two whole heartbeat windows so `cpu=` reads the core count; a
-        // span of three intervals always does. The nested phase outlives the stall threshold by
-        // more than one interval, so a heartbeat always catches it stalled. The task group lasts
-        // longer than one interval, so a heartbeat lands inside it. Loading gets what is left.
-        var fanOut = interval * 3
+        // The fan-out covers two heartbeat windows, so one whole window reads every core busy.
+        // A stalled scope outlives the threshold by more than one interval, so a heartbeat always
+        // catches it stalled. Loading gets what is left.
+        var fanOut = interval * 2
         var stall = stallThreshold + interval + .milliseconds(250)
-        var tasks = interval * 5 / 4
-        var load = interval / 2
+        var tasks = stall
+        var load = interval / 4
         let needed = fanOut + stall + tasks + load
         if needed > duration {
-            // `--duration` is a promise: shrink every phase in proportion (the STALL line may
+            // `--duration` is a promise: shrink every phase in proportion (the STALL lines may
             // then not appear, which `--help` says).
             let scale = duration / needed
             fanOut = fanOut * scale
@@ -34,7 +33,8 @@ struct DemoJob {
             load += duration - needed
         }
 
-        withScope("simulated compute job") {
+        // Long by design: a per-scope threshold of never, so the outer scope is never a STALL.
+        withScope("simulated compute job", stallThreshold: .never) {
             loadInputs(for: load)
             scoreShards(for: fanOut)
             let taskSpan = tasks
@@ -69,39 +69,51 @@ struct DemoJob {
         }
     }
 
-    /// `concurrentPerform` over every worker, each spinning on real arithmetic.
+    /// `concurrentPerform` over every worker, each spinning on real arithmetic, one short scope
+    /// per shard.
     private func scoreShards(for span: Duration) {
-        let shardsPerWorker: UInt64 = 1000
-        withScope("score shards (fan-out)", total: UInt64(workers) * shardsPerWorker) { progress in
+        let shardsPerWorker = 1000
+        withScope("score shards (fan-out)", total: workers * shardsPerWorker) { progress in
             let deadline = ContinuousClock.now + span
-            let perShard = span / Int(shardsPerWorker)
+            let perShard = span / shardsPerWorker
             DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                withScope("score shard") {
-                    var accumulator = 0.0
-                    var shardEnd = ContinuousClock.now + perShard
-                    while ContinuousClock.now < deadline {
-                        for i in 0..<2_000 { accumulator += Double(i).squareRoot() }
-                        if ContinuousClock.now >= shardEnd {
-                            progress.increment()
-                            shardEnd = shardEnd + perShard
+                var accumulator = 0.0
+                while ContinuousClock.now < deadline {
+                    withScope("score shard") {
+                        let shardEnd = min(ContinuousClock.now + perShard, deadline)
+                        while ContinuousClock.now < shardEnd {
+                            for i in 0..<2_000 { accumulator += Double(i).squareRoot() }
                         }
                     }
-                    blackHole(accumulator)
+                    progress.increment()
                 }
+                blackHole(accumulator)
             }
         }
     }
 
-    /// Async scopes in a task group: each child has a lane of its own.
+    /// Async scopes in a task group: each child has a lane of its own, linked to the parent's.
+    /// The parent outlives the stall threshold but waits on live children, so it is no STALL;
+    /// batch 0's mirror hangs in one scope past the threshold (a STALL, then a STALL-END when it
+    /// recovers); the other batches keep entering short scopes.
     private func fetchBatches(for span: Duration) async {
         await withScope("fetch remote batches") {
             await withTaskGroup(of: Void.self) { group in
-                for batch in 0..<4 {
+                group.addTask {
+                    await withScope("fetch batch 0 (slow mirror)") {
+                        try? await Task.sleep(for: span)
+                    }
+                }
+                for batch in 1 ..< 4 {
                     group.addTask {
-                        await withScope(label: "fetch batch \(batch)") {
-                            try? await Task.sleep(for: span * 0.6 + .milliseconds(50 * batch))
-                            await withScope("parse batch") {
-                                try? await Task.sleep(for: span * 0.35)
+                        let deadline = ContinuousClock.now + span
+                        // The number of chunks is not known up front: a total of 0 reads `progress=N/?`.
+                        await withScope("fetch batch \(batch)", total: 0) { progress in
+                            while ContinuousClock.now < deadline {
+                                await withScope("parse chunk") {
+                                    try? await Task.sleep(for: .milliseconds(50 + 10 * batch))
+                                }
+                                progress.increment()
                             }
                         }
                     }

@@ -71,7 +71,7 @@ func topLevelKeys(_ line: String) -> [String] {
         "timestamp", "level", "message", "schema_version", "seq", "pid", "trigger", "elapsed_s",
         "rss_bytes", "peak_rss_bytes", "process_threads", "read_bytes", "write_bytes",
         "memory_limit_bytes", "memory_usage_bytes", "memory_headroom_bytes", "oom_kills", "open_fds", "fd_limit",
-        "cpu_cores", "cpu_available_cores", "cpu_affinity_cores", "cpu_quota_cores", "cpu_window_s",
+        "cpu_cores", "cpu_available_cores", "cpu_affinity_cores", "cpu_quota_cores", "cpu_window_s", "cpu_time_s",
         "instrumented_threads", "active", "stall_threshold_s", "stalls", "stalls_omitted", "stall_ends",
         "stall_ends_omitted", "warnings", "phases", "phases_omitted", "dropped_records", "attributes",
     ]
@@ -85,7 +85,7 @@ func topLevelKeys(_ line: String) -> [String] {
             + #""memory_limit_bytes":null,"memory_usage_bytes":null,"memory_headroom_bytes":null,"oom_kills":null,"#
             + #""open_fds":null,"fd_limit":null,"#
             + #""cpu_cores":null,"cpu_available_cores":null,"cpu_affinity_cores":null,"cpu_quota_cores":null,"#
-            + #""cpu_window_s":null,"instrumented_threads":0,"#
+            + #""cpu_window_s":null,"cpu_time_s":null,"instrumented_threads":0,"#
             + #""active":null,"stall_threshold_s":120.000,"stalls":[],"stalls_omitted":0,"#
             + #""stall_ends":[],"stall_ends_omitted":0,"warnings":[],"phases":[],"#
             + #""phases_omitted":0,"dropped_records":5,"attributes":{"job":"etl","rank":"3"}}"#)
@@ -105,7 +105,7 @@ func topLevelKeys(_ line: String) -> [String] {
             + #""write_bytes":0,"memory_limit_bytes":null,"memory_usage_bytes":null,"memory_headroom_bytes":null,"#
             + #""oom_kills":null,"open_fds":null,"fd_limit":null,"#
             + #""cpu_cores":0.1,"cpu_available_cores":2,"cpu_affinity_cores":null,"cpu_quota_cores":null,"#
-            + #""cpu_window_s":60.000,"#
+            + #""cpu_window_s":60.000,"cpu_time_s":null,"#
             + #""instrumented_threads":9,"active":{"lane":"ThreadId(1)/main","label":"BMS coord_corrections","#
             + #""age_s":400.000,"progress":{"current":250,"total":1000,"elapsed_s":10.000,"rate_per_s":25,"#
             + #""eta_s":30.000}},"stall_threshold_s":120.000,"stalls":[{"thread":"ThreadId(1)/main","#

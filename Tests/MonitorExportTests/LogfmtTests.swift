@@ -180,7 +180,7 @@ enum LogfmtTestParser {
                 + "memory_limit_bytes=null memory_usage_bytes=null memory_headroom_bytes=null oom_kills=null "
                 + "open_fds=null fd_limit=null "
                 + "cpu_cores=1.9 cpu_available_cores=2 cpu_affinity_cores=null cpu_quota_cores=null "
-                + "cpu_window_s=60.000 instrumented_threads=9 "
+                + "cpu_window_s=60.000 cpu_time_s=null instrumented_threads=9 "
                 + #"active_lane=ThreadId(1)/main active_label="BMS coord_corrections" active_age_s=400.000 "#
                 + "progress_current=250 progress_total=1000 progress_elapsed_s=10.000 progress_rate_per_s=25 "
                 + "progress_eta_s=30.000 stall_threshold_s=120.000 stalls=2 stall_ends=0 phases_omitted=3 "
@@ -217,7 +217,7 @@ enum LogfmtTestParser {
                 + "trigger=requested elapsed_s=5.000 rss_bytes=null peak_rss_bytes=null process_threads=null "
                 + "read_bytes=null write_bytes=null memory_limit_bytes=null memory_usage_bytes=null "
                 + "memory_headroom_bytes=null oom_kills=null open_fds=null fd_limit=null cpu_cores=null "
-                + "cpu_available_cores=null cpu_affinity_cores=null cpu_quota_cores=null cpu_window_s=null "
+                + "cpu_available_cores=null cpu_affinity_cores=null cpu_quota_cores=null cpu_window_s=null cpu_time_s=null "
                 + "instrumented_threads=0 stall_threshold_s=120.000 stalls=0 stall_ends=0 phases_omitted=0 dropped_records=0",
         ])
         let pairs = try LogfmtTestParser.parse(lines[0].text)

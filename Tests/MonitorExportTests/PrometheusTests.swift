@@ -105,7 +105,8 @@ enum PrometheusFixtures {
                 memoryLimitBytes: 2 << 30, memoryUsageBytes: 2_000_000_000, oomKills: 1,
                 openFileDescriptors: 40, fileDescriptorLimit: 1024
             ),
-            cpu: CPUUsage(coresBusy: 1.25, availableCores: 1.5, affinityCores: 2, quotaCores: 1.5, window: .seconds(60)),
+            cpu: CPUUsage(coresBusy: 1.25, availableCores: 1.5, affinityCores: 2, quotaCores: 1.5, window: .seconds(60),
+                          totalTime: .milliseconds(4_321_500)),
             instrumentedLanes: 9,
             active: ActivePhase(lane: .thread(1, name: "main"), label: "BMS coord_corrections",
                                 age: .milliseconds(400_000),
@@ -144,6 +145,9 @@ enum PrometheusFixtures {
             # HELP processmonitor_elapsed_seconds Time since the monitor started.
             # TYPE processmonitor_elapsed_seconds gauge
             processmonitor_elapsed_seconds{job_name="etl",rank="3"} 3725.004
+            # HELP processmonitor_cpu_seconds_total User plus system CPU time the process has used.
+            # TYPE processmonitor_cpu_seconds_total counter
+            processmonitor_cpu_seconds_total{job_name="etl",rank="3"} 4321.500
             # HELP processmonitor_cpu_cores_busy Average number of CPU cores the process kept busy over the measured window.
             # TYPE processmonitor_cpu_cores_busy gauge
             processmonitor_cpu_cores_busy{job_name="etl",rank="3"} 1.25
@@ -234,11 +238,12 @@ enum PrometheusFixtures {
         let idle = format.render(MachineFixtures.idle(), context: FormatContext())
         // Same families, same order, whatever is known.
         #expect(families(idle) == families(full))
-        #expect(families(full).count == 27)
+        #expect(families(full).count == 28)
         let samples = try idle.compactMap { try parseExpositionLine($0.text) }
         let names = Set(samples.map(\.name))
         for unknown in [
-            "processmonitor_cpu_cores_busy", "processmonitor_cpu_window_seconds", "processmonitor_cpu_available_cores",
+            "processmonitor_cpu_seconds_total", "processmonitor_cpu_cores_busy", "processmonitor_cpu_window_seconds",
+            "processmonitor_cpu_available_cores",
             "processmonitor_cpu_affinity_cores", "processmonitor_cpu_quota_cores", "processmonitor_resident_memory_bytes",
             "processmonitor_resident_memory_peak_bytes", "processmonitor_memory_usage_bytes",
             "processmonitor_memory_limit_bytes", "processmonitor_oom_kills_total", "processmonitor_threads",

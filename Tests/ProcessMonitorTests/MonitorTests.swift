@@ -36,7 +36,7 @@ struct ObserverFailure: Error {}
         #expect(heartbeat.elapsed == .seconds(20))
         #expect(heartbeat.timestamp == Date(timeIntervalSince1970: 1_800_000_020))
         // The baseline taken at start gives the first heartbeat a figure over the real window.
-        #expect(heartbeat.cpu == CPUUsage(coresBusy: 1.9, availableCores: 2, affinityCores: 2, window: .seconds(20)))
+        #expect(heartbeat.cpu == CPUUsage(coresBusy: 1.9, availableCores: 2, affinityCores: 2, window: .seconds(20), totalTime: .seconds(48)))
         // emitNow returns once the heartbeat is handed off; delivery follows on the observer's thread.
         #expect(waitUntil { recorder.heartbeats == [heartbeat] })
         monitor.stop()

@@ -34,6 +34,11 @@ extension OTLPJSONFormat {
         let resources = heartbeat.resources
         let cpu = heartbeat.cpu
 
+        if let total = cpu.totalTime {
+            // User and system time are one figure here, so no `cpu.mode` attribute.
+            metrics.write("process.cpu.time", "Total CPU seconds used by the process (user plus system).",
+                          unit: "s", kind: .counter, .seconds(total), into: &out)
+        }
         if let busy = cpu.coresBusy, let available = cpu.availableCores, available > 0 {
             metrics.write(
                 "process.cpu.utilization",

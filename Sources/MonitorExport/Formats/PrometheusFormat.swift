@@ -175,6 +175,9 @@ public struct PrometheusFormat: HeartbeatFormat {
                   "Time since the monitor started.",
                   .duration(heartbeat.elapsed))
 
+        out.counter("processmonitor_cpu_seconds_total",
+                    "User plus system CPU time the process has used.",
+                    cpu.totalTime.map { .milliseconds($0.wholeMilliseconds) })
         out.gauge("processmonitor_cpu_cores_busy",
                   "Average number of CPU cores the process kept busy over the measured window.",
                   Self.cores(cpu.coresBusy))

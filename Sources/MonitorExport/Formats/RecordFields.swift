@@ -153,6 +153,7 @@ enum RecordFields {
                            { $0.cpu.affinityCores = $1.map { Int(clamping: $0) } }, minimum: 1)),
         RecordField("cpu_quota_cores", since: 2, .number({ $0.cpu.quotaCores }, { $0.cpu.quotaCores = $1 }, positive: true)),
         RecordField("cpu_window_s", .seconds({ $0.cpu.window }, { $0.cpu.window = $1 }, nullable: true)),
+        RecordField("cpu_time_s", since: 2, .seconds({ $0.cpu.totalTime }, { $0.cpu.totalTime = $1 }, nullable: true)),
         RecordField("instrumented_threads", .integer({ $0.instrumentedLanes }, { $0.instrumentedLanes = $1 })),
         RecordField("active", .active({ $0.active }, { $0.active = $1 })),
         RecordField("stall_threshold_s", .seconds({ $0.stallThreshold }, { $0.stallThreshold = $1 ?? .zero })),

@@ -24,7 +24,8 @@ struct CPUTracker {
             availableCores: sample.availableCores,
             affinityCores: sample.affinityCores,
             quotaCores: sample.cpuQuotaCores,
-            window: nil
+            window: nil,
+            totalTime: sample.cpuTime.map { .milliseconds($0.wholeMilliseconds) }
         )
         guard let cpuTime = sample.cpuTime else { return usage }
         let reading = Reading(cpu: cpuTime, time: now)

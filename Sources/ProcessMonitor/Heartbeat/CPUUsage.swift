@@ -20,6 +20,9 @@ public struct CPUUsage: Sendable, Equatable {
     public var quotaCores: Double?
     /// The measured wall-clock window the average covers.
     public var window: Duration?
+    /// User plus system CPU time the process has used since it began (a counter, for
+    /// Prometheus and OpenTelemetry, which compute rates themselves).
+    public var totalTime: Duration?
 
     /// Creates a CPU usage value; every figure defaults to unknown.
     ///
@@ -32,12 +35,14 @@ public struct CPUUsage: Sendable, Equatable {
         availableCores: Double? = nil,
         affinityCores: Int? = nil,
         quotaCores: Double? = nil,
-        window: Duration? = nil
+        window: Duration? = nil,
+        totalTime: Duration? = nil
     ) {
         self.coresBusy = coresBusy
         self.availableCores = availableCores
         self.affinityCores = affinityCores
         self.quotaCores = quotaCores
         self.window = window
+        self.totalTime = totalTime
     }
 }

@@ -10,6 +10,8 @@ final class MonitorLoop: @unchecked Sendable {
     var stalls = StallTracker()
     let snapshotter = Snapshotter()
     var sequence: UInt64 = 0
+    /// Whether the once-only warning about rejected per-scope thresholds went out.
+    var warnedAboutThresholds = false
 
     init(monitor: ProcessMonitor, mailboxes: [ObserverMailbox], started: UInt64, origin: UInt64, tracker: CPUTracker) {
         self.monitor = monitor
@@ -52,6 +54,13 @@ final class MonitorLoop: @unchecked Sendable {
                 snapshotter: snapshotter, tracker: &tracker, stalls: &stalls, started: started,
                 sequence: sequence, trigger: trigger
             )
+            if !warnedAboutThresholds, StallThreshold.rejectedCount > 0 {
+                warnedAboutThresholds = true
+                reportToStandardError(
+                    "[process-monitor] \(StallThreshold.rejectedCount) scope(s) gave a stall threshold out of range "
+                        + "(zero, negative or over 365 days); they use the monitor's (reported once)\n"
+                )
+            }
             // A hand-off, not a call: each observer has its own thread and queue.
             for mailbox in mailboxes { mailbox.post(heartbeat) }
             control.handedOff(heartbeat, served: requested, final: stop)

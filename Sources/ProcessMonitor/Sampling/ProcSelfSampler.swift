@@ -6,12 +6,16 @@ import Musl
 import Darwin
 #endif
 
-/// Reads Linux's `/proc/self/stat`, `status` and `io`.
+/// Reads Linux's `/proc/self/stat`, `status`, `io` and `fd`, the process's cgroup limits, and
+/// its descriptor limit.
 ///
 /// CPU time is `utime + stime` from `stat` divided by `sysconf(_SC_CLK_TCK)` (the seed
 /// hard-coded 100 Hz); RSS, peak RSS and threads come from `status`, read and write bytes from
-/// `io`. A file that is missing or unreadable (another OS, a hardened container) leaves its
-/// figures unknown rather than failing. Point it at a directory of fixture files in tests.
+/// `io`, open descriptors from `fd` and their soft limit from `RLIMIT_NOFILE`. The cgroup (v1 or
+/// v2, found through `/proc/self/cgroup` and `/proc/self/mountinfo`, the tightest limit along its
+/// path) gives the CPU quota, the memory limit and usage, and OOM kills. A file that is missing or
+/// unreadable (another OS, a hardened container, a cgroup that vanished) leaves its figures
+/// unknown rather than failing; the first cgroup problem is reported once on stderr. Point it at a directory of fixture files in tests.
 ///
 /// ```swift
 /// let live = ProcSelfSampler()
@@ -24,6 +28,12 @@ public struct ProcSelfSampler: ProcessSampler {
     public let clockTicksPerSecond: Int
     /// Cores in the affinity mask, or `nil` to ask the OS at each sample.
     public let affinityCoresOverride: Int?
+    /// The process's cgroup limits, when this samples the real process.
+    private let cgroups: CgroupReader?
+    /// Where open descriptors are counted.
+    private let descriptorDirectory: String
+    /// The first cgroup problem is reported once; later ones leave figures unknown quietly.
+    private let problemReported = LockedValue(false)
 
     /// Creates a sampler for `directory` (default `/proc/self`).
     ///
@@ -31,9 +41,21 @@ public struct ProcSelfSampler: ProcessSampler {
     /// let sampler = ProcSelfSampler()
     /// ```
     public init(directory: String = "/proc/self", clockTicksPerSecond: Int? = nil, affinityCores: Int? = nil) {
+        // Container limits and descriptors belong to the real process: a fixture directory
+        // gets neither (tests of those use the internal initializer).
+        let isSelf = directory == "/proc/self"
+        self.init(directory: directory, clockTicksPerSecond: clockTicksPerSecond, affinityCores: affinityCores,
+                  cgroupRoot: isSelf ? "" : nil, descriptorDirectory: directory + "/fd")
+    }
+
+    /// A sampler reading cgroups under `cgroupRoot` (`nil`: none) and descriptors in
+    /// `descriptorDirectory`, for fixture trees.
+    init(directory: String, clockTicksPerSecond: Int?, affinityCores: Int?, cgroupRoot: String?, descriptorDirectory: String) {
         self.directory = directory
         self.clockTicksPerSecond = clockTicksPerSecond ?? Self.systemClockTicksPerSecond
         self.affinityCoresOverride = affinityCores
+        self.cgroups = cgroupRoot.map { CgroupReader(root: $0) }
+        self.descriptorDirectory = descriptorDirectory
     }
 
     public func sample() -> ProcessSample {
@@ -53,11 +75,29 @@ public struct ProcSelfSampler: ProcessSampler {
             let (nanos, overflow) = ticks.multipliedReportingOverflow(by: perTick)
             return overflow ? nil : .nanoseconds(Int64(clamping: nanos))
         }
+        let descriptors = FileDescriptorUsage.sample(procFDDirectory: descriptorDirectory)
+        resources.openFileDescriptors = descriptors.open
+        resources.fileDescriptorLimit = descriptors.softLimit
+        var quota: Double?
+        if let cgroups {
+            let (limits, problem) = cgroups.read()
+            resources.memoryLimitBytes = limits.memoryLimitBytes
+            resources.memoryUsageBytes = limits.memoryUsageBytes
+            resources.oomKills = limits.oomKills
+            quota = limits.cpuQuotaCores
+            if let problem, problemReported.withLock({ reported in defer { reported = true }; return !reported }) {
+                reportToStandardError(
+                    "[process-monitor] container limits partly unknown: \(problem); the affected figures read as unknown "
+                        + "(reported once)\n"
+                )
+            }
+        }
         return ProcessSample(
             resources: resources,
             cpuTime: cpuTime,
             cpuTimeResolution: clockTicksPerSecond > 0 ? .nanoseconds(1_000_000_000 / clockTicksPerSecond) : nil,
-            affinityCores: affinityCoresOverride ?? allowedCores ?? Self.onlineCores()
+            affinityCores: affinityCoresOverride ?? allowedCores ?? Self.onlineCores(),
+            cpuQuotaCores: quota
         )
     }
 
@@ -69,7 +109,7 @@ public struct ProcSelfSampler: ProcessSampler {
     /// ```swift
     /// ProcSelfSampler.parseCPUTicks("1 (a b) S 0 0 0 0 0 0 0 0 0 0 250 50 0 0")  // 300
     /// ```
-    public static func parseCPUTicks(_ stat: String) -> UInt64? {
+    static func parseCPUTicks(_ stat: String) -> UInt64? {
         guard let close = stat.lastIndex(of: ")") else { return nil }
         let fields = stat[stat.index(after: close)...].split(whereSeparator: { $0 == " " || $0 == "\n" })
         guard fields.count > 12, let utime = UInt64(fields[11]), let stime = UInt64(fields[12]) else { return nil }
@@ -84,7 +124,7 @@ public struct ProcSelfSampler: ProcessSampler {
     /// ProcSelfSampler.parseStatus("VmRSS:\t  2048 kB\nThreads:\t4\n", into: &usage)
     /// // usage.rssBytes == 2_097_152, usage.threads == 4
     /// ```
-    public static func parseStatus(_ status: String, into usage: inout ResourceUsage) {
+    static func parseStatus(_ status: String, into usage: inout ResourceUsage) {
         for line in status.split(separator: "\n") {
             if let kb = value(of: "VmRSS:", in: line) {
                 usage.rssBytes = kilobytes(kb)
@@ -102,7 +142,7 @@ public struct ProcSelfSampler: ProcessSampler {
     /// var usage = ResourceUsage()
     /// ProcSelfSampler.parseIO("read_bytes: 4096\nwrite_bytes: 0\n", into: &usage)
     /// ```
-    public static func parseIO(_ io: String, into usage: inout ResourceUsage) {
+    static func parseIO(_ io: String, into usage: inout ResourceUsage) {
         for line in io.split(separator: "\n") {
             if let bytes = value(of: "read_bytes:", in: line) {
                 usage.readBytes = bytes
@@ -137,7 +177,7 @@ public struct ProcSelfSampler: ProcessSampler {
     /// ```swift
     /// ProcSelfSampler.parseAllowedCores("Cpus_allowed:\t00000000,0000000f\n")  // 4
     /// ```
-    public static func parseAllowedCores(_ status: String) -> Int? {
+    static func parseAllowedCores(_ status: String) -> Int? {
         for line in status.split(separator: "\n") where line.hasPrefix("Cpus_allowed:") {
             var count = 0
             for character in line.dropFirst("Cpus_allowed:".count) {
