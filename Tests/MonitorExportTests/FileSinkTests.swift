@@ -120,6 +120,67 @@ import Glibc
         sink.close()
     }
 
+    /// `rm` of the file: nothing is written into the unlinked inode. The path is recreated at
+    /// once, and while it cannot be (a read-only directory), every line is dropped and counted.
+    @Test func aDeletedFileIsToldFromAMovedOneAndNothingGoesNowhere() throws {
+        let dir = try SinkTempDirectory()
+        defer {
+            chmod(dir.path, 0o755)
+            dir.cleanup()
+        }
+        let path = dir.file("heartbeat.log")
+        let warnings = CapturedWarnings()
+        let clock = ManualClock()
+        let sink = try FileSink(path: path, diagnostics: testDiagnostics(warnings, clock: clock, interval: .zero))
+        sink.write(line("one"))
+        #expect(unlink(path) == 0)
+        // No clock advance: the deletion is seen on the very next write, not a second later.
+        sink.write(line("two"))
+        #expect(contents(of: path) == "two\n")
+        #expect(sink.droppedRecords == 0)
+        #expect(warnings.messages.last?.contains("the file was deleted; recreated it") == true)
+
+        guard geteuid() != 0 else {
+            // Root ignores directory permissions: the read-only case cannot be made here.
+            sink.close()
+            return
+        }
+        #expect(unlink(path) == 0)
+        #expect(chmod(dir.path, 0o555) == 0)
+        sink.write(line("three"))
+        sink.write(line("four"))
+        #expect(sink.droppedRecords == 2, "two lines went nowhere and say so")
+        #expect(warnings.messages.contains { $0.contains("cannot recreate it yet") })
+        #expect(chmod(dir.path, 0o755) == 0)
+        clock.advance(by: .milliseconds(1100))
+        sink.write(line("five"))
+        #expect(contents(of: path) == "five\n")
+        sink.close()
+    }
+
+    /// A file that ends inside a line holds the fragment of a record torn by an earlier writer
+    /// (a full disk): the next record starts on a fresh line, and the fragment counts as dropped.
+    @Test func aFileEndingInsideALineIsContinuedOnAFreshLine() throws {
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("heartbeat.jsonl")
+        try #"{"seq":1}"# .appending("\n").appending(#"{"seq":2,"tr"#).write(toFile: path, atomically: false, encoding: .utf8)
+        let sink = try FileSink(path: path, diagnostics: testDiagnostics(CapturedWarnings()))
+        #expect(sink.droppedRecords == 1, "the torn fragment is a lost record")
+        sink.write(line(#"{"seq":3}"#))
+        #expect(contents(of: path) == "{\"seq\":1}\n{\"seq\":2,\"tr\n{\"seq\":3}\n")
+        // Every complete line parses: the fragment stands alone instead of spoiling seq 3.
+        let lines = contents(of: path)?.split(separator: "\n").map(String.init) ?? []
+        #expect(lines.filter { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil } == [#"{"seq":1}"#, #"{"seq":3}"#])
+        sink.close()
+        // A file ending in a newline is appended to as it is.
+        let clean = try FileSink(path: path, diagnostics: testDiagnostics(CapturedWarnings()))
+        clean.write(line(#"{"seq":4}"#))
+        #expect(clean.droppedRecords == 0)
+        #expect(contents(of: path)?.hasSuffix("{\"seq\":3}\n{\"seq\":4}\n") == true)
+        clean.close()
+    }
+
     @Test func checksThePathAtMostOncePerIntervalOnTheWritePath() throws {
         // Within the interval the sink trusts its descriptor: no stat per write.
         let dir = try SinkTempDirectory()

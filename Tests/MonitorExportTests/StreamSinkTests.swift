@@ -155,4 +155,19 @@ private struct Pipe {
         first.close()
         second.close()
     }
+
+    /// A stream closed when the sink was made (`prog >&-`) is never written: whatever file later
+    /// takes its number is not the stream.
+    @Test func aStreamClosedAtCreationIsNeverWritten() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        close(fds[1])
+        let closedNumber = fds[1]
+        let warnings = CapturedWarnings()
+        let sink = StandardStreamSink(fileDescriptor: closedNumber, name: "closed", diagnostics: testDiagnostics(warnings))
+        sink.write(line("nowhere"))
+        #expect(sink.droppedRecords == 1)
+        #expect(warnings.messages.first?.contains("Bad file descriptor") == true)
+        close(fds[0])
+    }
 }

@@ -31,6 +31,9 @@ struct OpenedFile {
     var raisesSIGPIPE: Bool
     /// The size at open time, so appending to an existing file rotates at the right moment.
     var size: Int
+    /// The file already held bytes after its last newline: a record torn by an earlier writer
+    /// (a full disk, a crash). The next record must start on a fresh line.
+    var endsInsideALine: Bool = false
 }
 
 /// What one record's write came to.
@@ -57,6 +60,15 @@ enum FileDescriptorWriter {
             descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0o644)
         } while descriptor < 0 && errno == EINTR
         guard descriptor >= 0 else { return .failure(.current) }
+        // With stdin, stdout or stderr closed, open() hands out 0, 1 or 2, and whatever later
+        // writes "to stdout" would land in this file. Keep sink files above them.
+        if descriptor <= 2 {
+            let moved = fcntl(descriptor, F_DUPFD_CLOEXEC, 3)
+            let error = SystemError.current
+            close(descriptor)
+            guard moved >= 0 else { return .failure(error) }
+            descriptor = moved
+        }
         let flags = fcntl(descriptor, F_GETFL)
         if flags >= 0 { _ = fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) }
         var info = stat()
@@ -66,14 +78,29 @@ enum FileDescriptorWriter {
             return .failure(error)
         }
         let type = info.st_mode & S_IFMT
+        let endsInsideALine = type == S_IFREG && info.st_size > 0
+            && lastByte(ofFile: path, device: info.st_dev, inode: info.st_ino, size: info.st_size).map { $0 != UInt8(ascii: "\n") } == true
         return .success(OpenedFile(
             descriptor: descriptor,
             device: UInt64(info.st_dev),
             inode: UInt64(info.st_ino),
             isRegular: type == S_IFREG,
             raisesSIGPIPE: type == S_IFIFO || type == S_IFSOCK,
-            size: type == S_IFREG ? Int(info.st_size) : 0
+            size: type == S_IFREG ? Int(info.st_size) : 0,
+            endsInsideALine: endsInsideALine
         ))
+    }
+
+    /// The last byte of the regular file at `path`, read through a descriptor of its own (the
+    /// sink's is write-only), if `path` still names the file that was opened.
+    private static func lastByte(ofFile path: String, device: dev_t, inode: ino_t, size: off_t) -> UInt8? {
+        let reader = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard reader >= 0 else { return nil }
+        defer { close(reader) }
+        var info = stat()
+        guard fstat(reader, &info) == 0, info.st_dev == device, info.st_ino == inode else { return nil }
+        var byte: UInt8 = 0
+        return pread(reader, &byte, 1, size - 1) == 1 ? byte : nil
     }
 
     /// Writes one record with a single `write(2)`.
@@ -145,6 +172,14 @@ enum FileDescriptorWriter {
         var info = stat()
         guard fstat(file.descriptor, &info) == 0 else { return false }
         return UInt64(info.st_dev) == file.device && UInt64(info.st_ino) == file.inode
+    }
+
+    /// Whether the open file has been deleted: no name links to it any more, so what is written
+    /// to it is gone once it is closed (a moved file keeps a link, and its records).
+    static func isDeleted(_ file: OpenedFile) -> Bool {
+        var info = stat()
+        guard fstat(file.descriptor, &info) == 0 else { return false }
+        return file.isRegular && info.st_nlink == 0
     }
 
     /// The size of the open file now, for resynchronising after other writers or a truncation.

@@ -39,8 +39,10 @@ final class FileWriterCore: @unchecked Sendable {
     /// After a failed rotation, the earliest time to try again, so a stuck rename does not run
     /// on every write.
     var nextRotationAttempt: ContinuousClock.Instant?
-    /// A write to the open file failed partway, leaving a line without its newline.
+    /// The open file ends inside a line: a write of ours failed partway, or the file was left
+    /// so by an earlier writer. The next record starts with a newline.
     var lineIsTorn = false
+
     var isClosed = false
     var dropped: UInt64 = 0
     let buffer = RecordBuffer()
@@ -56,6 +58,7 @@ final class FileWriterCore: @unchecked Sendable {
         case .success(let opened):
             file = opened
             size = opened.size
+            adoptTornEnd(of: opened)
         case .failure(let error):
             throw ExportError(code: .cannotOpen, message: "cannot open \(path) for appending: \(error)")
         }
@@ -101,6 +104,15 @@ final class FileWriterCore: @unchecked Sendable {
         {
             if let failure = rotate(current, policy: rotation, now: now) { warning = warning ?? failure }
         }
+        if let current = file, current.isRegular, FileDescriptorWriter.isDeleted(current) {
+            // Deleted (rm, a cleanup job): a line written to it would go nowhere. Checked on
+            // every write (one fstat), so none does: recreate the path, or drop and count.
+            FileDescriptorWriter.closeDescriptor(current.descriptor)
+            file = nil
+            let recreated = reopen() == nil
+            warning = warning ?? "\(prefix): the file was deleted; "
+                + (recreated ? "recreated it" : "cannot recreate it yet, so lines are dropped and counted until it can be")
+        }
         guard let current = file else {
             dropped += 1
             return warning ?? "\(prefix): no file open; line dropped (\(dropped) dropped so far)"
@@ -145,6 +157,14 @@ final class FileWriterCore: @unchecked Sendable {
         return reopen()
     }
 
+    /// A file that ends inside a line holds a fragment of a torn record (an earlier run hit a
+    /// full disk): start on a fresh line, and count the fragment as the record it was.
+    func adoptTornEnd(of opened: OpenedFile) {
+        guard opened.endsInsideALine else { return }
+        lineIsTorn = true
+        dropped += 1
+    }
+
     /// Opens the path afresh and swaps the new file in.
     func reopen() -> String? {
         switch FileDescriptorWriter.openForAppending(resolvedPath) {
@@ -153,6 +173,7 @@ final class FileWriterCore: @unchecked Sendable {
             file = opened
             size = opened.size
             lineIsTorn = false
+            adoptTornEnd(of: opened)
             return nil
         case .failure(let error):
             checkPathNow = true

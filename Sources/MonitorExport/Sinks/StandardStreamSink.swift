@@ -21,6 +21,11 @@ import Synchronization
 /// raised. The write then fails with EPIPE, and the line is dropped and counted. Whatever the
 /// host chose for SIGPIPE (default, ignore, a handler) stays in force everywhere else.
 ///
+/// **A closed stream.** When the descriptor was closed as the sink was made (a job started
+/// with `>&-`), every line is dropped and counted: a file opened later may get the number 1 or
+/// 2, and its contents must not fill with heartbeats. (File sinks keep their own descriptors
+/// above 2 for the same reason.)
+///
 /// **Closing.** The process owns its standard streams and ``standardError`` is shared, so
 /// ``close()`` neither closes the descriptor nor silences the sink: a monitor that stops must
 /// not mute the next one.
@@ -71,6 +76,9 @@ public final class StandardStreamSink: HeartbeatSink, @unchecked Sendable {
     private let buffer = RecordBuffer(capacity: 1024)
     private let limiter: WarningLimiter
     private let dropped = Atomic<UInt64>(0)
+    /// The descriptor was closed when this sink was made (`prog >&-`): whatever later takes its
+    /// number is not the stream, so nothing is written there.
+    private let closedAtCreation: Bool
 
     /// Creates a sink on `stream` whose own faults are reported through `diagnostics`.
     ///
@@ -96,6 +104,7 @@ public final class StandardStreamSink: HeartbeatSink, @unchecked Sendable {
         self.name = name
         self.lock = lock
         self.limiter = WarningLimiter(diagnostics)
+        self.closedAtCreation = fcntl(descriptor, F_GETFD) < 0
     }
 
     /// Writes `line.text` and a newline in one `write`; a failed write drops the line.
@@ -119,6 +128,7 @@ public final class StandardStreamSink: HeartbeatSink, @unchecked Sendable {
     }
 
     private func writeLocked(_ text: String) -> WriteOutcome {
+        if closedAtCreation { return WriteOutcome(written: 0, error: EBADF) }
         lock.lock()
         defer { lock.unlock() }
         let record = buffer.record(for: text)

@@ -12,7 +12,8 @@ import Synchronization
 ///   push and pop with a single release store; the reader copies what it needs between two
 ///   reads of the word and retries if it changed. Because only a push or pop changes it, a
 ///   reader needs about one retry against a hot writer, where a classic odd/even seqlock needed
-///   dozens (DESIGN.md).
+///   dozens (measured on this project's 2-core machines: ~1 retry on average against a hot
+///   writer, against 15-30 and up to 600 000 for an odd/even seqlock).
 /// - Nothing a reader dereferences is ever freed by the owner: `StaticString` labels are
 ///   immortal, `String` labels are copied into the lane's own byte arena, and progress counters
 ///   live in the lane. So a torn read is at worst stale, never unsafe, and is discarded by the
