@@ -231,42 +231,6 @@ func lanes(labelled label: String) -> [LaneRecord] {
         finish.signal()
     }
 
-    /// A thread that exits with a scope still open (its guard kept elsewhere) must not leave
-    /// that frame to the next thread that reuses its lane, nor keep showing it.
-    @Test func aReusedThreadLaneStartsEmptyWithANewId() {
-        let label = "exits-open-\(UUID())"
-        let box = GuardBox()
-        let lanesBox = LaneBox()
-        let progressBox = LockedValue(ScopeProgress.detached)
-        let first = Thread {
-            box.scope = enterScope(label: label)
-            lanesBox.lane = existingThreadLane()
-            withScope("escaping-counter", total: 3) { progress in progressBox.withLock { $0 = progress } }
-        }
-        first.start()
-        #expect(waitUntil { first.isFinished })
-        #expect(waitUntil { lanes(labelled: label).isEmpty }, "a retired lane is not read")
-        #expect(lanesBox.lane != nil)
-        // New threads take pooled lanes; none may show the old frame.
-        let second = "reuser-\(UUID())"
-        let seen = LockedValue<[LaneRecord]>([])
-        let threads = (0..<4).map { _ in
-            Thread {
-                withScope(label: second) {
-                    seen.withLock { $0.append(contentsOf: lanes(labelled: second)) }
-                }
-            }
-        }
-        threads.forEach { $0.start() }
-        #expect(waitUntil { threads.allSatisfy(\.isFinished) })
-        #expect(seen.withLock { $0 }.allSatisfy { $0.depth == 1 })
-        #expect(lanes(labelled: label).isEmpty)
-        let escaped = progressBox.withLock { $0 }
-        escaped.increment()
-        #expect(escaped.current == 0, "a counter that outlived its thread is dead")
-        box.endScope()
-    }
-
     @Test func threadLanesAreNamedAndRetiredWithTheirThread() {
         let label = "named-thread-\(UUID())"
         let inside = DispatchSemaphore(value: 0)
@@ -311,5 +275,66 @@ final class GuardBox: @unchecked Sendable {
 
     func endScope() {
         scope.take()?.end()
+    }
+}
+
+extension LaneHungryTests {
+    /// A thread that exits with a scope still open (its guard kept elsewhere) must not leave
+    /// that frame to the next thread that reuses its lane, nor keep showing it.
+    @Test func aReusedThreadLaneStartsEmptyWithANewId() {
+        let label = "exits-open-\(UUID())"
+        let box = GuardBox()
+        let lanesBox = LaneBox()
+        let progressBox = LockedValue(ScopeProgress.detached)
+        let counted = GuardBox()
+        let progressBox2 = LockedValue(ScopeProgress.detached)
+        let first = Thread {
+            box.scope = enterScope(label: label)
+            lanesBox.lane = existingThreadLane()
+            withScope("escaping-counter", total: 3) { progress in progressBox.withLock { $0 = progress } }
+            // A counted scope left open as the thread exits: its counter must die with it.
+            let scope = enterScope("left-open-counter", total: 7)
+            scope.progress.increment(by: 2)
+            progressBox2.withLock { $0 = scope.progress }
+            counted.scope = consume scope
+        }
+        first.start()
+        #expect(waitUntil { first.isFinished })
+        #expect(waitUntil { lanes(labelled: label).isEmpty }, "a retired lane is not read")
+        #expect(lanesBox.lane != nil)
+        // New threads take pooled lanes; none may show the old frame. Enough of them hold their
+        // lanes at once that the pool runs dry, so one of them surely gets the retired lane
+        // whatever other tests' threads took meanwhile.
+        let second = "reuser-\(UUID())"
+        let seen = LockedValue<[LaneRecord]>([])
+        let gotRetired = LockedValue(0)
+        let holders = 128
+        let entered = DispatchSemaphore(value: 0)
+        let leave = DispatchSemaphore(value: 0)
+        let threads = (0..<holders).map { _ in
+            Thread {
+                withScope(label: second) {
+                    if existingThreadLane() === lanesBox.lane { gotRetired.withLock { $0 += 1 } }
+                    seen.withLock { $0.append(contentsOf: lanes(labelled: second)) }
+                    entered.signal()
+                    leave.wait()
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        for _ in 0..<holders { entered.wait() }
+        for _ in 0..<holders { leave.signal() }
+        #expect(waitUntil { threads.allSatisfy(\.isFinished) })
+        #expect(gotRetired.withLock { $0 } == 1, "a new thread got the retired lane")
+        #expect(seen.withLock { $0 }.allSatisfy { $0.depth == 1 })
+        #expect(lanes(labelled: label).isEmpty)
+        let escaped = progressBox.withLock { $0 }
+        escaped.increment()
+        #expect(escaped.current == 0, "a counter that outlived its thread is dead")
+        let leftOpen = progressBox2.withLock { $0 }
+        leftOpen.increment()
+        #expect(leftOpen.current == 0 && leftOpen.total == 0, "so is one whose scope was open when its thread exited")
+        box.endScope()
+        counted.endScope()
     }
 }

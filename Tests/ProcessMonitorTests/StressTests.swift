@@ -20,9 +20,11 @@ import TestSupport
     @Test func scopesChurnWhileHeartbeatsFire() async throws {
         let seenBad = LockedValue<[String]>([])
         let beats = Atomic<Int>(0)
+        let checked = Atomic<Int>(0)
         let checker = ClosureObserver { heartbeat in
             beats.add(1, ordering: .relaxed)
             for phase in heartbeat.phases where phase.label.hasPrefix("stress") || phase.label.hasPrefix("dyn-stress") {
+                checked.add(1, ordering: .relaxed)
                 let ok: Bool
                 switch phase.lane.kind {
                 case .thread:
@@ -92,6 +94,7 @@ import TestSupport
 
         #expect(seenBad.withLock { $0 } == [])
         #expect(beats.load(ordering: .relaxed) >= 5)
+        #expect(checked.load(ordering: .relaxed) > 0, "heartbeats landed while scopes churned, so phases were checked")
         // Every stack unwound.
         let leftovers = openLanes().filter { $0.label.hasPrefix("stress") || $0.label.hasPrefix("dyn-stress") }
         #expect(leftovers.isEmpty)
