@@ -2,17 +2,18 @@
 # Checks ProcessMonitor's machine formats with independent tools, not with our own code:
 #   - every JSON Lines record: one JSON document per line (jq, and Python's strict parser,
 #     which also refuses NaN/Infinity), at most MAX_LINE_BYTES, valid against
-#     schemas/heartbeat.schema.json (check-jsonschema, one file per line: it reads whole
+#     schemas/heartbeat.v2.schema.json (check-jsonschema, one file per line: it reads whole
 #     documents, not JSON Lines);
 #   - deliberately broken records (a missing, a misspelled, a mistyped field, a bad timestamp)
 #     are REJECTED by the schema, so the schema is known to have teeth;
 #   - every logfmt line decodes with the reference decoder, go-logfmt (Debian's package, built
 #     offline from GOPATH), into a flat map of strings valid against
-#     schemas/logfmt-line.schema.json; broken lines are rejected there too.
+#     schemas/logfmt-line.v2.schema.json; broken lines are rejected there too.
 #
 # Usage: .ci/check-machine-output.sh FILE.jsonl FILE.logfmt
 # Installs jq, Go, go-logfmt (apt) and check-jsonschema (pip) when they are missing.
-# Environment: MAX_LINE_BYTES (default 16384, the default ExportLimits.maxLineBytes).
+# Environment: MAX_LINE_BYTES (default 16384, the default ExportLimits.maxLineBytes);
+# SCHEMA_VERSION (default 2; 1 checks files of the first schema version).
 set -euo pipefail
 
 if [[ $# -ne 2 ]]; then
@@ -24,8 +25,14 @@ logfmt=$(realpath "$2")
 max_line_bytes=${MAX_LINE_BYTES:-16384}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
-heartbeat_schema="$root/schemas/heartbeat.schema.json"
-logfmt_schema="$root/schemas/logfmt-line.schema.json"
+# SCHEMA_VERSION=1 checks records of the first schema version; current output is version 2.
+if [[ ${SCHEMA_VERSION:-2} == 1 ]]; then
+    heartbeat_schema="$root/schemas/heartbeat.schema.json"
+    logfmt_schema="$root/schemas/logfmt-line.schema.json"
+else
+    heartbeat_schema="$root/schemas/heartbeat.v2.schema.json"
+    logfmt_schema="$root/schemas/logfmt-line.v2.schema.json"
+fi
 gopath=/usr/share/gocode
 
 say() { echo "check-machine-output: $*"; }
@@ -91,7 +98,7 @@ mkdir -p "$work/jsonl"
 split -l 1 -a 6 -d --additional-suffix=.json "$jsonl" "$work/jsonl/record-"
 check-jsonschema --schemafile "$heartbeat_schema" "$work"/jsonl/record-*.json >"$work/jsonl.log" 2>&1 \
     || { cat "$work/jsonl.log" >&2; die "JSON Lines records do not match $heartbeat_schema"; }
-say "$records JSON Lines records parse with jq and validate against heartbeat.schema.json"
+say "$records JSON Lines records parse with jq and validate against $(basename "$heartbeat_schema")"
 
 # Broken records built from the first real one: each must be rejected.
 mkdir -p "$work/broken"
@@ -109,13 +116,22 @@ declare -A breakage=(
     [bad-lane]='.stalls = [{"thread": "thread one", "label": "x", "stuck_s": 1}] | .level = "warn"'
     [stalls-but-info]='.stalls = [{"thread": "ThreadId(1)", "label": "x", "stuck_s": 1}] | .level = "info"'
 )
+if [[ ${SCHEMA_VERSION:-2} != 1 ]]; then
+    breakage+=(
+        [warn-without-cause]='.level = "warn" | .stalls = [] | .stalls_omitted = 0 | .warnings = []'
+        [warning-but-info]='.warnings = [{"resource": "memory", "used": 950, "limit": 1000}] | .level = "info" | .stalls = []'
+        [bad-stall-end]='.stall_ends = [{"thread": "ThreadId(1)", "label": "x"}]'
+        [zero-quota]='.cpu_quota_cores = 0'
+        [lane-leading-zero]='.stalls = [{"thread": "ThreadId(01)", "label": "x", "stuck_s": 1}] | .level = "warn"'
+    )
+fi
 for name in "${!breakage[@]}"; do
     jq -c "${breakage[$name]}" "$first" >"$work/broken/$name.json"
     if check-jsonschema --schemafile "$heartbeat_schema" "$work/broken/$name.json" >/dev/null 2>&1; then
-        die "broken record '$name' (${breakage[$name]}) was ACCEPTED by heartbeat.schema.json"
+        die "broken record '$name' (${breakage[$name]}) was ACCEPTED by $(basename "$heartbeat_schema")"
     fi
 done
-say "${#breakage[@]} broken JSON records rejected by heartbeat.schema.json"
+say "${#breakage[@]} broken JSON records rejected by $(basename "$heartbeat_schema")"
 
 # --- logfmt --------------------------------------------------------------------------------
 check_lines "$logfmt"
@@ -129,7 +145,7 @@ mkdir -p "$work/logfmt"
 split -l 1 -a 6 -d --additional-suffix=.json "$work/flat.jsonl" "$work/logfmt/line-"
 check-jsonschema --schemafile "$logfmt_schema" "$work"/logfmt/line-*.json >"$work/logfmt.log" 2>&1 \
     || { cat "$work/logfmt.log" >&2; die "decoded logfmt lines do not match $logfmt_schema"; }
-say "$lines logfmt lines decode with go-logfmt and validate against logfmt-line.schema.json"
+say "$lines logfmt lines decode with go-logfmt and validate against $(basename "$logfmt_schema")"
 
 mkdir -p "$work/broken-logfmt"
 head -n 1 "$work/flat.jsonl" >"$work/headline.json"
@@ -144,14 +160,14 @@ declare -A logfmt_breakage=(
 for name in "${!logfmt_breakage[@]}"; do
     jq -c "${logfmt_breakage[$name]}" "$work/headline.json" >"$work/broken-logfmt/$name.json"
     if check-jsonschema --schemafile "$logfmt_schema" "$work/broken-logfmt/$name.json" >/dev/null 2>&1; then
-        die "broken logfmt line '$name' (${logfmt_breakage[$name]}) was ACCEPTED by logfmt-line.schema.json"
+        die "broken logfmt line '$name' (${logfmt_breakage[$name]}) was ACCEPTED by $(basename "$logfmt_schema")"
     fi
 done
 printf 'timestamp=2024-05-01T12:00:00.000Z level=info seq=1 msg="unterminated\n' >"$work/broken.logfmt"
 if "$work/logfmt-check" "$work/broken.logfmt" >/dev/null 2>&1; then
     die "go-logfmt accepted an unterminated quoted value; the checker is not checking"
 fi
-say "${#logfmt_breakage[@]} broken logfmt lines rejected by logfmt-line.schema.json, 1 by go-logfmt"
+say "${#logfmt_breakage[@]} broken logfmt lines rejected by $(basename "$logfmt_schema"), 1 by go-logfmt"
 
 # --- the two formats agree -------------------------------------------------------------------
 # When both files render the same heartbeats (same seq and timestamp, in order), every value
@@ -196,9 +212,12 @@ checked = 0
 for group, record in zip(groups, records):
     seq, head = record["seq"], group[0]
     for key in ("timestamp", "seq", "pid", "trigger", "elapsed_s", "rss_bytes", "peak_rss_bytes",
-                "process_threads", "read_bytes", "write_bytes", "cpu_cores", "cpu_available_cores",
-                "cpu_window_s", "instrumented_threads", "stall_threshold_s", "dropped_records"):
-        expect(seq, key, head.get(key), text(record[key]))
+                "process_threads", "read_bytes", "write_bytes", "memory_limit_bytes", "memory_usage_bytes",
+                "memory_headroom_bytes", "oom_kills", "open_fds", "fd_limit", "cpu_cores", "cpu_available_cores",
+                "cpu_affinity_cores", "cpu_quota_cores", "cpu_window_s", "cpu_time_s", "instrumented_threads",
+                "stall_threshold_s", "dropped_records"):
+        if key in record:
+            expect(seq, key, head.get(key), text(record[key]))
     for key, value in record["attributes"].items():
         expect(seq, "attr." + key, head.get("attr." + key), value)
     active = record["active"]
@@ -212,16 +231,23 @@ for group, record in zip(groups, records):
     if record["stalls_omitted"] != "0" or int(record["phases_omitted"]) > int(head["phases_omitted"]):
         continue  # the JSON record was trimmed to the line limit; logfmt never trims
     stalls = [l for l in group if l["msg"] == "stall"]
+    ends = [l for l in group if l["msg"] == "stall_end"]
     phases = [l for l in group if l["msg"] == "phase"]
     expect(seq, "stalls", head["stalls"], str(len(record["stalls"])))
     expect(seq, "stall lines", len(stalls), len(record["stalls"]))
     expect(seq, "phase lines", len(phases), len(record["phases"]))
+    if "stall_ends" in record:
+        expect(seq, "stall_ends", head["stall_ends"], str(len(record["stall_ends"])))
+        for line, end in zip(ends, record["stall_ends"]):
+            for key in ("thread", "label", "after_s"):
+                expect(seq, "stall end " + key, line[key], end[key])
     for line, stall in zip(stalls, record["stalls"]):
         for key in ("thread", "label", "stuck_s"):
             expect(seq, "stall " + key, line[key], stall[key])
     for line, phase in zip(phases, record["phases"]):
-        for key in ("thread", "depth", "label", "in_frame_s", "updated_ago_s"):
-            expect(seq, "phase " + key, line[key], phase[key])
+        for key in ("thread", "depth", "label", "in_frame_s", "updated_ago_s", "parent", "waiting_on"):
+            if key in phase:
+                expect(seq, "phase " + key, line[key], text(phase[key]))
         progress(seq, line, phase["progress"])
     checked += 1
 print(f"check-machine-output: {checked} heartbeats carry identical values in both formats")

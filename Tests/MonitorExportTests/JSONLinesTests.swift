@@ -450,4 +450,25 @@ func topLevelKeys(_ line: String) -> [String] {
         let line = Self.edited(#""elapsed_s":3725.004"#, #""elapsed_s":3725.00400"#)
         #expect(try HeartbeatRecordDecoder().decode(line: line).heartbeat.elapsed == .milliseconds(3_725_004))
     }
+
+    /// Logs written before schema version 2 are still read: their v2 figures are unknown, and
+    /// writing them again gives version 2 records that keep every value they had.
+    @Test func version1RecordsAreStillRead() throws {
+        let url = try #require(Bundle.module.url(forResource: "v1-records", withExtension: "jsonl", subdirectory: "Fixtures"))
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count >= 5)
+        for line in lines {
+            let record = try HeartbeatRecordDecoder().decode(line: line)
+            #expect(record.schemaVersion == 1)
+            #expect(record.heartbeat.resources.openFileDescriptors == nil && record.heartbeat.cpu.totalTime == nil)
+            #expect(record.heartbeat.stallEnds.isEmpty && record.heartbeat.phases.allSatisfy { $0.parent == nil })
+            let again = try HeartbeatRecordDecoder().decode(line: JSONLinesFormat(attributes: record.attributes).record(
+                for: record.heartbeat, context: FormatContext(droppedRecords: record.droppedRecords)))
+            #expect(again.schemaVersion == 2)
+            #expect(again.heartbeat == record.heartbeat)
+        }
+        // A v1 record may not carry v2 fields: the version decides what is allowed.
+        let tampered = lines[0].replacingOccurrences(of: #""attributes""#, with: #""open_fds":3,"attributes""#)
+        #expect(throws: ExportError.self) { try HeartbeatRecordDecoder().decode(line: tampered) }
+    }
 }

@@ -384,6 +384,34 @@ struct TextFormatLineTests {
         }
     }
 
+    /// What `render --to text --style seed` does with a schema-2 record: the v2 figures (memory,
+    /// descriptors, quota, stall ends, task trees) travel through JSON and back, and the seed
+    /// style prints exactly the lines rustc printed for the seed's values, none of them added.
+    @Test("a v2 record read back prints the seed's lines byte for byte")
+    func v2RecordToSeedLines() throws {
+        var heartbeat = busyHeartbeat()
+        heartbeat.resources.memoryLimitBytes = 4 << 30
+        heartbeat.resources.memoryUsageBytes = (4 << 30) - 100
+        heartbeat.resources.oomKills = 2
+        heartbeat.resources.openFileDescriptors = 1000
+        heartbeat.resources.fileDescriptorLimit = 1024
+        heartbeat.cpu.affinityCores = 96
+        heartbeat.cpu.quotaCores = 72
+        heartbeat.cpu.totalTime = .seconds(98_765)
+        heartbeat.stallEnds = [StallEnd(lane: .task(9), label: "flush", duration: .seconds(192))]
+        heartbeat.phases[0].activeDescendants = 3
+        heartbeat.phases[1].parent = .thread(1, name: "main")
+        #expect(heartbeat.resourceWarnings.count == 2, "the record carries warnings the seed never printed")
+        let record = JSONLinesFormat().record(for: heartbeat)
+        #expect(record.contains(#""schema_version":2"#))
+        let decoded = try HeartbeatRecordDecoder().decode(line: record)
+        let lines = texts(TextFormat(style: .seed), decoded.heartbeat)
+        #expect(lines.count == busySeedLines.count)
+        for (ours, seed) in zip(lines, busySeedLines) {
+            #expect(Array(ours.utf8) == Array(seed.utf8), "\(ours)")
+        }
+    }
+
     @Test("headline, phases and the omitted line are info; stall lines are warnings")
     func levels() {
         let levels = TextFormat().render(busyHeartbeat(), context: FormatContext()).map(\.level)
