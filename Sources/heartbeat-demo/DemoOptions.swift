@@ -31,7 +31,7 @@ struct DemoOptions {
                    heartbeat-demo --help | --version
 
             Runs a simulated compute job (about 15 s) with a heartbeat every 2 s on stderr.
-            While it runs, `kill -USR1 <pid>` asks for a heartbeat at once.
+            While it runs, `kill -USR1 <pid>` (SIGUSR1) asks for a heartbeat at once.
 
             options:
               --duration D            total run time (default 15s); the phases shrink to fit, so a
