@@ -1,32 +1,32 @@
 import Foundation
 import Logging
-import MonitorExport
 import ProcessMonitor
+import ProcessMonitorIntegrations
 
-// Route heartbeats into swift-log: each rendered line becomes one log event at its level
-// (STALL lines warn), and the JSON Lines record could go to a second exporter just the same.
+// Heartbeats into swift-log as structured events: one event per heartbeat, `.warning` when it
+// carries a stall, its figures as metadata under the JSON Lines key names (`rss_bytes`,
+// `cpu_cores`, `stalls`, `active_label`, …) instead of one line of text. Any LogHandler gets
+// them; StreamLogHandler prints them as `key=value` pairs:
+//
+//   2026-12-02T08:27:07+0000 warning heartbeat: active_age_s=0.408 active_label=slow step …
+//     rss_bytes=22245376 seq=2 stall_threshold_s=0.300 stalls=[["label": "slow step",
+//     "stuck_s": "0.408", "thread": "ThreadId(1)/main"]] trigger=scheduled …
+//     [process-monitor] heartbeat: stall
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardOutput(label: label)
     handler.logLevel = .info
     return handler
 }
-let logger = Logger(label: "heartbeat")
-
-let bridge = HeartbeatExporter(
-    format: TextFormat(),
-    sink: ClosureSink { line in
-        logger.log(level: line.level == .warning ? .warning : .info, "\(line.text)")
-    }
-)
 
 let monitor = try ProcessMonitor.start(
     configuration: try MonitorConfiguration(interval: .milliseconds(200), stallThreshold: .milliseconds(300)),
-    observers: [bridge]
+    observers: [LoggerHeartbeatObserver(logger: Logger(label: "heartbeat"))]
 )
 withScope("example job") {
+    // 4 × 250 ms: at least two heartbeats see "slow step" older than the 300 ms threshold.
     withScope("slow step", total: 4) { progress in
         for _ in 0..<4 {
-            usleep(150_000)
+            usleep(250_000)
             progress.increment()
         }
     }
