@@ -209,8 +209,13 @@ public final class ProcessMonitor: Sendable {
 
     /// Runs the monitor until the calling task is cancelled (or someone calls `stop`), then
     /// emits the final heartbeat and returns once observers have it: the shape of
-    /// swift-service-lifecycle's `Service`, so `extension ProcessMonitor: Service {}` is all a
-    /// `ServiceGroup` needs. Starts the monitor if it is not running yet.
+    /// swift-service-lifecycle's `Service.run()`. Starts the monitor if it is not running yet.
+    ///
+    /// A `ServiceGroup` ends services on SIGTERM by *graceful shutdown*, which cancels nothing:
+    /// wrap the call in `cancelWhenGracefulShutdown { try await monitor.run() }` (as
+    /// `Examples/`'s `ProcessMonitorService` does), or let the group cancel on the signal
+    /// (`cancellationSignals`), where `extension ProcessMonitor: @retroactive Service {}` is
+    /// enough.
     ///
     /// - Throws: ``MonitorError`` with ``MonitorError/Code/alreadyRunning`` when the monitor
     ///   was already stopped.
