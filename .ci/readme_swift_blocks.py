@@ -122,9 +122,13 @@ def swift_string(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# SwiftPM leaves lock files named after the scratch path in $TMPDIR: keep them in the scratch dir.
+ENV = dict(os.environ)
+
+
 def run(cmd, cwd=None, log_path=None):
     """Runs cmd, returns (exit status, combined output)."""
-    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
     if log_path:
         with open(log_path, "a", encoding="utf-8") as f:
             f.write(f"$ {' '.join(cmd)}\n{p.stdout}\n")
@@ -449,7 +453,7 @@ def check_package_fragment(b, checkout, checkout_name, scratch):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="check-readme-swift.sh", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("readme", nargs="?", help="the README to check (default: README.md at the checkout root)")
     ap.add_argument("--checkout", required=True, help="the package the blocks are compiled against")
     ap.add_argument("--scratch", help="keep the scratch package in this directory (faster re-runs); "
@@ -461,6 +465,9 @@ def main():
     checkout = os.path.realpath(args.checkout)
     readme = os.path.realpath(args.readme or os.path.join(checkout, "README.md"))
     rel = os.path.relpath(readme, os.getcwd())
+    if not os.path.isfile(readme):
+        log(f"check-readme-swift: FAIL: no such file: {rel}")
+        return 2
     blocks, problems, notes = parse_readme(readme)
     compiled = [b for b in blocks if b.kind == "compile"]
     fragments = [b for b in blocks if b.kind == "fragment"]
@@ -479,6 +486,8 @@ def main():
     else:
         scratch = tempfile.mkdtemp(prefix="readme-swift.")
         cleanup = True
+    ENV["TMPDIR"] = os.path.join(scratch, "tmp")
+    os.makedirs(ENV["TMPDIR"], exist_ok=True)
 
     def on_signal(signum, _frame):
         raise SystemExit(128 + signum)
