@@ -53,8 +53,8 @@ import Testing
         let monitor = try ProcessMonitor(configuration: try MonitorConfiguration(isEnabled: false), observers: [])
         try monitor.start()
         #expect(!monitor.isRunning)
-        #expect(await monitor.emitNow() == nil)
-        await monitor.stop()
+        #expect(await monitor.emit() == nil)
+        await monitor.shutdown()
         // run() only waits for cancellation.
         let task = Task { try await monitor.run() }
         task.cancel()

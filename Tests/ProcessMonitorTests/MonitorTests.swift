@@ -132,13 +132,13 @@ struct ObserverFailure: Error {}
     @Test func asyncForms() async throws {
         let recorder = HeartbeatRecorder()
         let monitor = try makeMonitor(observers: [recorder])
-        #expect(await monitor.emitNow() == nil)
+        #expect(await monitor.emit() == nil)
         try monitor.start()
-        let heartbeat = try #require(await monitor.emitNow())
+        let heartbeat = try #require(await monitor.emit())
         #expect(heartbeat.trigger == .requested)
-        await monitor.stop()
+        await monitor.shutdown()
         #expect(recorder.heartbeats.map(\.trigger) == [.requested, .final])
-        #expect(await monitor.stop(timeout: .seconds(1)), "already stopped")
+        #expect(await monitor.shutdown(timeout: .seconds(1)), "already stopped")
     }
 
     @Test func runUntilCancelledThenEmitsTheFinalHeartbeat() async throws {
@@ -146,7 +146,7 @@ struct ObserverFailure: Error {}
         let monitor = try makeMonitor(observers: [recorder])
         let task = Task { try await monitor.run() }
         #expect(await waitUntil { monitor.isRunning })
-        _ = await monitor.emitNow()
+        _ = await monitor.emit()
         task.cancel()
         try await task.value
         #expect(!monitor.isRunning)
@@ -160,7 +160,7 @@ struct ObserverFailure: Error {}
         let monitor = try makeMonitor(observers: [recorder])
         let task = Task { try await monitor.run() }
         #expect(await waitUntil { monitor.isRunning })
-        await monitor.stop()
+        await monitor.shutdown()
         try await task.value
         #expect(recorder.heartbeats.map(\.trigger) == [.final])
     }

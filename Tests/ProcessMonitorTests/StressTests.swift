@@ -90,7 +90,7 @@ import TestSupport
         #expect(await waitUntil { finished.load(ordering: .relaxed) == workers.count })
         #expect(await waitUntil { threads.allSatisfy(\.isFinished) })
         #expect(await waitUntil { beats.load(ordering: .relaxed) >= 5 })
-        await monitor.stop()
+        await monitor.shutdown()
 
         #expect(seenBad.withLock { $0 } == [])
         #expect(beats.load(ordering: .relaxed) >= 5)

@@ -190,7 +190,7 @@ extension LaneHungryTests {
         }
         #expect(await waitUntil { finished.withLock { $0 } == 199 })
         clock.advance(by: .seconds(45))
-        let heartbeat = try #require(await monitor.emitNow())
+        let heartbeat = try #require(await monitor.emit())
         let parentPhase = try #require(heartbeat.phases.first { $0.label == parentLabel })
         let heldPhase = try #require(heartbeat.phases.first { $0.label == heldLabel })
         #expect(parentPhase.activeDescendants == 1)
@@ -203,12 +203,12 @@ extension LaneHungryTests {
         await parent.value
         // The next heartbeat says the reported stall ended, once. (Lanes of tests running
         // beside this one age on this clock too: look at ours only.)
-        let after = try #require(await monitor.emitNow())
+        let after = try #require(await monitor.emit())
         let ended = after.stallEnds.filter { $0.label == heldLabel }
         #expect(ended.count == 1)
         #expect(ended.first?.lane == heldPhase.lane)
-        let again = try #require(await monitor.emitNow())
+        let again = try #require(await monitor.emit())
         #expect(!again.stallEnds.contains { $0.label == heldLabel })
-        await monitor.stop()
+        await monitor.shutdown()
     }
 }

@@ -125,6 +125,9 @@ struct BenchShort {
             case "report":
                 let records = reportWorkload(heartbeats: 10_000, lanes: 64)
                 for _ in 0..<n { blackHole(renderReport(records)) }
+            case "jsonl", "logfmt", "text":
+                let format = benchmarkFormats.first { $0.name == arguments.dropFirst().first! }!.format
+                blackHole(render(format, sampleHeartbeat(), times: n))
             case "snapshot":
                 let lanes = ParkedLanes(count: 1000, depth: 3)
                 let step = SnapshotStep()

@@ -38,7 +38,7 @@ struct MetricsExample {
                 try? await Task.sleep(for: .milliseconds(900))
             }
         }
-        await monitor.stop()
+        await monitor.shutdown()
 
         print("--- last value of each gauge")
         var missing: [String] = []

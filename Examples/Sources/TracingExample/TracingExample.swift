@@ -43,13 +43,13 @@ struct TracingExample {
                         count += 1
                         if count == 2 { break }
                     }
-                    let heartbeat = await withTracedScope("take heartbeat") { _ in await monitor.emitNow() }
+                    let heartbeat = await withTracedScope("take heartbeat") { _ in await monitor.emit() }
                     group.cancelAll()
                     return heartbeat
                 }
             }
         }
-        await monitor.stop()
+        await monitor.shutdown()
 
         guard let snapshot else {
             print("TracingExample: the monitor produced no heartbeat")

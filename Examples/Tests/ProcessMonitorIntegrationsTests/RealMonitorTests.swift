@@ -21,8 +21,8 @@ struct RealMonitorTests {
         let metrics = TestMetrics()
         let monitor = try ProcessMonitor(configuration: Self.quiet, observers: [MetricsHeartbeatObserver(factory: metrics)])
         try monitor.start()
-        let requested = await withScope("metrics test scope") { await monitor.emitNow() }
-        await monitor.stop()
+        let requested = await withScope("metrics test scope") { await monitor.emit() }
+        await monitor.shutdown()
 
         let heartbeat = try #require(requested)
         #expect(heartbeat.phases.contains { $0.label == "metrics test scope" })
@@ -45,8 +45,8 @@ struct RealMonitorTests {
         let logger = Logger(label: "heartbeat") { _ in handler }
         let monitor = try ProcessMonitor(configuration: Self.quiet, observers: [LoggerHeartbeatObserver(logger: logger)])
         try monitor.start()
-        _ = await withScope("logger test scope") { await monitor.emitNow() }
-        await monitor.stop()
+        _ = await withScope("logger test scope") { await monitor.emit() }
+        await monitor.shutdown()
 
         let entries = handler.entries
         #expect(entries.count == 2)
@@ -96,7 +96,7 @@ struct RealMonitorTests {
     @Test func aStoppedMonitorCannotRunAgain() async throws {
         let monitor = try ProcessMonitor(configuration: Self.quiet, observers: [])
         try monitor.start()
-        await monitor.stop()
+        await monitor.shutdown()
         await #expect(throws: MonitorError.self) { try await ProcessMonitorService(monitor).run() }
     }
 
@@ -108,9 +108,9 @@ struct RealMonitorTests {
         try monitor.start()
         let heartbeat = await withTracedScope("traced outer", tracer: tracer) { outer in
             outer.attributes["test"] = "yes"
-            return await withTracedScope("traced inner", tracer: tracer) { _ in await monitor.emitNow() }
+            return await withTracedScope("traced inner", tracer: tracer) { _ in await monitor.emit() }
         }
-        await monitor.stop()
+        await monitor.shutdown()
 
         // The inner span is its task's innermost scope; the outer one counts in the depth.
         let phase = try #require(heartbeat?.phases.first { $0.label == "traced inner" })
@@ -143,12 +143,12 @@ struct RealMonitorTests {
                     inside += 1
                     if inside == 3 { break }
                 }
-                let heartbeat = await monitor.emitNow()
+                let heartbeat = await monitor.emit()
                 group.cancelAll()
                 return heartbeat
             }
         }
-        await monitor.stop()
+        await monitor.shutdown()
 
         let phases = try #require(heartbeat?.phases)
         let shards = phases.filter { $0.label.hasPrefix("traced shard ") }
@@ -165,9 +165,9 @@ struct RealMonitorTests {
         // Nothing bootstrapped: the global tracer is the no-op one. Spans vanish; scopes don't.
         let monitor = try ProcessMonitor(configuration: Self.quiet, observers: [])
         try monitor.start()
-        let async = await withTracedScope("untraced async") { _ in await monitor.emitNow() }
+        let async = await withTracedScope("untraced async") { _ in await monitor.emit() }
         let sync = withTracedScope("untraced sync") { _ in emitBlocking(monitor) }
-        await monitor.stop()
+        await monitor.shutdown()
 
         #expect(async?.phases.contains { $0.label == "untraced async" && $0.lane.kind == .task } == true)
         #expect(sync?.phases.contains { $0.label == "untraced sync" && $0.lane.kind == .thread } == true)

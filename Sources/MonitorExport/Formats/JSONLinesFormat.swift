@@ -105,10 +105,62 @@ public struct JSONLinesFormat: HeartbeatFormat {
     /// // {"timestamp":"2024-05-01T12:00:00.000Z","level":"info","message":"heartbeat: idle",...}
     /// ```
     public func record(for heartbeat: Heartbeat, context: FormatContext = FormatContext()) -> String {
-        let parts = Parts(heartbeat, labels: limits)
-        let full = parts.assemble(self, context: context, kept: parts.all)
-        if full.count <= limits.maxLineBytes { return full.text }
+        // The common case in one buffer; only a record over the limit is taken apart.
+        var out = LineBuffer(capacity: 1024 + 200 * (heartbeat.stalls.count + heartbeat.stallEnds.count + heartbeat.phases.count))
+        Self.write(heartbeat, labels: limits, labelInMessage: true, context: context, attributes: renderedAttributes, into: &out) {
+            out, key, elements in
+            switch key {
+            case .stalls: for (index, stall) in heartbeat.stalls.enumerated() { out.appendElement(stall, RecordFields.stall, index, limits) }
+            case .stallEnds: for (index, end) in heartbeat.stallEnds.enumerated() { out.appendElement(end, RecordFields.stallEnd, index, limits) }
+            case .phases: for (index, phase) in heartbeat.phases.enumerated() { out.appendElement(phase, RecordFields.phase, index, limits) }
+            }
+            return elements
+        }
+        if out.count <= limits.maxLineBytes { return out.text }
         return fittedRecord(for: heartbeat, context: context)
+    }
+
+    /// The arrays a record can shorten to fit the line limit.
+    enum TrimmableArray { case stalls, stallEnds, phases }
+
+    /// The whole record; `elements` writes the members of a trimmable array and returns how
+    /// many it wrote (the rest are counted as omitted).
+    static func write(
+        _ heartbeat: Heartbeat, labels: ExportLimits, labelInMessage: Bool, context: FormatContext, attributes: [UInt8],
+        into out: inout LineBuffer, elements: (inout LineBuffer, TrimmableArray, Int) -> Int
+    ) {
+        out.append("{\"timestamp\":\"")
+        out.appendTimestamp(heartbeat.timestamp)
+        out.append("\",\"level\":\"")
+        out.append(heartbeat.level == .warning ? "warn" : "info")
+        out.append("\",\"message\":\"")
+        out.appendHeartbeatSummary(heartbeat, labels: labels, labelInMessage: labelInMessage) { $0.appendJSONStringContent($1) }
+        out.append("\",\"schema_version\":")
+        out.appendInteger(UInt64(RecordFields.currentVersion))
+        out.appendJSONFields(heartbeat, RecordFields.headline, labels: labels, leadingComma: true)
+        out.append(",\"stalls\":[")
+        let stalls = elements(&out, .stalls, heartbeat.stalls.count)
+        out.append("],\"stalls_omitted\":")
+        out.appendInteger(heartbeat.stalls.count - stalls)
+        out.append(",\"stall_ends\":[")
+        let ends = elements(&out, .stallEnds, heartbeat.stallEnds.count)
+        out.append("],\"stall_ends_omitted\":")
+        out.appendInteger(heartbeat.stallEnds.count - ends)
+        out.append(",\"warnings\":[")
+        if ResourceWarning.anyWarning(for: heartbeat.resources) {
+            for (index, warning) in heartbeat.resourceWarnings.enumerated() {
+                out.appendElement(warning, RecordFields.warning, index, labels)
+            }
+        }
+        out.append("],\"phases\":[")
+        let phases = elements(&out, .phases, heartbeat.phases.count)
+        out.append("],\"phases_omitted\":")
+        out.appendInteger(heartbeat.omittedPhases + heartbeat.phases.count - phases)
+        out.append(",\"dropped_records\":")
+        out.appendInteger(context.droppedRecords)
+        out.append(",")
+        out.append(bytes: attributes)
+        out.append("}")
     }
 
     // MARK: - Keeping within the line limit
@@ -128,7 +180,6 @@ public struct JSONLinesFormat: HeartbeatFormat {
         let labelInMessage: Bool
         var stalls: [[UInt8]]
         var stallEnds: [[UInt8]]
-        var warnings: [[UInt8]]
         var phases: [[UInt8]]
 
         init(_ heartbeat: Heartbeat, labels: ExportLimits, labelInMessage: Bool = true) {
@@ -144,7 +195,6 @@ public struct JSONLinesFormat: HeartbeatFormat {
             }
             stalls = render(heartbeat.stalls, RecordFields.stall)
             stallEnds = render(heartbeat.stallEnds, RecordFields.stallEnd)
-            warnings = render(heartbeat.resourceWarnings, RecordFields.warning)
             phases = render(heartbeat.phases, RecordFields.phase)
         }
 
@@ -152,40 +202,19 @@ public struct JSONLinesFormat: HeartbeatFormat {
 
         func assemble(_ format: JSONLinesFormat, context: FormatContext, kept: Kept) -> LineBuffer {
             var out = LineBuffer(capacity: 1024 + 160 * (kept.stalls + kept.stallEnds + kept.phases))
-            out.append("{\"timestamp\":\"")
-            out.appendTimestamp(heartbeat.timestamp)
-            out.append("\",\"level\":\"")
-            out.append(heartbeat.level == .warning ? "warn" : "info")
-            out.append("\",\"message\":\"")
-            out.appendHeartbeatSummary(heartbeat, labels: labels, labelInMessage: labelInMessage) { $0.appendJSONStringContent($1) }
-            out.append("\",\"schema_version\":")
-            out.appendInteger(UInt64(RecordFields.currentVersion))
-            out.appendJSONFields(heartbeat, RecordFields.headline, labels: labels, leadingComma: true)
-            func array(_ key: StaticString, _ elements: [[UInt8]], keep: Int) {
-                out.append(",\"")
-                out.append(key)
-                out.append("\":[")
+            JSONLinesFormat.write(heartbeat, labels: labels, labelInMessage: labelInMessage, context: context,
+                                  attributes: format.renderedAttributes, into: &out) { out, key, _ in
+                let (rendered, keep): ([[UInt8]], Int) = switch key {
+                case .stalls: (stalls, kept.stalls)
+                case .stallEnds: (stallEnds, kept.stallEnds)
+                case .phases: (phases, kept.phases)
+                }
                 for index in 0 ..< keep {
                     if index > 0 { out.append(",") }
-                    out.append(bytes: elements[index])
+                    out.append(bytes: rendered[index])
                 }
-                out.append("]")
+                return keep
             }
-            array("stalls", stalls, keep: kept.stalls)
-            out.append(",\"stalls_omitted\":")
-            out.appendInteger(stalls.count - kept.stalls)
-            array("stall_ends", stallEnds, keep: kept.stallEnds)
-            out.append(",\"stall_ends_omitted\":")
-            out.appendInteger(stallEnds.count - kept.stallEnds)
-            array("warnings", warnings, keep: warnings.count)
-            array("phases", phases, keep: kept.phases)
-            out.append(",\"phases_omitted\":")
-            out.appendInteger(heartbeat.omittedPhases + phases.count - kept.phases)
-            out.append(",\"dropped_records\":")
-            out.appendInteger(context.droppedRecords)
-            out.append(",")
-            out.append(bytes: format.renderedAttributes)
-            out.append("}")
             return out
         }
 
@@ -244,6 +273,12 @@ public struct JSONLinesFormat: HeartbeatFormat {
 }
 
 extension LineBuffer {
+    /// One element of a record's array: a comma before all but the first, then the object.
+    mutating func appendElement<Root>(_ element: Root, _ fields: [RecordField<Root>], _ index: Int, _ labels: ExportLimits) {
+        if index > 0 { bytes.append(0x2C) }
+        appendJSONObject(element, fields, labels: labels)
+    }
+
     /// `heartbeat: 2 stalls; load shards for 2m22s, 250/1000 (25%)`: what a log viewer that
     /// shows only the message should still tell a person. Memory and descriptor warnings come
     /// first when there are any: `heartbeat: memory at 95% of limit; 1 stall; …`.

@@ -8,12 +8,11 @@ extension LineBuffer {
     mutating func appendJSONFields<Root>(
         _ root: Root, _ fields: [RecordField<Root>], labels: ExportLimits, leadingComma: Bool = false
     ) {
-        for (index, field) in fields.enumerated() {
+        // By index: iterating the values would copy each field (its key and closures).
+        for index in fields.indices {
             if index > 0 || leadingComma { bytes.append(0x2C) }
-            bytes.append(0x22)
-            append(field.key)
-            append("\":")
-            appendJSONValue(root, field.kind, labels: labels)
+            bytes.append(contentsOf: fields[index].jsonKey)
+            appendJSONValue(root, fields[index].kind, labels: labels)
         }
     }
 
@@ -24,6 +23,7 @@ extension LineBuffer {
         bytes.append(0x7D)  // }
     }
 
+    @inline(__always)
     private mutating func appendJSONValue<Root>(_ root: Root, _ kind: FieldKind<Root>, labels: ExportLimits) {
         switch kind.storage {
         case .count(let get, _, _, _, _):

@@ -46,15 +46,26 @@ extension LineBuffer {
     }
 
     /// Copies `text`, replacing each scalar `escape` picks: it returns the scalar's byte width and
-    /// a literal replacement, or `nil` for `\uXXXX` of the scalar's value.
+    /// a literal replacement, or `nil` for `\uXXXX` of the scalar's value. Always inlined, so
+    /// each caller's `escape` is compiled into its loop rather than called per byte.
+    @inline(__always)
     mutating func appendEscaping(
         _ text: String,
         _ escape: (UnsafeBufferPointer<UInt8>, Int) -> (width: Int, replacement: StaticString?)?
     ) {
         var text = text
         text.withUTF8 { utf8 in
+            // Most labels need no escape at all: one pass to find the first byte that might.
             var start = 0
-            var index = 0
+            var clean = 0
+            while clean < utf8.count, utf8[clean] >= 0x20, utf8[clean] < 0x7F, utf8[clean] != 0x22, utf8[clean] != 0x5C {
+                clean += 1
+            }
+            if clean == utf8.count {
+                bytes.append(contentsOf: utf8)
+                return
+            }
+            var index = clean
             while index < utf8.count {
                 guard let (width, replacement) = escape(utf8, index) else {
                     index += 1

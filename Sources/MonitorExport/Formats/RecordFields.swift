@@ -104,11 +104,14 @@ struct RecordField<Root>: Sendable {
     /// The first `schema_version` that has the field: older records are read without it.
     let since: Int
     let kind: FieldKind<Root>
+    /// `"key":`, ready to copy: rendering a record writes it for every field.
+    let jsonKey: [UInt8]
 
     init(_ key: String, since: Int = 1, _ kind: FieldKind<Root>) {
         self.key = key
         self.since = since
         self.kind = kind
+        self.jsonKey = Array("\"\(key)\":".utf8)
     }
 }
 

@@ -110,6 +110,6 @@ public struct Heartbeat: Sendable, Equatable {
     /// if heartbeat.level == .warning { pageSomeone() }
     /// ```
     public var level: HeartbeatLevel {
-        stalls.isEmpty && resourceWarnings.isEmpty ? .info : .warning
+        stalls.isEmpty && !ResourceWarning.anyWarning(for: resources) ? .info : .warning
     }
 }

@@ -64,6 +64,14 @@ public struct ResourceWarning: Sendable, Equatable {
         return warnings
     }
 
+    /// Whether `usage` calls for any warning, without building them (a heartbeat's level asks
+    /// this on every render).
+    package static func anyWarning(for usage: ResourceUsage) -> Bool {
+        if let limit = usage.memoryLimitBytes, let used = usage.memoryInUseBytes, isClose(used, limit) { return true }
+        if let limit = usage.fileDescriptorLimit, let used = usage.openFileDescriptors, isClose(used, limit) { return true }
+        return false
+    }
+
     /// `used >= 0.9 * limit` in integers, exact for every value.
     private static func isClose(_ used: UInt64, _ limit: UInt64) -> Bool {
         // used * 10 >= limit * 9 without overflow: compare in 128 bits.

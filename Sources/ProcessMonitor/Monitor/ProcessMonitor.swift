@@ -22,7 +22,7 @@ import Darwin
 ///     observers: [HeartbeatExporter(format: TextFormat(), sink: StandardStreamSink.standardError)]
 /// )
 /// try await runJob()
-/// await monitor.stop()  // emits a final heartbeat and waits until it is delivered
+/// await monitor.shutdown()  // emits a final heartbeat and waits until it is delivered
 /// ```
 public final class ProcessMonitor: Sendable {
     /// This package's version.
@@ -123,26 +123,27 @@ public final class ProcessMonitor: Sendable {
     /// Returns once the heartbeat is built and handed off (a few milliseconds: one `/proc`
     /// sample and one snapshot), not when observers have written it, so a blocked sink never
     /// blocks the caller. `nil` when the monitor is not running. From `async` code, use
-    /// `await monitor.emitNow()`.
+    /// `await monitor.emit()`.
     ///
     /// ```swift
     /// // A heartbeat on demand with `kill -USR1 <pid>` (never call it from a raw signal handler).
     /// monitor.emitNow()
     /// ```
-    @available(*, noasync, message: "blocks a thread until the heartbeat is built; use await emitNow()")
+    @available(*, noasync, message: "blocks a thread until the heartbeat is built; use await emit()")
     @discardableResult
     public func emitNow() -> Heartbeat? {
         blockingEmitNow()
     }
 
     /// Produces a heartbeat now and returns it once it is handed to every observer; the
-    /// `async` form of the blocking `emitNow()`, which suspends instead of blocking a thread.
+    /// `async` form of `emitNow()`, which suspends instead of blocking a thread. (A name of its
+    /// own: with two `emitNow()`s, top-level code in `main.swift` would pick the blocking one.)
     ///
     /// ```swift
-    /// let heartbeat = await monitor.emitNow()
+    /// let heartbeat = await monitor.emit()
     /// ```
     @discardableResult
-    public func emitNow() async -> Heartbeat? {
+    public func emit() async -> Heartbeat? {
         await offloaded { $0.blockingEmitNow() }
     }
 
@@ -158,12 +159,12 @@ public final class ProcessMonitor: Sendable {
     ///
     /// Called from inside an observer, it asks the monitor to stop and returns without waiting
     /// (the final heartbeat cannot be delivered while that observer is busy). From `async`
-    /// code, use `await monitor.stop()`.
+    /// code, use `await monitor.shutdown()`.
     ///
     /// ```swift
     /// defer { monitor.stop() }
     /// ```
-    @available(*, noasync, message: "blocks a thread until observers finish; use await stop()")
+    @available(*, noasync, message: "blocks a thread until observers finish; use await shutdown()")
     public func stop() {
         _ = blockingStop(waitingAtMost: nil)
     }
@@ -181,29 +182,31 @@ public final class ProcessMonitor: Sendable {
     ///     print("heartbeat exporter still busy; exiting anyway")
     /// }
     /// ```
-    @available(*, noasync, message: "blocks a thread until observers finish; use await stop(timeout:)")
+    @available(*, noasync, message: "blocks a thread until observers finish; use await shutdown(timeout:)")
     @discardableResult
     public func stop(timeout: Duration) -> Bool {
         blockingStop(waitingAtMost: timeout)
     }
 
     /// Stops the monitor and returns once every observer has the final heartbeat and has
-    /// closed; the `async` form of the blocking `stop()`.
+    /// closed; the `async` form of `stop()`, which suspends instead of blocking a thread. (A
+    /// name of its own: with two `stop()`s, top-level code in `main.swift` would pick the
+    /// blocking one.)
     ///
     /// ```swift
-    /// await monitor.stop()
+    /// await monitor.shutdown()
     /// ```
-    public func stop() async {
+    public func shutdown() async {
         _ = await offloaded { $0.blockingStop(waitingAtMost: nil) }
     }
 
-    /// Like `await stop()`, but waits at most `timeout`; `false` if an observer was still busy.
+    /// Like `await shutdown()`, but waits at most `timeout`; `false` if an observer was still busy.
     ///
     /// ```swift
-    /// let clean = await monitor.stop(timeout: .seconds(5))
+    /// let clean = await monitor.shutdown(timeout: .seconds(5))
     /// ```
     @discardableResult
-    public func stop(timeout: Duration) async -> Bool {
+    public func shutdown(timeout: Duration) async -> Bool {
         await offloaded { $0.blockingStop(waitingAtMost: timeout) }
     }
 
@@ -241,7 +244,7 @@ public final class ProcessMonitor: Sendable {
         } onCancel: {
             _ = control.requestStop()
         }
-        await stop()
+        await shutdown()
     }
 
     private func blockingStop(waitingAtMost timeout: Duration?) -> Bool {
