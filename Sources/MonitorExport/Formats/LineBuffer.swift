@@ -213,11 +213,11 @@ package struct LineBuffer {
         if milliseconds < 0 { bytes.append(0x2D) }
         let magnitude = milliseconds.magnitude
         appendInteger(magnitude / 1000)
-        let fraction = UInt8(truncatingIfNeeded: magnitude % 1000)
+        let fraction = magnitude % 1000
         bytes.append(0x2E)  // .
-        bytes.append(fraction / 100 &+ 48)
-        bytes.append(fraction / 10 % 10 &+ 48)
-        bytes.append(fraction % 10 &+ 48)
+        bytes.append(UInt8(truncatingIfNeeded: fraction / 100) &+ 48)
+        bytes.append(UInt8(truncatingIfNeeded: fraction / 10 % 10) &+ 48)
+        bytes.append(UInt8(truncatingIfNeeded: fraction % 10) &+ 48)
     }
 
     /// Swift's shortest round-trip text, which `Double(_:)` reads back to the identical value.
