@@ -50,39 +50,33 @@ extension LineBuffer {
         }
     }
 
-    /// ` key=value` for each field of `root`, keys prefixed with `prefix` (flattened objects);
+    /// ` key=value` for each field of `root` (keys of flattened objects carry their prefix);
     /// a `nil` progress or active phase leaves its keys out.
-    mutating func appendLogfmtFields<Root>(_ root: Root, _ fields: [RecordField<Root>], labels: ExportLimits, prefix: String = "") {
-        for field in fields {
-            switch field.kind.storage {
-            case .progress(let get, _):
-                if let progress = get(root) { appendLogfmtFields(progress, RecordFields.progress, labels: labels, prefix: "progress_") }
-                continue
-            case .active(let get, _):
-                if let active = get(root) { appendLogfmtFields(active, RecordFields.active, labels: labels, prefix: "active_") }
-                continue
-            default:
-                break
-            }
-            bytes.append(0x20)
-            append(prefix)
-            append(field.key)
-            bytes.append(0x3D)  // =
-            switch field.kind.storage {
+    mutating func appendLogfmtFields<Root>(_ root: Root, _ fields: [RecordField<Root>], labels: ExportLimits) {
+        for index in fields.indices {
+            switch fields[index].kind.storage {
             case .count(let get, _, _, _, _):
+                bytes.append(contentsOf: fields[index].logfmtKey)
                 if let value = get(root) { appendInteger(value) } else { append("null") }
             case .seconds(let get, _, _):
+                bytes.append(contentsOf: fields[index].logfmtKey)
                 if let value = get(root) { appendSeconds(value) } else { append("null") }
             case .number(let get, _, _, _):
+                bytes.append(contentsOf: fields[index].logfmtKey)
                 appendMachineNumber(get(root), else: "null")
             case .word(let get, _, _):
+                bytes.append(contentsOf: fields[index].logfmtKey)
                 appendLogfmtValue(get(root))
             case .label(let get, _):
+                bytes.append(contentsOf: fields[index].logfmtKey)
                 appendLogfmtValue(labels.cap(get(root)))
             case .lane(let get, _, _):
+                bytes.append(contentsOf: fields[index].logfmtKey)
                 if let lane = get(root) { appendLogfmtLane(lane, labels: labels) } else { append("null") }
-            case .progress, .active:
-                break
+            case .progress(let get, _):
+                if let progress = get(root) { appendLogfmtFields(progress, RecordFields.progress, labels: labels) }
+            case .active(let get, _):
+                if let active = get(root) { appendLogfmtFields(active, RecordFields.active, labels: labels) }
             }
         }
     }

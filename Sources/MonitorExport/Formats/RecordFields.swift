@@ -104,14 +104,22 @@ struct RecordField<Root>: Sendable {
     /// The first `schema_version` that has the field: older records are read without it.
     let since: Int
     let kind: FieldKind<Root>
-    /// `"key":`, ready to copy: rendering a record writes it for every field.
+    /// `"key":` and ` key=` (with the prefix of a flattened object), ready to copy: rendering
+    /// writes one for every field.
     let jsonKey: [UInt8]
+    let logfmtKey: [UInt8]
 
-    init(_ key: String, since: Int = 1, _ kind: FieldKind<Root>) {
+    init(_ key: String, since: Int = 1, _ kind: FieldKind<Root>, logfmtPrefix: String = "") {
         self.key = key
         self.since = since
         self.kind = kind
         self.jsonKey = Array("\"\(key)\":".utf8)
+        self.logfmtKey = Array(" \(logfmtPrefix)\(key)=".utf8)
+    }
+
+    /// The same field, flattened into logfmt under `prefix` (`active_`, `progress_`).
+    func flattened(_ prefix: String) -> RecordField {
+        RecordField(key, since: since, kind, logfmtPrefix: prefix)
     }
 }
 
@@ -168,7 +176,7 @@ enum RecordFields {
         RecordField("label", .label({ $0.label }, { $0.label = $1 })),
         RecordField("age_s", .seconds({ $0.age }, { $0.age = $1 ?? .zero })),
         RecordField("progress", .progress({ $0.progress }, { $0.progress = $1 })),
-    ]
+    ].map { $0.flattened("active_") }
 
     /// A `progress` object. `total` is `null` when unknown (0 in the core); rate and ETA are
     /// derived from the rest.
@@ -178,7 +186,7 @@ enum RecordFields {
         RecordField("elapsed_s", .seconds({ $0.elapsed }, { $0.elapsed = $1 ?? .zero })),
         RecordField("rate_per_s", .number({ $0.unitsPerSecond }, { _, _ in }, derived: true)),
         RecordField("eta_s", .seconds({ $0.estimatedRemaining }, { _, _ in }, nullable: true, derived: true)),
-    ]
+    ].map { $0.flattened("progress_") }
 
     /// An element of `stalls`.
     static let stall: [RecordField<Stall>] = [
