@@ -327,13 +327,14 @@ public final class SinkWorkload {
 
 /// Starts a monitor at `interval` with a text exporter to `/dev/null`, waits for `beats`
 /// heartbeats after the first, and returns the monitor thread's CPU time over that window as
-/// a percentage of one core (read with `CLOCK_THREAD_CPUTIME_ID` on the monitor thread).
+/// a percentage of one core. Observers run on threads of their own, so the monitor thread's
+/// time is read from `/proc/self/task/TID/schedstat` (nanoseconds on a CPU), the thread found
+/// by its name, `process-monitor`; the exporter's own thread is not counted.
 public func monitorThreadCPU(interval: Duration, beats: Int) throws -> Double {
     let readings = Readings()
     let observer = ClosureObserver { _ in
-        var cpu = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu)
-        readings.append(cpu: UInt64(cpu.tv_sec) * 1_000_000_000 + UInt64(cpu.tv_nsec), wall: monotonicNanoseconds())
+        guard let cpu = monitorThreadRunNanoseconds() else { return }
+        readings.append(cpu: cpu, wall: monotonicNanoseconds())
     }
     let exporter = HeartbeatExporter(format: TextFormat(), sink: try FileSink(path: "/dev/null"))
     let monitor = try ProcessMonitor(
@@ -345,6 +346,18 @@ public func monitorThreadCPU(interval: Duration, beats: Int) throws -> Double {
     monitor.stop()
     let (cpu, wall) = readings.window(from: 0, to: beats)
     return 100 * Double(cpu) / Double(wall)
+}
+
+/// Nanoseconds the thread named `process-monitor` has spent on a CPU, or `nil` if not found.
+func monitorThreadRunNanoseconds() -> UInt64? {
+    guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return nil }
+    for tid in tasks {
+        let comm = (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)) ?? ""
+        guard comm.trimmingCharacters(in: .whitespacesAndNewlines) == "process-monitor" else { continue }
+        let stat = (try? String(contentsOfFile: "/proc/self/task/\(tid)/schedstat", encoding: .utf8)) ?? ""
+        return stat.split(separator: " ").first.flatMap { UInt64($0) }
+    }
+    return nil
 }
 
 final class Readings: @unchecked Sendable {

@@ -19,3 +19,18 @@ func monotonicPrecise() -> UInt64 {
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
+
+/// Names the calling thread for `top -H`, `ps -L` and debuggers (Foundation's `Thread.name` does
+/// not reach the OS on Linux). Linux keeps 15 bytes; a longer name is cut, never refused.
+func nameCurrentThread(_ name: String) {
+    let short = Array(name.utf8.prefix(15))
+    #if os(Linux)
+    // Glibc's module does not export pthread_setname_np; the kernel takes the name here too.
+    let descriptor = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return }
+    _ = short.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    close(descriptor)
+    #else
+    _ = pthread_setname_np(String(decoding: short, as: UTF8.self))
+    #endif
+}
