@@ -347,7 +347,7 @@ public struct TextFormat: HeartbeatFormat {
 /// ```swift
 /// fitLine(String(repeating: "x", count: 2000), maxBytes: 1024)  // 1008 "x" then "…[+992 bytes]"
 /// ```
-package func fitLine(_ line: String, maxBytes: Int) -> String {
+func fitLine(_ line: String, maxBytes: Int) -> String {
     let total = line.utf8.count
     guard total > maxBytes else { return line }
     var budget = maxBytes - ExportLimits.truncationMarker(cutBytes: total).utf8.count
