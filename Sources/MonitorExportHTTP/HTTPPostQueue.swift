@@ -43,7 +43,7 @@ final class HTTPPostQueue: @unchecked Sendable {
     private let warn: @Sendable (String) -> Void
 
     private let lock = PosixLock()
-    private let condition = Condition()
+    private let condition = PosixCondition()
     private var pending: [HTTPPostRequest] = []
     private var inFlight = false
     private var closing = false
@@ -123,7 +123,7 @@ final class HTTPPostQueue: @unchecked Sendable {
             while !finished && !abandoned {
                 let left = ContinuousClock.now.duration(to: waitUntil)
                 if left <= .zero { break }
-                condition.wait(lock, nanoseconds: left.clampedNanoseconds)
+                condition.wait(lock, for: left)
             }
             if !finished && !abandoned {
                 stats.droppedAtClose &+= UInt64(pending.count) + (inFlight ? 1 : 0)
@@ -249,7 +249,7 @@ final class HTTPPostQueue: @unchecked Sendable {
                 if let closeDeadline, instant > closeDeadline { return false }
                 let left = timing.now().duration(to: instant)
                 if left <= .zero { return true }
-                condition.wait(lock, nanoseconds: left.clampedNanoseconds)
+                condition.wait(lock, for: left)
             }
         }
     }

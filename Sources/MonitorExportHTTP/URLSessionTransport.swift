@@ -16,8 +16,8 @@ final class URLSessionTransport: HTTPTransport {
 
     init(headers: [(name: String, value: String)], timeout: Duration) {
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout.asSeconds
-        configuration.timeoutIntervalForResource = timeout.asSeconds
+        configuration.timeoutIntervalForRequest = timeout.secondsAsDouble
+        configuration.timeoutIntervalForResource = timeout.secondsAsDouble
         configuration.httpMaximumConnectionsPerHost = 1
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.urlCache = nil
@@ -28,7 +28,7 @@ final class URLSessionTransport: HTTPTransport {
     }
 
     func post(_ request: HTTPPostRequest, timeout: Duration) -> HTTPOutcome {
-        var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout.asSeconds)
+        var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout.secondsAsDouble)
         urlRequest.httpMethod = "POST"
         urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
         urlRequest.setValue(Self.userAgent, forHTTPHeaderField: "User-Agent")
@@ -57,7 +57,7 @@ final class URLSessionTransport: HTTPTransport {
         }
         task.resume()
         // URLSession's own timeout fires first; this bound is for the case where it does not.
-        let bound = DispatchTime.now() + .nanoseconds(Int(clamping: timeout.clampedNanoseconds)) + .seconds(2)
+        let bound = DispatchTime.now() + .nanoseconds(Int(clamping: max(0, timeout.wholeNanoseconds))) + .seconds(2)
         if done.wait(timeout: bound) == .timedOut {
             task.cancel()
             return .failed(reason: "no answer within \(timeout)", retryable: true)

@@ -80,7 +80,7 @@ final class ManualTiming: Sendable {
         let start = state.withLock { $0.now }
         return HTTPPostQueue.Timing(
             now: { [state] in state.withLock { $0.now } },
-            wallNow: { [state, wallStart] in wallStart + start.duration(to: state.withLock { $0.now }).asSeconds },
+            wallNow: { [state, wallStart] in wallStart + start.duration(to: state.withLock { $0.now }).secondsAsDouble },
             random: { [randomDraw] in randomDraw },
             sleep: { [state] duration in
                 state.withLock {

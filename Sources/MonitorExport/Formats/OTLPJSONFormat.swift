@@ -265,42 +265,17 @@ public struct OTLPJSONFormat: HeartbeatFormat {
                 return rendered
             }
             stalls = take(heartbeat.stalls) { stall in
-                var out = LineBuffer(capacity: 160)
-                out.append("{\"kvlistValue\":{\"values\":[")
-                out.openKeyValue("thread")
-                out.append("{\"stringValue\":\"")
-                out.appendLaneID(stall.lane, labels: labels) { $0.appendJSONStringContent($1) }
-                out.append("\"}},")
-                out.openKeyValue("label")
-                out.appendStringValue(labels.cap(stall.label))
-                out.append("},")
-                out.openKeyValue("stuck_s")
-                out.appendSecondsValue(stall.age)
-                out.append("}]}}")
-                return out
+                Self.laneEvent(stall.lane, stall.label, "stuck_s", stall.age, labels: labels)
             }
             stallEnds = take(heartbeat.stallEnds) { end in
-                var out = LineBuffer(capacity: 160)
-                out.append("{\"kvlistValue\":{\"values\":[")
-                out.openKeyValue("thread")
-                out.append("{\"stringValue\":\"")
-                out.appendLaneID(end.lane, labels: labels) { $0.appendJSONStringContent($1) }
-                out.append("\"}},")
-                out.openKeyValue("label")
-                out.appendStringValue(labels.cap(end.label))
-                out.append("},")
-                out.openKeyValue("duration_s")
-                out.appendSecondsValue(end.duration)
-                out.append("}]}}")
-                return out
+                Self.laneEvent(end.lane, end.label, "duration_s", end.duration, labels: labels)
             }
             phases = take(heartbeat.phases) { phase in
                 var out = LineBuffer(capacity: 320)
                 out.append("{\"kvlistValue\":{\"values\":[")
                 out.openKeyValue("thread")
-                out.append("{\"stringValue\":\"")
-                out.appendLaneID(phase.lane, labels: labels) { $0.appendJSONStringContent($1) }
-                out.append("\"}},")
+                out.appendLaneIDValue(phase.lane, labels: labels)
+                out.append("},")
                 out.openKeyValue("depth")
                 out.appendIntValue(Int64(phase.depth))
                 out.append("},")
@@ -316,9 +291,8 @@ public struct OTLPJSONFormat: HeartbeatFormat {
                 if let parent = phase.parent {
                     out.append(",")
                     out.openKeyValue("parent")
-                    out.append("{\"stringValue\":\"")
-                    out.appendLaneID(parent, labels: labels) { $0.appendJSONStringContent($1) }
-                    out.append("\"}}")
+                    out.appendLaneIDValue(parent, labels: labels)
+                    out.append("}")
                 }
                 if phase.activeDescendants != 0 {
                     out.append(",")
@@ -337,6 +311,24 @@ public struct OTLPJSONFormat: HeartbeatFormat {
         }
 
         var all: Keep { Keep(stalls: stalls.count, stallEnds: stallEnds.count, phases: phases.count) }
+
+        /// `{thread, label, <durationKey>}`: a stall and a stall end are the same three facts.
+        private static func laneEvent(
+            _ lane: LaneID, _ label: String, _ durationKey: StaticString, _ duration: Duration, labels: ExportLimits
+        ) -> LineBuffer {
+            var out = LineBuffer(capacity: 160)
+            out.append("{\"kvlistValue\":{\"values\":[")
+            out.openKeyValue("thread")
+            out.appendLaneIDValue(lane, labels: labels)
+            out.append("},")
+            out.openKeyValue("label")
+            out.appendStringValue(labels.cap(label))
+            out.append("},")
+            out.openKeyValue(durationKey)
+            out.appendSecondsValue(duration)
+            out.append("}]}}")
+            return out
+        }
     }
 
     /// How many leading elements of each list a record keeps.
@@ -508,9 +500,8 @@ public struct OTLPJSONFormat: HeartbeatFormat {
         if let active = heartbeat.active {
             list.next(&out)
             out.openKeyValue("processmonitor.active.lane")
-            out.append("{\"stringValue\":\"")
-            out.appendLaneID(active.lane, labels: labels) { $0.appendJSONStringContent($1) }
-            out.append("\"}}")
+            out.appendLaneIDValue(active.lane, labels: labels)
+            out.append("}")
             list.next(&out)
             out.openKeyValue("processmonitor.active.label")
             out.appendStringValue(labels.cap(active.label))

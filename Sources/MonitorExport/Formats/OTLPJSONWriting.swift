@@ -49,6 +49,13 @@ extension LineBuffer {
         append("}")
     }
 
+    /// `{"stringValue":"thread-7"}` for a lane, its label cut like every other label.
+    mutating func appendLaneIDValue(_ lane: LaneID, labels: ExportLimits) {
+        append("{\"stringValue\":\"")
+        appendLaneID(lane, labels: labels) { $0.appendJSONStringContent($1) }
+        append("\"}")
+    }
+
     /// `{"intValue":"…"}`: int64 is a JSON string in the protobuf mapping.
     mutating func appendIntValue(_ value: Int64) {
         append("{\"intValue\":\"")

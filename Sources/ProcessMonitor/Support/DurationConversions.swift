@@ -5,7 +5,7 @@
 extension Duration {
     /// The duration in seconds as a `Double` (attosecond precision is not needed for display).
     @usableFromInline
-    var secondsAsDouble: Double {
+    package var secondsAsDouble: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

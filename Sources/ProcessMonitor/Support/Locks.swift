@@ -82,6 +82,12 @@ package final class PosixCondition: @unchecked Sendable {
     /// Wakes every waiter.
     package func broadcast() { pthread_cond_broadcast(condition) }
 
+    /// Waits (with `lock` held) until signalled or until `duration` has passed; a negative
+    /// duration returns at once, a huge one waits as long as it takes.
+    package func wait(_ lock: PosixLock, for duration: Duration) {
+        wait(lock, until: monotonicPrecise().adding(saturating: duration))
+    }
+
     /// Waits (with `lock` held) until signalled, or until `deadline` in precise monotonic
     /// nanoseconds when given. Spurious wake-ups happen: callers loop on their condition.
     package func wait(_ lock: PosixLock, until deadline: UInt64? = nil) {
