@@ -1,6 +1,7 @@
 import Foundation
 @testable import MonitorExportHTTP
 import ProcessMonitor
+import TestSupport
 import Testing
 
 private func makeQueue(
@@ -38,7 +39,7 @@ private func makeQueue(
         let warnings = WarningRecorder()
         let queue = makeQueue(transport, capacity: 3, timing: ManualTiming().timing, warnings: warnings)
         queue.enqueue(request(0))
-        waitUntil("the first request in flight") { transport.posts.count == 1 }
+        #expect(waitUntil { transport.posts.count == 1 }, "the first request in flight")
         for number in 1 ... 5 { queue.enqueue(request(number)) }
         #expect(queue.statistics.droppedQueueFull == 2)
         #expect(queue.pendingCount == 3)
@@ -129,7 +130,7 @@ private func makeQueue(
         let transport = ScriptedTransport(holding: true)
         let queue = makeQueue(transport, timing: ManualTiming().timing)
         for number in 0 ..< 3 { queue.enqueue(request(number)) }
-        waitUntil("a request in flight") { transport.posts.count == 1 }
+        #expect(waitUntil { transport.posts.count == 1 }, "a request in flight")
         let stats = queue.close(timeout: .milliseconds(50))
         #expect(stats.droppedAtClose == 3 && stats.sent == 0)
         #expect(transport.wasCancelled)
@@ -145,7 +146,7 @@ private func makeQueue(
         let transport = ScriptedTransport { _, _ in .status(503, retryAfter: "30") }
         let queue = makeQueue(transport, timing: .system)
         queue.enqueue(request(1))
-        waitUntil("the first attempt") { queue.statistics.retried == 1 }
+        #expect(waitUntil { queue.statistics.retried == 1 }, "the first attempt")
         let stats = queue.close(timeout: .seconds(20))
         #expect(stats.droppedAtClose == 1)
         #expect(!queue.wasCutShort, "the sender dropped the request itself; close did not have to give up on it")
@@ -157,10 +158,10 @@ private func makeQueue(
         let queue = makeQueue(transport, timing: ManualTiming().timing)
         queue.enqueue(request(0))
         queue.enqueue(request(1))
-        waitUntil("a request in flight") { transport.posts.count == 1 }
+        #expect(waitUntil { transport.posts.count == 1 }, "a request in flight")
         queue.abandon()
         #expect(queue.statistics.droppedAtClose == 2)
         #expect(transport.wasCancelled)
-        waitUntil("the sender to finish") { queue.hasFinished }
+        #expect(waitUntil { queue.hasFinished }, "the sender to finish")
     }
 }

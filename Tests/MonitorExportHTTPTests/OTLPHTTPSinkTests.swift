@@ -2,6 +2,7 @@ import Foundation
 import MonitorExport
 @testable import MonitorExportHTTP
 import ProcessMonitor
+import TestSupport
 import Testing
 
 private func heartbeat(_ sequence: UInt64) -> Heartbeat {
@@ -58,7 +59,7 @@ private let format = try! OTLPJSONFormat(attributes: ["service.name": "sink-test
         let transport = ScriptedTransport(holding: true)
         let sink = try makeSink(transport) { $0.queueCapacity = 8; $0.flushTimeout = .milliseconds(50) }
         sink.write(format.render(heartbeat(1), context: FormatContext()))
-        waitUntil("the first request in flight") { transport.posts.count == 1 }
+        #expect(waitUntil { transport.posts.count == 1 }, "the first request in flight")
         for sequence in 2 ... 100 {
             sink.write(format.render(heartbeat(UInt64(sequence)), context: FormatContext()))
         }
@@ -74,7 +75,7 @@ private let format = try! OTLPJSONFormat(attributes: ["service.name": "sink-test
         let sink = try makeSink(transport)
         let exporter = HeartbeatExporter(format: format, sink: sink)
         exporter.observe(heartbeat(1))
-        waitUntil("both requests of the first heartbeat refused") { sink.droppedRecords == 2 }
+        #expect(waitUntil { sink.droppedRecords == 2 }, "both requests of the first heartbeat refused")
         exporter.observe(heartbeat(2))
         exporter.monitorDidStop()
         let second = try #require(transport.posts.dropFirst(2).first)
@@ -89,7 +90,7 @@ private let format = try! OTLPJSONFormat(attributes: ["service.name": "sink-test
         let warnings = WarningRecorder()
         let sink = try makeSink(transport, configure: { $0.flushTimeout = .milliseconds(20) }, warnings: warnings)
         sink.write(format.render(heartbeat(1), context: FormatContext()))
-        waitUntil("a request in flight") { transport.posts.count == 1 }
+        #expect(waitUntil { transport.posts.count == 1 }, "a request in flight")
         sink.close()
         sink.close()
         let closing = warnings.all.filter { $0.contains("closed;") }

@@ -5,22 +5,6 @@ import MonitorExport
 import ProcessMonitor
 import Testing
 
-/// Waits until `condition` holds, checking every millisecond, for at most `bound` of real time:
-/// generous, since it only bounds how long a failing test takes, never what passing means.
-func waitUntil(
-    _ what: String, bound: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () -> Bool
-) {
-    let deadline = ContinuousClock.now + bound
-    while !condition() {
-        if ContinuousClock.now > deadline {
-            Issue.record("timed out waiting for \(what)", sourceLocation: sourceLocation)
-            return
-        }
-        usleep(1000)
-    }
-}
-
 /// A transport that answers from a script, records every attempt, and can hold attempts until
 /// released (a server that hangs) or until `cancelAll()`.
 final class ScriptedTransport: HTTPTransport {
