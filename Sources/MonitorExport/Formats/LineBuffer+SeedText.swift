@@ -80,12 +80,14 @@ extension LineBuffer {
     /// and prints `68.2`. `String(format:)` would get there through `vsnprintf`, but it honours
     /// the C locale's decimal separator, which a host process may have changed, and is slow.
     /// Non-finite values print as Rust does: `NaN`, `inf`, `-inf`; negative zero keeps its sign.
+    /// `fractionDigits` is clamped to 0...18.
     ///
     /// ```swift
     /// line.appendFixed(68.25, fractionDigits: 1)  // "68.2"
     /// ```
     package mutating func appendFixed(_ value: Double, fractionDigits: Int) {
-        precondition((0 ... 18).contains(fractionDigits), "fractionDigits must be 0...18 (got \(fractionDigits))")
+        // Callers pass constants; clamping instead of trapping keeps a slip out of the host job.
+        let fractionDigits = min(max(fractionDigits, 0), 18)
         if value.isNaN {
             append("NaN")
             return
