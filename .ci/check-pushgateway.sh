@@ -26,26 +26,7 @@ say() { echo "check-pushgateway: $*"; }
 die() { echo "check-pushgateway: FAIL: $*" >&2; exit 1; }
 
 # --- tools -------------------------------------------------------------------------------
-missing=()
-command -v prometheus-pushgateway >/dev/null || missing+=(prometheus-pushgateway)
-command -v jq >/dev/null || missing+=(jq)
-command -v curl >/dev/null || missing+=(curl)
-if ((${#missing[@]})); then
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    # The package's postinst would start its service; a policy-rc.d that refuses keeps it
-    # from doing so (Docker images ship one; add it only for the install when absent).
-    policy_added=0
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-        chmod 755 /usr/sbin/policy-rc.d
-        policy_added=1
-    fi
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    if ((policy_added)); then rm -f /usr/sbin/policy-rc.d; fi
-    hash -r
-fi
+bash "$(dirname "$0")/ensure-tools.sh" check-pushgateway prometheus-pushgateway=prometheus-pushgateway jq=jq curl=curl
 
 work=$(mktemp -d)
 gateway_pid=""
@@ -79,17 +60,8 @@ prometheus-pushgateway --web.listen-address="127.0.0.1:$port" --persistence.file
 gateway_pid=$!
 base="http://127.0.0.1:$port"
 
-# wait_for DESCRIPTION COMMAND...: retries every 0.2 s, up to 60 s, while the gateway lives.
-wait_for() {
-    local what=$1
-    shift
-    for _ in $(seq 1 300); do
-        "$@" >/dev/null 2>&1 && return 0
-        kill -0 "$gateway_pid" 2>/dev/null || die "the pushgateway exited"
-        sleep 0.2
-    done
-    die "timed out waiting for $what"
-}
+servers="$gateway_pid:pushgateway"
+source "$(dirname "$0")/wait-for.sh"
 wait_for "the pushgateway" curl -sf "$base/-/ready"
 say "pushgateway pid $gateway_pid on 127.0.0.1:$port"
 
@@ -125,23 +97,20 @@ last_millis=$(jq -rs 'last | .timestamp | capture("\\.(?<ms>[0-9]+)Z$").ms' "$wo
 ours > "$work/ours.prom"
 show() { printf '  %-52s => %s\n' "$1" "$2"; }
 say "from $base/metrics after the demo ended:"
-heartbeats=$(sample processmonitor_heartbeats_total)
-show 'processmonitor_heartbeats_total{job="pmdemo"}' "$heartbeats (JSON Lines last seq: $last_seq)"
+# check METRIC JQ_TEST NOTE: shows the sample and fails unless `$v | JQ_TEST` holds for its
+# value as a number (the gateway prints floats its own way, 1.796203870137e+09).
+check() {
+    local value
+    value=$(sample "$1")
+    show "$1{job=\"pmdemo\"}" "$value${3:+ ($3)}"
+    jq -ne --arg v "$value" "(\$v | tonumber) as \$v | $2" >/dev/null || die "$1 is ${value:-missing}; expected $2"
+}
 ((last_seq >= 5)) || die "the demo made only $last_seq heartbeats"
-jq -ne --arg h "$heartbeats" --arg l "$last_seq" '($h | tonumber) == ($l | tonumber)' >/dev/null || die "the gateway has heartbeat $heartbeats, the JSON Lines end at $last_seq"
-final=$(sample processmonitor_final_heartbeat)
-show 'processmonitor_final_heartbeat{job="pmdemo"}' "$final"
-jq -ne --arg f "$final" '($f | tonumber) == 1' >/dev/null || die "the final heartbeat was not pushed (final_heartbeat=$final)"
-stamp=$(sample processmonitor_heartbeat_timestamp_seconds)
-show 'processmonitor_heartbeat_timestamp_seconds{job="pmdemo"}' "$stamp (JSON Lines: $last_time.$last_millis)"
-# The gateway prints floats its own way (1.796203870137e+09): compare the numbers.
-jq -ne --arg s "$stamp" --arg e "$last_time.$last_millis" '($s | tonumber) == ($e | tonumber)' >/dev/null || die "timestamp $stamp differs from the last record's $last_time.$last_millis"
-elapsed=$(sample processmonitor_elapsed_seconds)
-show 'processmonitor_elapsed_seconds{job="pmdemo"}' "$elapsed"
-jq -ne --arg e "$elapsed" '($e | tonumber) >= 4' >/dev/null || die "elapsed $elapsed is shorter than the run"
-cpu=$(sample processmonitor_cpu_seconds_total)
-show 'processmonitor_cpu_seconds_total{job="pmdemo"}' "$cpu"
-jq -ne --arg c "$cpu" '($c | tonumber) > 0' >/dev/null || die "no CPU time: $cpu"
+check processmonitor_heartbeats_total "\$v == $last_seq" "JSON Lines last seq: $last_seq"
+check processmonitor_final_heartbeat '$v == 1' "the final heartbeat"
+check processmonitor_heartbeat_timestamp_seconds "\$v == $last_time.$last_millis" "JSON Lines: $last_time.$last_millis"
+check processmonitor_elapsed_seconds '$v >= 4' "the run lasted 5 s"
+check processmonitor_cpu_seconds_total '$v > 0'
 labels=$(grep -E '^processmonitor_heartbeats_total\{' "$work/ours.prom")
 show "labels" "${labels%% *}"
 grep -qF 'job_name="pmdemo"' <<< "$labels" || die "the job attribute did not arrive as job_name: $labels"

@@ -7,15 +7,16 @@ import MonitorExport
 /// a path prefix (`https://gateway/otlp`); `/v1/logs` and `/v1/metrics` are appended. A URL
 /// without a port uses the scheme's (80, 443), as any URL does; OTLP's usual port is 4318.
 struct OTLPEndpoint: Sendable, Equatable {
-    /// The base URL as given, without a trailing slash.
-    let base: String
+    /// The base URL, checked.
+    let baseURL: HTTPBaseURL
     let logsURL: URL
     let metricsURL: URL
+
+    /// The base URL as given, without a trailing slash.
+    var base: String { baseURL.base }
     /// The host to connect to, without IPv6 brackets.
-    let host: String
-    let port: Int
-    /// The base URL, for the start-up check.
-    let baseURL: HTTPBaseURL
+    var host: String { baseURL.host }
+    var port: Int { baseURL.port }
 
     init(parsing text: String) throws(ExportError) {
         let parsed = try HTTPBaseURL(parsing: text, what: "OTLP endpoint", kind: "OTLP/HTTP endpoints", example: "http://127.0.0.1:4318")
@@ -28,11 +29,8 @@ struct OTLPEndpoint: Sendable, Equatable {
         guard let logsURL = parsed.appending("/v1/logs"), let metricsURL = parsed.appending("/v1/metrics") else {
             throw ExportError(code: .invalidConfiguration, message: "OTLP endpoint \(text.debugDescription) is not a usable URL")
         }
-        self.base = parsed.base
+        self.baseURL = parsed
         self.logsURL = logsURL
         self.metricsURL = metricsURL
-        self.host = parsed.host
-        self.port = parsed.port
-        self.baseURL = parsed
     }
 }
