@@ -6,14 +6,15 @@ import TestSupport
 import Testing
 
 private func makeSink(
-    _ transport: ScriptedTransport, job: String = "etl", instance: String? = nil, timing: ManualTiming = ManualTiming()
+    _ transport: ScriptedTransport, job: String = "etl", instance: String? = nil, timing: ManualTiming = ManualTiming(),
+    warnings: WarningRecorder = WarningRecorder()
 ) throws -> PushgatewaySink {
     var configuration = PushgatewaySink.Configuration()
     configuration.reachabilityCheckTimeout = nil
     let base = try PushgatewaySink.parseBase("http://127.0.0.1:9091")
     return PushgatewaySink(
         groupURL: try PushgatewaySink.groupURL(base: base, job: job, instance: instance), job: job, instance: instance,
-        configuration: configuration, diagnostics: WarningRecorder().diagnostics, transport: transport, timing: timing.timing
+        configuration: configuration, diagnostics: warnings.diagnostics, transport: transport, timing: timing.timing
     )
 }
 
@@ -59,12 +60,16 @@ private func groupURL(_ base: String, job: String, instance: String? = nil) thro
 
     @Test func aNewerHeartbeatReplacesAnUnsentOneAndTheDropIsCounted() throws {
         let transport = ScriptedTransport(holding: true)
-        let sink = try makeSink(transport)
+        let warnings = WarningRecorder()
+        let sink = try makeSink(transport, warnings: warnings)
         sink.write(format.render(heartbeat(1), context: FormatContext()))
         #expect(waitUntil { transport.posts.count == 1 }, "the first push in flight")
         sink.write(format.render(heartbeat(2), context: FormatContext()))
         sink.write(format.render(heartbeat(3), context: FormatContext()))
         #expect(sink.statistics.droppedQueueFull == 1 && sink.droppedRecords == 1)
+        #expect(warnings.all == [
+            "[process-monitor] PushgatewaySink(http://127.0.0.1:9091/metrics/job/etl): queue full (1 request waiting); dropped the oldest",
+        ])
         transport.release()
         sink.close()
         #expect(transport.posts.map { String(decoding: $0.body, as: UTF8.self) } == [exposition(1), exposition(3)])
