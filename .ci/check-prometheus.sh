@@ -24,27 +24,8 @@ say() { echo "check-prometheus: $*"; }
 die() { echo "check-prometheus: FAIL: $*" >&2; exit 1; }
 
 # --- tools -------------------------------------------------------------------------------
-missing=()
-command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus)
-command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
-command -v jq >/dev/null || missing+=(jq)
-command -v curl >/dev/null || missing+=(curl)
-if ((${#missing[@]})); then
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    # The packages' postinst would start their services; a policy-rc.d that refuses keeps
-    # them from doing so (Docker images ship one; add it only for the install when absent).
-    policy_added=0
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-        chmod 755 /usr/sbin/policy-rc.d
-        policy_added=1
-    fi
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    if ((policy_added)); then rm -f /usr/sbin/policy-rc.d; fi
-    hash -r
-fi
+bash "$(dirname "$0")/ensure-tools.sh" check-prometheus promtool=prometheus prometheus=prometheus \
+    prometheus-node-exporter=prometheus-node-exporter jq=jq curl=curl
 # A system service started anyway (a host with systemd) listens on its default ports and
 # directory; ours use free ports and a directory of their own, so it cannot interfere.
 # (pgrep matches the 15-byte process name: prometheus-node-exporter is "prometheus-node".)
@@ -112,18 +93,8 @@ prometheus \
 prom_pid=$!
 api="http://127.0.0.1:$prom_port/api/v1"
 
-# wait_for DESCRIPTION COMMAND...: retries every half second, up to 60 s, while both servers live.
-wait_for() {
-    local what=$1
-    shift
-    for _ in $(seq 1 120); do
-        "$@" >/dev/null 2>&1 && return 0
-        kill -0 "$node_pid" 2>/dev/null || die "node_exporter exited"
-        kill -0 "$prom_pid" 2>/dev/null || die "prometheus exited"
-        sleep 0.5
-    done
-    die "timed out waiting for $what"
-}
+servers="$node_pid:node_exporter $prom_pid:prometheus"
+source "$(dirname "$0")/wait-for.sh"
 wait_for "node_exporter" curl -sf "http://127.0.0.1:$node_port/metrics"
 wait_for "prometheus" curl -sf "http://127.0.0.1:$prom_port/-/ready"
 say "node_exporter pid $node_pid on 127.0.0.1:$node_port, prometheus pid $prom_pid on 127.0.0.1:$prom_port"

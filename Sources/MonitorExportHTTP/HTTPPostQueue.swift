@@ -86,7 +86,7 @@ final class HTTPPostQueue: @unchecked Sendable {
             return true
         }
         if pushedOut {
-            warn("queue full (\(settings.capacity) requests waiting); dropped the oldest")
+            warn("queue full (\(settings.capacity) request\(settings.capacity == 1 ? "" : "s") waiting); dropped the oldest")
         }
         return accepted
     }

@@ -1,9 +1,12 @@
 import Foundation
 
-/// One OTLP/HTTP request: a JSON body for `/v1/logs` or `/v1/metrics`.
+/// One request with a body: by default an OTLP/HTTP `POST` of JSON to `/v1/logs` or
+/// `/v1/metrics`; the Pushgateway sink `PUT`s Prometheus text instead.
 struct HTTPPostRequest: Sendable, Equatable {
     var url: URL
     var body: Data
+    var method: String = "POST"
+    var contentType: String = "application/json"
 }
 
 /// What became of one attempt to send a request.

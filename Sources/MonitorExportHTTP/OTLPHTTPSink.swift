@@ -63,10 +63,7 @@ public final class OTLPHTTPSink: HeartbeatSink {
     /// ```
     public let configuration: Configuration
 
-    private let queue: HTTPPostQueue
-    private let limiter: WarningLimiter
-    private let diagnostics: SinkDiagnostics
-    private let closed = LockedValue(false)
+    private let core: HTTPSinkCore
 
     /// Validates `endpoint` and `configuration`, checks that the endpoint accepts connections,
     /// and starts the sender thread.
@@ -85,15 +82,8 @@ public final class OTLPHTTPSink: HeartbeatSink {
         diagnostics: SinkDiagnostics = .standard
     ) throws(ExportError) {
         let parsed = try OTLPEndpoint(parsing: endpoint)
-        try configuration.validate()
-        if let timeout = configuration.reachabilityCheckTimeout {
-            try ReachabilityCheck.check(host: parsed.host, port: parsed.port, timeout: timeout, endpoint: parsed.base)
-        }
-        let headers = configuration.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
-        self.init(
-            endpoint: parsed, configuration: configuration, diagnostics: diagnostics,
-            transport: URLSessionTransport(headers: headers, timeout: configuration.requestTimeout), timing: .system
-        )
+        let transport = try HTTPSinkCore.checkedTransport(for: parsed.baseURL, configuration: configuration)
+        self.init(endpoint: parsed, configuration: configuration, diagnostics: diagnostics, transport: transport, timing: .system)
     }
 
     /// The seam for tests: any transport, any timing; nothing is checked over the network.
@@ -105,30 +95,10 @@ public final class OTLPHTTPSink: HeartbeatSink {
         self.logsURL = endpoint.logsURL
         self.metricsURL = endpoint.metricsURL
         self.configuration = configuration
-        self.diagnostics = diagnostics
-        let limiter = WarningLimiter(diagnostics)
-        self.limiter = limiter
-        let prefix = "[process-monitor] OTLPHTTPSink(\(endpoint.base))"
-        queue = HTTPPostQueue(
-            settings: HTTPPostQueue.Settings(
-                capacity: configuration.queueCapacity,
-                requestTimeout: configuration.requestTimeout,
-                retry: RetryPolicy(
-                    initialBackoff: configuration.initialBackoff,
-                    maxBackoff: configuration.maxBackoff,
-                    maxRetryDuration: configuration.maxRetryDuration
-                )
-            ),
-            transport: transport,
-            timing: timing,
-            name: "OTLPHTTPSink",
-            warn: { message in limiter.warn("\(prefix): \(message)") }
+        core = HTTPSinkCore(
+            sinkName: "OTLPHTTPSink", destination: endpoint.base, capacity: configuration.queueCapacity,
+            configuration: configuration, diagnostics: diagnostics, transport: transport, timing: timing
         )
-    }
-
-    deinit {
-        // A sink dropped without close() must not leave its thread waiting forever.
-        queue.abandon()
     }
 
     /// Queues `line` as one request and returns at once; a line that is not an OTLP/JSON
@@ -144,14 +114,10 @@ public final class OTLPHTTPSink: HeartbeatSink {
         } else if line.text.hasPrefix("{\"resourceMetrics\"") {
             url = metricsURL
         } else {
-            queue.countRejected()
-            limiter.warn(
-                "[process-monitor] OTLPHTTPSink(\(endpoint)): a line that is not an OTLP/JSON request was dropped; "
-                    + "pair this sink with OTLPJSONFormat"
-            )
+            core.reject("a line that is not an OTLP/JSON request was dropped; pair this sink with OTLPJSONFormat")
             return
         }
-        queue.enqueue(HTTPPostRequest(url: url, body: Data(line.text.utf8)))
+        core.queue.enqueue(HTTPPostRequest(url: url, body: Data(line.text.utf8)))
     }
 
     /// Queues each of one heartbeat's lines (a logs and a metrics request) and returns at once.
@@ -181,16 +147,7 @@ public final class OTLPHTTPSink: HeartbeatSink {
     /// print(sink.statistics)  // 40 sent, 0 dropped (…), 2 retries
     /// ```
     public func close() {
-        let first = closed.withLock { wasClosed -> Bool in
-            defer { wasClosed = true }
-            return !wasClosed
-        }
-        guard first else { return }
-        let statistics = queue.close(timeout: configuration.flushTimeout)
-        if statistics.dropped > 0 {
-            // Not rate-limited: it is the last word on what this sink lost.
-            diagnostics.warn("[process-monitor] OTLPHTTPSink(\(endpoint)): closed; \(statistics)")
-        }
+        core.close()
     }
 
     /// Requests that were not delivered, for any reason: see ``statistics``.
@@ -198,12 +155,12 @@ public final class OTLPHTTPSink: HeartbeatSink {
     /// ```swift
     /// let context = FormatContext(droppedRecords: sink.droppedRecords)
     /// ```
-    public var droppedRecords: UInt64 { queue.statistics.dropped }
+    public var droppedRecords: UInt64 { core.queue.statistics.dropped }
 
     /// What became of the requests so far.
     ///
     /// ```swift
     /// print(sink.statistics.sent, sink.statistics.retried)
     /// ```
-    public var statistics: HTTPDeliveryStatistics { queue.statistics }
+    public var statistics: HTTPDeliveryStatistics { core.queue.statistics }
 }

@@ -71,8 +71,9 @@ extension OTLPHTTPSink {
         /// configuration.reachabilityCheckTimeout = nil  // the collector may start later
         /// ```
         public var reachabilityCheckTimeout: Duration? = .seconds(2)
-        /// Extra request headers, such as `Authorization`. `Content-Type` is always
-        /// `application/json` and cannot be set here.
+        /// Extra request headers, such as `Authorization`. `Content-Type` is set by the sink
+        /// (`application/json` for OTLP, `text/plain; version=0.0.4` for the Pushgateway) and
+        /// cannot be set here.
         ///
         /// ```swift
         /// configuration.headers = ["Authorization": "Bearer \(token)"]

@@ -29,8 +29,8 @@ final class URLSessionTransport: HTTPTransport {
 
     func post(_ request: HTTPPostRequest, timeout: Duration) -> HTTPOutcome {
         var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout.secondsAsDouble)
-        urlRequest.httpMethod = "POST"
-        urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        urlRequest.httpMethod = request.method
+        urlRequest.setValue(request.contentType, forHTTPHeaderField: "Content-Type")
         urlRequest.setValue(Self.userAgent, forHTTPHeaderField: "User-Agent")
         for header in headers {
             urlRequest.setValue(header.value, forHTTPHeaderField: header.name)

@@ -15,8 +15,8 @@ struct DemoOptions {
     var showHelp = false
     var showVersion = false
 
-    /// Every format the demo can export to: the built-in ones and OTLP/HTTP.
-    static let formats = ExportFormat.builtIn + [.otlpHTTP]
+    /// Every format the demo can export to: the built-in ones, OTLP/HTTP and the Pushgateway.
+    static let formats = ExportFormat.builtIn + [.otlpHTTP, .prometheusPushgateway]
 
     static var usage: String {
         let formatLines = formats.map { format in

@@ -81,3 +81,40 @@ import Testing
     }
 }
 #endif
+
+#if os(Linux)
+/// The `pushgateway:URL` registration against a server on this machine.
+@Suite(.serialized) struct PushgatewayLoopbackTests {
+    @Test func theRegisteredFormatPUTsToTheJobsGroupAndRetries() throws {
+        let server = try LoopbackServer(responses: ["503 Service Unavailable\r\nRetry-After: 0"])
+        defer { server.stop() }
+        let warnings = WarningRecorder()
+        let specification = try ExportSpecification(
+            parsing: "pushgateway:http://127.0.0.1:\(server.port)", formats: ExportFormat.builtIn + [.prometheusPushgateway]
+        )
+        let exporter = try specification.makeExporter(
+            options: ExportOptions(attributes: ["job": "pm demo", "instance": "a/b"], diagnostics: warnings.diagnostics)
+        )
+        let sink = try #require(exporter.sink as? PushgatewaySink)
+        #expect(sink.job == "pm demo" && sink.instance == "a/b")
+        exporter.observe(heartbeat(4, trigger: .final))
+        exporter.monitorDidStop()
+        #expect(sink.statistics.sent == 1 && sink.statistics.retried == 1 && sink.droppedRecords == 0)
+        #expect(server.received.map(\.requestLine) == Array(repeating: "PUT /metrics/job/pm%20demo/instance@base64/YS9i HTTP/1.1", count: 2))
+        let received = try #require(server.received.last)
+        #expect(received.headers["content-type"] == "text/plain; version=0.0.4")
+        let expected = try PrometheusFormat(attributes: ["job": "pm demo", "instance": "a/b"])
+            .render(heartbeat(4, trigger: .final), context: FormatContext()).map { $0.text + "\n" }.joined()
+        #expect(String(decoding: received.body, as: UTF8.self) == expected)
+    }
+
+    @Test func theJobDefaultsToTheExecutableName() throws {
+        let server = try LoopbackServer()
+        defer { server.stop() }
+        let exporter = try PushgatewayExporter.make(url: "http://127.0.0.1:\(server.port)")
+        let sink = try #require(exporter.sink as? PushgatewaySink)
+        #expect(sink.job == OTLPProcessIdentity.executableName() && !sink.job.isEmpty && sink.instance == nil)
+        sink.close()
+    }
+}
+#endif

@@ -5,15 +5,6 @@ import ProcessMonitor
 import TestSupport
 import Testing
 
-private func heartbeat(_ sequence: UInt64) -> Heartbeat {
-    Heartbeat(
-        sequence: sequence, timestamp: Date(timeIntervalSince1970: 1_714_564_800 + Double(sequence)), trigger: .scheduled,
-        processID: 99, elapsed: .seconds(Int64(sequence)), resources: ResourceUsage(rssBytes: 1 << 20, threads: 3),
-        cpu: CPUUsage(), instrumentedLanes: 0, active: nil, stalls: [], phases: [], omittedPhases: 0,
-        stallThreshold: .seconds(120)
-    )
-}
-
 private func makeSink(
     _ transport: ScriptedTransport,
     configure: (inout OTLPHTTPSink.Configuration) -> Void = { _ in },

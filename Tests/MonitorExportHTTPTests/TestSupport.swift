@@ -92,3 +92,13 @@ final class WarningRecorder: Sendable {
 func request(_ number: Int, path: String = "/v1/logs") -> HTTPPostRequest {
     HTTPPostRequest(url: URL(string: "http://127.0.0.1:4318\(path)")!, body: Data("{\"n\":\(number)}".utf8))
 }
+
+/// A scheduled heartbeat whose figures follow from its sequence number.
+func heartbeat(_ sequence: UInt64, trigger: Heartbeat.Trigger = .scheduled) -> Heartbeat {
+    Heartbeat(
+        sequence: sequence, timestamp: Date(timeIntervalSince1970: 1_714_564_800 + Double(sequence)), trigger: trigger,
+        processID: 99, elapsed: .seconds(Int64(sequence)), resources: ResourceUsage(rssBytes: 1 << 20, threads: 3),
+        cpu: CPUUsage(), instrumentedLanes: 0, active: nil, stalls: [], phases: [], omittedPhases: 0,
+        stallThreshold: .seconds(120)
+    )
+}

@@ -110,11 +110,12 @@ func otlpNanoseconds(_ duration: Duration) -> UInt64 {
 }
 
 /// What OpenTelemetry's resource conventions say about this process and host, read once.
-enum OTLPProcessIdentity {
+/// `package`: the Pushgateway sink names its job after the executable too.
+package enum OTLPProcessIdentity {
     /// `process.executable.name`: the base name of `/proc/self/exe`'s target, as the process
     /// conventions ask for on Linux; elsewhere (or if the link cannot be read) the base name of
     /// `argv[0]`, and `unknown` when even that is empty.
-    static func executableName() -> String {
+    package static func executableName() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         let count = buffer.withUnsafeMutableBufferPointer { pointer -> Int in
             guard let base = pointer.baseAddress else { return -1 }
