@@ -308,24 +308,7 @@ extension LineBuffer {
         appendDuration(active.age)
         guard let progress = active.progress else { return }
         append(", ")
-        appendInteger(progress.current)
-        bytes.append(0x2F)  // /
-        if progress.total > 0 {
-            appendInteger(progress.total)
-            append(" (")
-            appendPercent(used: progress.current, of: progress.total)
-            append(")")
-        } else {
-            bytes.append(0x3F)  // ?
-        }
-    }
-
-    /// `used / limit` as a whole percentage, `95%`, computed in integers so no value can trap.
-    mutating func appendPercent(used: UInt64, of limit: UInt64) {
-        guard limit > 0 else { return append("?%") }
-        let percent = (UInt128(used) * 100 + UInt128(limit) / 2) / UInt128(limit)
-        appendInteger(UInt64(clamping: percent))
-        bytes.append(0x25)  // %
+        appendProgressFraction(current: progress.current, total: progress.total)
     }
 }
 

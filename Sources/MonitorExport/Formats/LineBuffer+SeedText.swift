@@ -222,16 +222,39 @@ extension LineBuffer {
     /// ```
     mutating func appendProgress(current: UInt64, total: UInt64) {
         append(" progress=")
+        appendProgressFraction(current: current, total: total)
+    }
+
+    /// `a/b (P%)`, or `a/?` when the total is unknown (0): the progress part without its key,
+    /// for the text lines and the machine formats' one-line summary alike.
+    ///
+    /// ```swift
+    /// line.appendProgressFraction(current: 114, total: 400)  // "114/400 (28%)"
+    /// ```
+    mutating func appendProgressFraction(current: UInt64, total: UInt64) {
         appendInteger(current)
         bytes.append(0x2F)  // /
         if total > 0 {
             appendInteger(total)
             append(" (")
-            appendFixed((Double(current) / Double(total)) * 100.0, fractionDigits: 0)
-            append("%)")
+            appendPercent(used: current, of: total)
+            append(")")
         } else {
             bytes.append(0x3F)  // ?
         }
+    }
+
+    /// `P%`: `used / limit` as a whole percentage, as the seed prints progress
+    /// (`(cur as f64 / total as f64) * 100.0` with `{:.0}`), so a text line, a WARN line and
+    /// a machine format's summary give the same number for the same values (114/400 is 28%,
+    /// since 28.5 is not exact in binary). A zero limit reads `100%`.
+    ///
+    /// ```swift
+    /// line.appendPercent(used: 950, of: 1000)  // "95%"
+    /// ```
+    mutating func appendPercent(used: UInt64, of limit: UInt64) {
+        appendFixed(limit == 0 ? 100 : (Double(used) / Double(limit)) * 100.0, fractionDigits: 0)
+        bytes.append(0x25)  // %
     }
 
     /// Appends the seed's CPU part: `cpu=68.3/72 cores (avg over 1m00s)` or `cpu=<warming-up>`.

@@ -377,7 +377,8 @@ public struct OTLPJSONFormat: HeartbeatFormat {
             out.append(",\"severityNumber\":9,\"severityText\":\"INFO\"")
         }
         out.append(",\"body\":{\"stringValue\":\"")
-        writeBody(heartbeat, labels: labels, labelInBody: labelInBody, into: &out)
+        // The JSON Lines `message`, from the same writer: the two must never disagree.
+        out.appendHeartbeatSummary(heartbeat, labels: labels, labelInMessage: labelInBody) { $0.appendJSONStringContent($1) }
         out.append("\"},\"attributes\":[")
         writeLogAttributes(heartbeat, context: context, parts: parts, keep: keep, labels: labels, into: &out)
         out.append("]}],\"schemaUrl\":\"")
@@ -386,51 +387,6 @@ public struct OTLPJSONFormat: HeartbeatFormat {
         out.append(Self.schemaURL)
         out.append("\"}]}")
         return out
-    }
-
-    /// `heartbeat: 2 stalls; memory at 93% of its limit; load shards for 2m22s, 250/1000 (25%)`:
-    /// what a log viewer that shows only the body should still tell a person. The same
-    /// summary as the JSON Lines `message`, plus the resource warnings that can make a record
-    /// WARN without a stall.
-    private func writeBody(_ heartbeat: Heartbeat, labels: ExportLimits, labelInBody: Bool, into out: inout LineBuffer) {
-        out.append("heartbeat: ")
-        if !heartbeat.stalls.isEmpty {
-            out.appendInteger(heartbeat.stalls.count)
-            out.append(heartbeat.stalls.count == 1 ? " stall; " : " stalls; ")
-        }
-        for warning in heartbeat.resourceWarnings {
-            let percent = min(max((warning.fraction * 100).rounded(.down), 0), 1e6)
-            switch warning.resource {
-            case .memory: out.append("memory at ")
-            case .fileDescriptors: out.append("file descriptors at ")
-            }
-            out.appendInteger(Int64(percent.isFinite ? percent : 0))
-            out.append("% of the limit; ")
-        }
-        guard let active = heartbeat.active else {
-            out.append("idle")
-            return
-        }
-        if labelInBody {
-            out.appendJSONStringContent(labels.cap(active.label))
-        } else {
-            out.append("active")
-        }
-        out.append(" for ")
-        out.appendDuration(active.age)
-        guard let progress = active.progress else { return }
-        out.append(", ")
-        out.appendInteger(progress.current)
-        out.append("/")
-        if let fraction = progress.fraction {
-            out.appendInteger(progress.total)
-            out.append(" (")
-            let percent = min((fraction * 100).rounded(), 1e15)
-            out.appendInteger(Int64(percent.isFinite ? percent : 0))
-            out.append("%)")
-        } else {
-            out.append("?")
-        }
     }
 
     /// The JSON Lines record's fields under `processmonitor.`, in the same order; unknown

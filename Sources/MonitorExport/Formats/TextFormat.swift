@@ -212,8 +212,8 @@ public struct TextFormat: HeartbeatFormat {
                     line.appendInteger(warning.limit)
                 }
                 line.append(" (")
-                line.appendFixed(warning.fraction * 100, fractionDigits: 0)
-                line.append("%)")
+                line.appendPercent(used: warning.used, of: warning.limit)
+                line.append(")")
                 lines.append(finish(line, level: .warning))
             }
         }
@@ -290,8 +290,8 @@ public struct TextFormat: HeartbeatFormat {
             line.append("/")
             line.appendBytes(limit)
             line.append(" (")
-            line.appendFixed(limit == 0 ? 100 : Double(used) / Double(limit) * 100, fractionDigits: 0)
-            line.append("%)")
+            line.appendPercent(used: used, of: limit)
+            line.append(")")
         }
         if let kills = resources.oomKills, kills > 0 {
             line.append(" oom_kills=")
