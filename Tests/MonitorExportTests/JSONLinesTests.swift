@@ -278,28 +278,8 @@ func topLevelKeys(_ line: String) -> [String] {
 
     @Test func worstCaseRecordFitsTheSmallestLineLimit() throws {
         let limits = try ExportLimits(maxLabelBytes: 4096, maxLineBytes: 2048)
-        let nasty = String(repeating: "\u{1}", count: 5000)
-        var attributes: [String: String] = [:]
-        for index in 0 ..< 5 { attributes["k\(index)"] = "\u{1}\u{2}" }
-        let format = try JSONLinesFormat(attributes: attributes, limits: limits)
-        var heartbeat = MachineFixtures.busy()
-        heartbeat.sequence = .max
-        heartbeat.processID = .max
-        heartbeat.elapsed = .milliseconds(Int64.max)
-        heartbeat.resources = ResourceUsage(
-            rssBytes: .max, peakRSSBytes: .max, threads: .max, readBytes: .max, writeBytes: .max,
-            memoryLimitBytes: .max, memoryUsageBytes: .max - 1, oomKills: .max, openFileDescriptors: .max,
-            fileDescriptorLimit: .max
-        )
-        heartbeat.cpu = CPUUsage(coresBusy: 1.7976931348623157e308, availableCores: .greatestFiniteMagnitude,
-                                 affinityCores: .max, quotaCores: 1.7976931348623157e308, window: .milliseconds(Int64.max))
-        heartbeat.instrumentedLanes = .max
-        heartbeat.active = ActivePhase(lane: .thread(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max),
-                                       progress: ProgressReading(current: .max, total: .max, elapsed: .milliseconds(1)))
-        heartbeat.stalls = [Stall(lane: .task(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max))]
-        heartbeat.stallEnds = [StallEnd(lane: .task(.max, name: nasty), label: nasty, duration: .milliseconds(Int64.max))]
-        heartbeat.omittedPhases = .max - 100
-        heartbeat.stallThreshold = .milliseconds(Int64.max)
+        let format = try JSONLinesFormat(attributes: MachineFixtures.worstCaseAttributes, limits: limits)
+        let heartbeat = MachineFixtures.worstCase()
         let line = format.record(for: heartbeat, context: FormatContext(droppedRecords: .max))
         #expect(line.utf8.count <= 2048, "\(line.utf8.count) bytes: \(line)")
         let decoded = try HeartbeatRecordDecoder().decode(line: line)

@@ -278,31 +278,8 @@ enum LogfmtTestParser {
 
     @Test func worstCaseLinesFitTheSmallestLineLimit() throws {
         let limits = try ExportLimits(maxLabelBytes: 4096, maxLineBytes: 2048)
-        let nasty = String(repeating: "\u{1}", count: 5000)
-        var attributes: [String: String] = [:]
-        for index in 0 ..< 5 { attributes["k\(index)"] = "\u{1}\u{2}" }
-        let format = try LogfmtFormat(attributes: attributes, limits: limits)
-        var heartbeat = MachineFixtures.busy()
-        heartbeat.sequence = .max
-        heartbeat.processID = .max
-        heartbeat.elapsed = .milliseconds(Int64.max)
-        heartbeat.resources = ResourceUsage(
-            rssBytes: .max, peakRSSBytes: .max, threads: .max, readBytes: .max, writeBytes: .max,
-            memoryLimitBytes: .max, memoryUsageBytes: .max - 1, oomKills: .max, openFileDescriptors: .max,
-            fileDescriptorLimit: .max
-        )
-        heartbeat.cpu = CPUUsage(coresBusy: 1.7976931348623157e308, availableCores: .greatestFiniteMagnitude,
-                                 affinityCores: .max, quotaCores: 1.7976931348623157e308, window: .milliseconds(Int64.max))
-        heartbeat.instrumentedLanes = .max
-        heartbeat.stallEnds = [StallEnd(lane: .task(.max, name: nasty), label: nasty, duration: .milliseconds(Int64.max))]
-        heartbeat.active = ActivePhase(lane: .thread(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max),
-                                       progress: ProgressReading(current: .max, total: .max, elapsed: .milliseconds(1)))
-        heartbeat.stalls = [Stall(lane: .task(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max))]
-        heartbeat.phases[0] = Phase(lane: .thread(.max, name: nasty), depth: .max, label: nasty, age: .milliseconds(Int64.max),
-                                    sinceLastChange: .milliseconds(Int64.max),
-                                    progress: ProgressReading(current: .max, total: .max, elapsed: .milliseconds(1)),
-                                    parent: .task(.max, name: nasty), activeDescendants: .max)
-        heartbeat.omittedPhases = .max
+        let format = try LogfmtFormat(attributes: MachineFixtures.worstCaseAttributes, limits: limits)
+        let heartbeat = MachineFixtures.worstCase()
         for line in format.render(heartbeat, context: FormatContext(droppedRecords: .max)) {
             #expect(line.text.utf8.count <= 2048, "\(line.text.utf8.count) bytes: \(line.text)")
             _ = try LogfmtTestParser.parse(line.text)

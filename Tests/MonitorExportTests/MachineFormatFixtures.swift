@@ -52,6 +52,41 @@ enum MachineFixtures {
     ]
 
     /// A busy heartbeat: two stalls, eight phases, progress of every kind.
+    /// Five attributes of control characters: each escapes to several times its size.
+    static let worstCaseAttributes: [String: String] = Dictionary(
+        uniqueKeysWithValues: (0 ..< 5).map { ("k\($0)", "\u{1}\u{2}") }
+    )
+
+    /// Every figure at its largest, every label 5,000 control characters (six bytes each once
+    /// escaped), one of each list element: what a line limit must still hold.
+    static func worstCase() -> Heartbeat {
+        let nasty = String(repeating: "\u{1}", count: 5000)
+        let progress = ProgressReading(current: .max, total: .max, elapsed: .milliseconds(1))
+        var heartbeat = busy()
+        heartbeat.sequence = .max
+        heartbeat.processID = .max
+        heartbeat.elapsed = .milliseconds(Int64.max)
+        heartbeat.resources = ResourceUsage(
+            rssBytes: .max, peakRSSBytes: .max, threads: .max, readBytes: .max, writeBytes: .max,
+            memoryLimitBytes: .max, memoryUsageBytes: .max - 1, oomKills: .max, openFileDescriptors: .max,
+            fileDescriptorLimit: .max
+        )
+        heartbeat.cpu = CPUUsage(coresBusy: 1.7976931348623157e308, availableCores: .greatestFiniteMagnitude,
+                                 affinityCores: .max, quotaCores: 1.7976931348623157e308, window: .milliseconds(Int64.max))
+        heartbeat.instrumentedLanes = .max
+        heartbeat.active = ActivePhase(lane: .thread(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max),
+                                       progress: progress)
+        heartbeat.stalls = [Stall(lane: .task(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max))]
+        heartbeat.stallEnds = [StallEnd(lane: .task(.max, name: nasty), label: nasty, duration: .milliseconds(Int64.max))]
+        heartbeat.phases[0] = Phase(lane: .thread(.max, name: nasty), depth: .max, label: nasty, age: .milliseconds(Int64.max),
+                                    sinceLastChange: .milliseconds(Int64.max), progress: progress,
+                                    parent: .task(.max, name: nasty), activeDescendants: .max)
+        // Not quite the maximum: a decoder adds the phases a cut line leaves out to this count.
+        heartbeat.omittedPhases = .max - 100
+        heartbeat.stallThreshold = .milliseconds(Int64.max)
+        return heartbeat
+    }
+
     static func busy() -> Heartbeat {
         let phases = (0 ..< 8).map { index in
             Phase(
