@@ -288,9 +288,11 @@ extension LaneHungryTests {
         let progressBox = LockedValue(ScopeProgress.detached)
         let counted = GuardBox()
         let progressBox2 = LockedValue(ScopeProgress.detached)
+        let firstIDBox = LockedValue<LaneID?>(nil)
         let first = Thread {
             box.scope = enterScope(label: label)
             lanesBox.lane = existingThreadLane()
+            firstIDBox.withLock { $0 = lanes(labelled: label).first?.id }
             withScope("escaping-counter", total: 3) { progress in progressBox.withLock { $0 = progress } }
             // A counted scope left open as the thread exits: its counter must die with it.
             let scope = enterScope("left-open-counter", total: 7)
@@ -302,31 +304,47 @@ extension LaneHungryTests {
         #expect(waitUntil { first.isFinished })
         #expect(waitUntil { lanes(labelled: label).isEmpty }, "a retired lane is not read")
         #expect(lanesBox.lane != nil)
-        // New threads take pooled lanes; none may show the old frame. Enough of them hold their
-        // lanes at once that the pool runs dry, so one of them surely gets the retired lane
-        // whatever other tests' threads took meanwhile.
+        let firstID = firstIDBox.withLock { $0 }
+        // New threads take pooled lanes; none may show the old frame. Other suites' threads
+        // take and retire pooled lanes meanwhile (one may hold the retired lane for a while),
+        // so rounds of holders, each enough to drain the pool as it stands, run until one of
+        // them gets the retired lane.
         let second = "reuser-\(UUID())"
         let seen = LockedValue<[LaneRecord]>([])
-        let gotRetired = LockedValue(0)
-        let holders = 128
-        let entered = DispatchSemaphore(value: 0)
-        let leave = DispatchSemaphore(value: 0)
-        let threads = (0..<holders).map { _ in
-            Thread {
-                withScope(label: second) {
-                    if existingThreadLane() === lanesBox.lane { gotRetired.withLock { $0 += 1 } }
-                    seen.withLock { $0.append(contentsOf: lanes(labelled: second)) }
-                    entered.signal()
-                    leave.wait()
+        let idsOnRetired = LockedValue<[LaneID]>([])
+        var rounds = 0
+        let reused = waitUntil {
+            rounds += 1
+            let gotRetired = LockedValue(0)
+            let holders = max(128, LaneRegistry.shared.pooledThreadLaneCount + 32)
+            let entered = DispatchSemaphore(value: 0)
+            let leave = DispatchSemaphore(value: 0)
+            let threads = (0..<holders).map { _ in
+                Thread {
+                    withScope(label: second) {
+                        let mine = lanes(labelled: second)
+                        if existingThreadLane() === lanesBox.lane {
+                            gotRetired.withLock { $0 += 1 }
+                            idsOnRetired.withLock { $0.append(contentsOf: mine.map(\.id)) }
+                        }
+                        seen.withLock { $0.append(contentsOf: mine) }
+                        entered.signal()
+                        leave.wait()
+                    }
                 }
             }
+            threads.forEach { $0.start() }
+            for _ in 0..<holders { entered.wait() }
+            for _ in 0..<holders { leave.signal() }
+            _ = waitUntil { threads.allSatisfy(\.isFinished) }
+            let got = gotRetired.withLock { $0 }
+            #expect(got <= 1, "holders alive at once never share a lane")
+            return got == 1
         }
-        threads.forEach { $0.start() }
-        for _ in 0..<holders { entered.wait() }
-        for _ in 0..<holders { leave.signal() }
-        #expect(waitUntil { threads.allSatisfy(\.isFinished) })
-        #expect(gotRetired.withLock { $0 } == 1, "a new thread got the retired lane")
+        #expect(reused, "a new thread got the retired lane (after \(rounds) rounds)")
         #expect(seen.withLock { $0 }.allSatisfy { $0.depth == 1 })
+        #expect(firstID != nil)
+        #expect(idsOnRetired.withLock { $0 }.allSatisfy { $0 != firstID }, "the new owner has a new id")
         #expect(lanes(labelled: label).isEmpty)
         let escaped = progressBox.withLock { $0 }
         escaped.increment()
