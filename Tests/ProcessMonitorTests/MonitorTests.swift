@@ -187,8 +187,9 @@ struct ObserverFailure: Error {}
         try withScope(label: label, total: 10) { progress in
             progress.increment(by: 4)
             // The clock starts at the real time now, after the scope was stamped, so the age
-            // is 45 s plus the real time spent since, measured rather than assumed (plus the
-            // coarse clock's few-millisecond tick).
+            // is 45 s plus the real time spent since, measured rather than assumed, plus how far
+            // the coarse clock that stamped the scope lagged: one tick (4 ms here) normally, but
+            // a VM that loses ticks can lag more, so the bound only rules out a wrong time base.
             let clock = ManualMonitorClock()
             let spent = beforeScope.duration(to: .now)
             // Other tests' lanes run in parallel and age on this clock too: show every phase.
@@ -203,7 +204,7 @@ struct ObserverFailure: Error {}
             let phase = try #require(heartbeat.phases.first { $0.label == label } ?? nil)
             #expect(phase.depth == 1)
             #expect(phase.age >= .seconds(45))
-            #expect(phase.age <= .seconds(45) + spent + .milliseconds(20))
+            #expect(phase.age <= .seconds(45) + spent + .seconds(1))
             #expect(phase.progress?.current == 4)
             #expect(phase.progress?.total == 10)
             #expect(heartbeat.stalls.contains { $0.label == label })

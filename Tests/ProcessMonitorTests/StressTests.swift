@@ -47,10 +47,16 @@ import TestSupport
         try monitor.start()
 
         let iterations = Int(Self.iterations)
+        // The churn goes on past its iterations until a heartbeat has shown one of its phases,
+        // so the test checks phases however the threads are scheduled (bounded, so a monitor
+        // that never delivers fails the test instead of hanging it).
+        let churnUntil = ContinuousClock.now + .seconds(120)
         let threads = (0..<4).map { worker in
             Thread {
                 withScope("stress-a") {
-                    for i in 0..<iterations {
+                    var i = 0
+                    while i < iterations || (checked.load(ordering: .relaxed) == 0 && ContinuousClock.now < churnUntil) {
+                        defer { i += 1 }
                         if i % 3 == 0 {
                             withScope("stress-b", total: UInt64(iterations)) { progress in
                                 progress.increment()
