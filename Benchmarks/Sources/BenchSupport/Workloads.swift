@@ -184,6 +184,12 @@ public final class SnapshotStep {
 /// us), and as *blocking* when the worker, though running, completed no scope pair during it.
 /// A global lock held for the whole read (the seed's design) makes every observed snapshot a
 /// blocking one; the lane design should give 0.
+///
+/// The CPU-time test cannot see a virtual CPU that the hypervisor took away: the guest kernel
+/// learns of that steal only when the vCPU runs again, so meanwhile the worker still reads as
+/// running. The `scopes: false` control runs the same loop without scopes: what it reports as
+/// blocking is the machine, not the monitor, and `stealMilliseconds` says how much the
+/// hypervisor took during the probe.
 public struct BlockingProbeResult: Sendable {
     public var snapshots: Int
     public var observed: Int
@@ -191,16 +197,31 @@ public struct BlockingProbeResult: Sendable {
     public var medianNanoseconds: Double
     /// The fewest scope pairs the worker completed during an observed snapshot.
     public var minimumPairsDuringObserved: UInt64
+    /// CPU time the hypervisor stole from this machine's CPUs during the probe (`/proc/stat`),
+    /// or `nil` where that is not readable.
+    public var stealMilliseconds: Double?
 }
 
-public func snapshotBlockingProbe(snapshots: Int) -> BlockingProbeResult {
+/// The `steal` column of `/proc/stat`'s `cpu` line, in milliseconds.
+func stolenMilliseconds() -> Double? {
+    guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+          let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") })
+    else { return nil }
+    let fields = line.split(separator: " ")
+    guard fields.count > 8, let ticks = Double(fields[8]) else { return nil }
+    return ticks * 1000 / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+public func snapshotBlockingProbe(snapshots: Int, scopes: Bool = true) -> BlockingProbeResult {
     let step = SnapshotStep()
     let pairs = Atomic<UInt64>(0)
     let stop = Atomic<Bool>(false)
     let worker = spawnThread {
         while !stop.load(ordering: .relaxed) {
-            withScope("bench.worker") {
-                withScope("bench.worker.inner") {}
+            if scopes {
+                withScope("bench.worker") {
+                    withScope("bench.worker.inner") {}
+                }
             }
             pairs.add(1, ordering: .relaxed)
         }
@@ -214,9 +235,11 @@ public func snapshotBlockingProbe(snapshots: Int) -> BlockingProbeResult {
     }
     while pairs.load(ordering: .relaxed) < 10_000 {}
     var result = BlockingProbeResult(
-        snapshots: snapshots, observed: 0, blocking: 0, medianNanoseconds: 0, minimumPairsDuringObserved: .max
+        snapshots: snapshots, observed: 0, blocking: 0, medianNanoseconds: 0, minimumPairsDuringObserved: .max,
+        stealMilliseconds: nil
     )
     var times: [Double] = []
+    let stealBefore = stolenMilliseconds()
     for _ in 0..<snapshots {
         let cpu0 = workerCPU()
         let before = pairs.load(ordering: .relaxed)
@@ -232,6 +255,7 @@ public func snapshotBlockingProbe(snapshots: Int) -> BlockingProbeResult {
             if done == 0 { result.blocking += 1 }
         }
     }
+    if let stealBefore, let stealAfter = stolenMilliseconds() { result.stealMilliseconds = stealAfter - stealBefore }
     stop.store(true, ordering: .relaxed)
     pthread_join(worker, nil)
     result.medianNanoseconds = median(times)

@@ -175,11 +175,15 @@ struct BenchShort {
         emit("heartbeat_snapshot_build_1000_lanes", nanosecondsPerOp(rounds: 31, ops: 20) { n in
             for _ in 0..<n { blackHole(step.run()) }
         } / 1000, "us")
-        let probe = snapshotBlockingProbe(snapshots: 500)
+        let probe = snapshotBlockingProbe(snapshots: 2000)
         emit("heartbeat_snapshot_build_1000_lanes_with_busy_writer", probe.medianNanoseconds / 1000, "us")
         emit("heartbeat_snapshots_observed_with_writer_running", Double(probe.observed), "of_\(probe.snapshots)", decimals: 0)
         emit("heartbeat_snapshots_blocking_scope_entry", Double(probe.blocking), "of_\(probe.observed)_observed", decimals: 0)
         emit("heartbeat_scope_pairs_during_snapshot_min", Double(probe.minimumPairsDuringObserved), "pairs", decimals: 0)
+        // The same probe with a worker that enters no scope: what it counts is the machine.
+        let control = snapshotBlockingProbe(snapshots: 2000, scopes: false)
+        emit("heartbeat_snapshots_stalling_scopeless_control", Double(control.blocking), "of_\(control.observed)_observed", decimals: 0)
+        emit("hypervisor_steal_during_probes", (probe.stealMilliseconds ?? .nan) + (control.stealMilliseconds ?? .nan), "ms", decimals: 0)
         let sampler = ProcSelfSampler()
         emit("monitor_proc_sample_1000_threads", nanosecondsPerOp(rounds: 11, ops: 20) { n in
             for _ in 0..<n { blackHole(sampler.sample()) }
