@@ -172,7 +172,7 @@ struct DemoOptions {
 
     private static func duration(_ text: String, flag: String) throws(UsageError) -> Duration {
         guard let duration = ConfigurationValue.duration(text) else {
-            throw UsageError("\(flag): \(text.debugDescription) is not a duration (try 500ms, 2s, 1m)")
+            throw UsageError("\(flag): \(text.debugDescription) \(ConfigurationValue.durationProblem(text))")
         }
         return duration
     }

@@ -6,6 +6,27 @@ package enum ConfigurationValue {
     /// `500ms`, `2s`, `1.5s`, `1m`, `1h`; `nil` for anything else: no unit, a sign, an exponent,
     /// spaces, NaN, or more than a billion seconds.
     package static func duration(_ text: String) -> Duration? {
+        guard let seconds = durationSeconds(text), seconds < maximumDurationSeconds else { return nil }
+        return .nanoseconds(Int64((seconds * 1e9).rounded()))
+    }
+
+    /// Why ``duration(_:)`` gave `nil` for `text`, worded to follow the value in an error.
+    ///
+    /// ```swift
+    /// ConfigurationValue.durationProblem("99999999999h")  // "is too long: a duration must be under …"
+    /// ```
+    package static func durationProblem(_ text: String) -> String {
+        durationSeconds(text) == nil
+            ? "is not a duration such as 500ms, 2s, 1m or 1h"
+            : "is too long: a duration must be under a billion seconds (about 31 years)"
+    }
+
+    /// Durations at or above this many seconds are refused: a safe margin below `Int64`
+    /// nanoseconds' 292 years, and far beyond any interval or threshold that makes sense.
+    private static let maximumDurationSeconds = 1e9
+
+    /// The seconds `text` spells, unbounded; `nil` when it is not a number and a unit.
+    private static func durationSeconds(_ text: String) -> Double? {
         let units: [(suffix: String, seconds: Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
         for unit in units where text.hasSuffix(unit.suffix) {
             let number = text.dropLast(unit.suffix.count)
@@ -13,9 +34,10 @@ package enum ConfigurationValue {
             if unit.suffix == "s", number.hasSuffix("m") { continue }
             guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
                   number.filter({ $0 == "." }).count <= 1,
-                  let value = Double(number), value.isFinite, value * unit.seconds < 1e9
+                  let value = Double(number), value.isFinite
             else { return nil }
-            return .nanoseconds(Int64((value * unit.seconds * 1e9).rounded()))
+            let seconds = value * unit.seconds
+            return seconds.isFinite ? seconds : nil
         }
         return nil
     }

@@ -89,13 +89,13 @@ public struct MonitorEnvironment: Sendable {
         }
         if let text = try value("PROCESS_MONITOR_INTERVAL") {
             guard let interval = ConfigurationValue.duration(text) else {
-                throw Self.invalid("PROCESS_MONITOR_INTERVAL", text, "is not a duration such as 500ms, 2s, 1m or 1h")
+                throw Self.invalid("PROCESS_MONITOR_INTERVAL", text, ConfigurationValue.durationProblem(text))
             }
             configuration.interval = interval
         }
         if let text = try value("PROCESS_MONITOR_STALL_THRESHOLD") {
             guard let threshold = ConfigurationValue.duration(text) else {
-                throw Self.invalid("PROCESS_MONITOR_STALL_THRESHOLD", text, "is not a duration such as 500ms, 2s, 1m or 1h")
+                throw Self.invalid("PROCESS_MONITOR_STALL_THRESHOLD", text, ConfigurationValue.durationProblem(text))
             }
             configuration.stallThreshold = threshold
         }
