@@ -385,6 +385,7 @@ func monitorThreadRunNanoseconds() -> UInt64? {
 }
 
 final class Readings: @unchecked Sendable {
+    // @unchecked Sendable: `cpu` and `wall` are only touched with `lock` held.
     private let lock = NSLock()
     private var cpu: [UInt64] = []
     private var wall: [UInt64] = []
