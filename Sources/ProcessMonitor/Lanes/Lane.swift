@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// One thread's or one task's stack of scopes.
@@ -42,6 +49,18 @@ final class Lane: Sendable {
     /// The frame has a stall threshold of its own in `frameThreshold`.
     @usableFromInline static let thresholdFlag: UInt64 = 1 << 41
 
+    /// The scopes' clock (one shared instance), reached through the lane without a call,
+    /// declared here to share the state word's cache line.
+    @usableFromInline let clock: ScopeClock
+    /// Where the owner's clock reads land: a buffer on the stack would cost the hot path a
+    /// stack-protector check and a zeroing per read.
+    // nonisolated(unsafe): only the lane's owner (one thread at a time) reads the clock into it.
+    @usableFromInline nonisolated(unsafe) let clockScratch: UnsafeMutablePointer<timespec> = {
+        let scratch = UnsafeMutablePointer<timespec>.allocate(capacity: 1)
+        scratch.initialize(to: timespec())
+        return scratch
+    }()
+
     /// Thread or task. A thread lane's number and name live in the registry (they change when
     /// the lane is reused by a new thread); a task lane gets a new number each time it is taken,
     /// published here before the first push.
@@ -76,8 +95,9 @@ final class Lane: Sendable {
     /// Allocated on the first `String` label and kept for the lane's life.
     @usableFromInline let arena = Atomic<Unmanaged<LabelArena>?>(nil)
 
-    init(kind: LaneID.Kind) {
+    init(kind: LaneID.Kind, clock: ScopeClock = .shared) {
         self.kind = kind
+        self.clock = clock
         entered = InlineArray { _ in Atomic(0) }
         labelWord = InlineArray { _ in Atomic(0) }
         labelInfo = InlineArray { _ in Atomic(0) }
@@ -92,6 +112,7 @@ final class Lane: Sendable {
         // lane going away would leave those holders dangling.
         assertionFailure("a Lane was freed; lanes must live for the whole process")
         arena.load(ordering: .acquiring)?.release()
+        clockScratch.deallocate()
     }
 
     // MARK: Owner side (hot path)
@@ -138,7 +159,7 @@ final class Lane: Sendable {
         let s = state.load(ordering: .relaxed)
         let depth = Int(truncatingIfNeeded: s & Self.depthMask)
         let epoch = (s >> Self.depthBits) &+ 1
-        let now = coarseMonotonicNanoseconds()
+        let now = clock.now(into: clockScratch)
         if depth < Self.capacity {
             // Orders these frame writes after the pop that last published this slot as free,
             // so a reader that sees them also sees the generation change (Boehm's seqlock).
@@ -165,24 +186,43 @@ final class Lane: Sendable {
     }
 
     /// Pops the innermost frame. A pop with nothing pushed is ignored.
+    ///
+    /// Reads the clock only for a scope a monitor may have seen open (see ``ScopeClock``): a
+    /// scope that began after the latest snapshot ends untimed, and the lane's last change
+    /// stays the time of its last entry.
     @inlinable @inline(__always)
     func pop() {
         let s = state.load(ordering: .relaxed)
         let depth = s & Self.depthMask
         guard depth > 0 else { return }
         let index = Int(truncatingIfNeeded: depth - 1)
+        // A frame too deep to store has no entry time: its end is always timed.
+        var enteredAt: UInt64 = 0
         if index < Self.capacity {
             let info = labelInfo[index].load(ordering: .relaxed)
-            if (info >> Self.kindShift) & 0xFF == Self.kindArena {
-                arenaTop.store(labelWord[index].load(ordering: .relaxed), ordering: .relaxed)
-            }
-            if info & Self.progressFlag != 0 {
-                // Epochs start at 1: a copy of the counter that outlives its scope goes dead.
-                progressEpoch[index].store(0, ordering: .relaxed)
-            }
+            if info & Self.popWorkBits != 0 { releaseFrame(at: index, info: info) }
+            enteredAt = entered[index].load(ordering: .relaxed)
         }
         state.store((((s >> Self.depthBits) &+ 1) << Self.depthBits) | (depth - 1), ordering: .releasing)
-        lastChange.store(coarseMonotonicNanoseconds(), ordering: .relaxed)
+        if enteredAt <= clock.exitWatermark.load(ordering: .relaxed) {
+            lastChange.store(clock.now(into: clockScratch), ordering: .relaxed)
+        }
+    }
+
+    /// Label-info bits of a frame whose pop has more to do: an arena label to give back, or a
+    /// progress counter to retire (`kindArena` is the only kind with bit 33 set).
+    @usableFromInline static let popWorkBits: UInt64 = (Lane.kindArena << Lane.kindShift) | Lane.progressFlag
+
+    /// The rarer half of a pop, kept out of line so the common one stays small enough to inline.
+    @usableFromInline @inline(never)
+    func releaseFrame(at index: Int, info: UInt64) {
+        if (info >> Self.kindShift) & 0xFF == Self.kindArena {
+            arenaTop.store(labelWord[index].load(ordering: .relaxed), ordering: .relaxed)
+        }
+        if info & Self.progressFlag != 0 {
+            // Epochs start at 1: a copy of the counter that outlives its scope goes dead.
+            progressEpoch[index].store(0, ordering: .relaxed)
+        }
     }
 
     /// Current depth, as the owner sees it.

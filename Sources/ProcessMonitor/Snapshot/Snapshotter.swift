@@ -13,6 +13,8 @@ final class Snapshotter {
     /// tasks creating their first lane are never blocked for the whole read, and no scope
     /// enter or exit ever waits for it.
     func take() -> MonitorSnapshot {
+        // Before the read: every scope this snapshot can show then ends with a timed exit.
+        ScopeClock.shared.monitorWillSnapshot()
         registry.lanes(into: &laneBuffer, ids: &idBuffer)
         // Built in a local and handed back whole: no exclusivity checks on a class property per
         // lane, and the arrays' capacity is kept for the next beat.
