@@ -44,7 +44,8 @@ enum HeartbeatBuilder {
         let thresholdMs = inputs.configuration.stallThreshold.wholeMilliseconds
         let cap = inputs.configuration.maxPhaseLines
         let indexByKey = Self.indexByKey(lanes)
-        let descendants = activeDescendants(of: lanes, indexByKey: indexByKey)
+        let descendantCounts = activeDescendants(of: lanes, indexByKey: indexByKey)
+        func descendants(_ index: Int) -> Int { descendantCounts.isEmpty ? 0 : descendantCounts[index] }
 
         // Sort keys only (no strings), so ordering a thousand lanes stays cheap.
         struct Key {
@@ -56,7 +57,7 @@ enum HeartbeatBuilder {
             return lanes[a.index].id < lanes[b.index].id
         }
         func stalls(_ key: Key) -> Bool {
-            guard descendants[key.index] == 0 else { return false }
+            guard descendants(key.index) == 0 else { return false }
             guard let own = lanes[key.index].stallThresholdMilliseconds else { return key.ageMs >= thresholdMs }
             return own != .max && UInt64(clamping: key.ageMs) >= own
         }
@@ -100,7 +101,7 @@ enum HeartbeatBuilder {
                 sinceLastChange: .milliseconds(milliseconds(from: lane.lastChange, to: now)),
                 progress: progress(lane),
                 parent: parent(lane),
-                activeDescendants: descendants[key.index]
+                activeDescendants: descendants(key.index)
             )
         }
         let stallValues = stalled.map { key -> Stall in
@@ -137,11 +138,13 @@ enum HeartbeatBuilder {
     }
 
     /// For each record, how many open lanes descend from it through parent links (children,
-    /// their children, …). A link to a lane that is not open (its task went idle) ends the
-    /// chain; a cycle, which the links cannot form but a corrupt read could, ends it too.
+    /// their children, …); empty, meaning none for every record, when no record has a link
+    /// (thread-only jobs then allocate nothing here). A link to a lane that is not open (its
+    /// task went idle) ends the chain; a cycle, which the links cannot form but a corrupt read
+    /// could, ends it too.
     static func activeDescendants(of lanes: [LaneRecord], indexByKey: [UInt: Int]) -> [Int] {
+        guard !indexByKey.isEmpty else { return [] }
         var counts = [Int](repeating: 0, count: lanes.count)
-        guard !indexByKey.isEmpty else { return counts }
         for (index, lane) in lanes.enumerated() {
             var parentKey = lane.parentKey
             var steps = 0

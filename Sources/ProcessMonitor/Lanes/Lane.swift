@@ -200,7 +200,11 @@ final class Lane: Sendable {
         var enteredAt: UInt64 = 0
         if index < Self.capacity {
             let info = labelInfo[index].load(ordering: .relaxed)
-            if info & Self.popWorkBits != 0 { releaseFrame(at: index, info: info) }
+            if info & Self.progressFlag != 0 {
+                // Epochs start at 1: a copy of the counter that outlives its scope goes dead.
+                progressEpoch[index].store(0, ordering: .relaxed)
+            }
+            if info & Self.arenaBit != 0 { releaseArenaLabel(at: index) }
             enteredAt = entered[index].load(ordering: .relaxed)
         }
         state.store((((s >> Self.depthBits) &+ 1) << Self.depthBits) | (depth - 1), ordering: .releasing)
@@ -209,20 +213,15 @@ final class Lane: Sendable {
         }
     }
 
-    /// Label-info bits of a frame whose pop has more to do: an arena label to give back, or a
-    /// progress counter to retire (`kindArena` is the only kind with bit 33 set).
-    @usableFromInline static let popWorkBits: UInt64 = (Lane.kindArena << Lane.kindShift) | Lane.progressFlag
+    /// The label-info bit of a frame whose label is in the arena (`kindArena` is the only kind
+    /// with it set).
+    @usableFromInline static let arenaBit: UInt64 = Lane.kindArena << Lane.kindShift
 
-    /// The rarer half of a pop, kept out of line so the common one stays small enough to inline.
+    /// Gives the frame's arena bytes back; out of line, so the common pop stays small enough
+    /// for the compiler to inline.
     @usableFromInline @inline(never)
-    func releaseFrame(at index: Int, info: UInt64) {
-        if (info >> Self.kindShift) & 0xFF == Self.kindArena {
-            arenaTop.store(labelWord[index].load(ordering: .relaxed), ordering: .relaxed)
-        }
-        if info & Self.progressFlag != 0 {
-            // Epochs start at 1: a copy of the counter that outlives its scope goes dead.
-            progressEpoch[index].store(0, ordering: .relaxed)
-        }
+    func releaseArenaLabel(at index: Int) {
+        arenaTop.store(labelWord[index].load(ordering: .relaxed), ordering: .relaxed)
     }
 
     /// Current depth, as the owner sees it.

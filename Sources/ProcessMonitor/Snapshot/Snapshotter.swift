@@ -1,7 +1,9 @@
 /// Takes snapshots of the lane registry; owned by one monitor thread, buffers reused.
 final class Snapshotter {
+    /// The registry's list as of `listVersion`, kept between snapshots.
     private var laneBuffer: [Unmanaged<Lane>] = []
     private var idBuffer: [LaneID?] = []
+    private var listVersion = UInt64.max
     private var snapshot = MonitorSnapshot()
     private let registry: LaneRegistry
 
@@ -15,7 +17,7 @@ final class Snapshotter {
     func take() -> MonitorSnapshot {
         // Before the read: every scope this snapshot can show then ends with a timed exit.
         ScopeClock.shared.monitorWillSnapshot()
-        registry.lanes(into: &laneBuffer, ids: &idBuffer)
+        registry.lanes(into: &laneBuffer, ids: &idBuffer, ifChangedSince: &listVersion)
         // Built in a local and handed back whole: no exclusivity checks on a class property per
         // lane, and the arrays' capacity is kept for the next beat.
         var snapshot = self.snapshot
@@ -47,8 +49,6 @@ final class Snapshotter {
                 )
             }
         }
-        laneBuffer.removeAll(keepingCapacity: true)
-        idBuffer.removeAll(keepingCapacity: true)
         self.snapshot = snapshot
         return snapshot
     }
