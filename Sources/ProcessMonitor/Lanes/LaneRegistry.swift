@@ -95,6 +95,7 @@ final class LaneRegistry: Sendable {
             } else {
                 lane = Lane(kind: .thread)
             }
+            lane.threadID.store(currentKernelThreadID(), ordering: .relaxed)
             state.register(lane, id: LaneID(kind: .thread, number: state.nextThreadNumber, name: name))
             state.nextThreadNumber += 1
             return lane

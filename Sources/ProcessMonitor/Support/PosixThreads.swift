@@ -34,3 +34,19 @@ func nameCurrentThread(_ name: String) {
     _ = pthread_setname_np(String(decoding: short, as: UTF8.self))
     #endif
 }
+
+/// The calling thread's kernel id (Linux `gettid()`), or 0 where there is none. Read from
+/// `/proc/thread-self`, a link to `PID/task/TID`: Glibc's module exports neither `gettid` nor
+/// the variadic `syscall`. Called once per thread lane, never on the hot path.
+func currentKernelThreadID() -> Int32 {
+    #if os(Linux)
+    var buffer = [CChar](repeating: 0, count: 64)
+    let count = readlink("/proc/thread-self", &buffer, buffer.count - 1)
+    guard count > 0 else { return 0 }
+    let text = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    guard let slash = text.lastIndex(of: "/") else { return 0 }
+    return Int32(text[text.index(after: slash)...]) ?? 0
+    #else
+    return 0
+    #endif
+}
