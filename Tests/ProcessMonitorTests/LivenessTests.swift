@@ -159,17 +159,14 @@ import TestSupport
     /// A real scope on a real thread, through a real monitor: counting keeps it alive; when the
     /// count stops, the STALL comes one threshold after the last heartbeat that saw it move.
     @Test func aRealCountingScopeStallsOnlyOnceItsCounterStops() throws {
-        let clock = ManualMonitorClock()
-        let monitor = try ProcessMonitor(
-            configuration: MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(5)),
-            observers: [], clock: clock, sampler: FixedSampler()
-        )
         let step = Mutex<Int>(0)   // the worker increments while `step` is odd
         let worked = Atomic<Int>(0)
         let finish = Atomic<Bool>(false)
         let label = "liveness probe \(UUID())"
+        let entered = Atomic<Bool>(false)
         let worker = Thread {
             withScope(label: label, total: 0) { progress in
+                entered.store(true, ordering: .releasing)
                 var done = 0
                 while !finish.load(ordering: .relaxed) {
                     let current = step.withLock { $0 }
@@ -184,6 +181,13 @@ import TestSupport
         }
         worker.start()
         defer { finish.store(true, ordering: .relaxed) }
+        #expect(waitUntil { entered.load(ordering: .acquiring) })
+        // Started after the scope, so the scope is at least as old as the clock says.
+        let clock = ManualMonitorClock()
+        let monitor = try ProcessMonitor(
+            configuration: MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(5)),
+            observers: [], clock: clock, sampler: FixedSampler()
+        )
         try monitor.start()
         defer { monitor.stop() }
         func beat(advancing seconds: Int, move: Bool) -> Stall? {

@@ -24,10 +24,6 @@ import Glibc
         #expect(pipe(&fds) == 0)
         let (readEnd, writeEnd) = (fds[0], fds[1])
         defer { close(readEnd); close(writeEnd) }
-        let clock = ManualMonitorClock()
-        let monitor = try makeMonitor(clock)
-        try monitor.start()
-        defer { monitor.stop() }
         let outer = "inspection outer \(UUID())"
         let entered = Atomic<Bool>(false)
         let done = Atomic<Bool>(false)
@@ -43,6 +39,12 @@ import Glibc
         }
         thread.start()
         #expect(waitUntil { entered.load(ordering: .acquiring) })
+        // The clock starts after the scopes were entered, so their ages are at least what it
+        // is advanced by, however long the machine took to get here.
+        let clock = ManualMonitorClock()
+        let monitor = try makeMonitor(clock)
+        try monitor.start()
+        defer { monitor.stop() }
         // Near the threshold the thread's CPU time is read, so the stall has a figure.
         clock.advance(by: .seconds(4))
         _ = monitor.emitNow()
@@ -71,9 +73,6 @@ import Glibc
     }
 
     @Test func aSuspendedTaskSaysSoAndShowsItsScopes() async throws {
-        let clock = ManualMonitorClock()
-        let monitor = try makeMonitor(clock)
-        try monitor.start()
         let outer = "suspended outer \(UUID())"
         let (stream, continuation) = AsyncStream<Void>.makeStream()
         let entered = Atomic<Bool>(false)
@@ -86,9 +85,15 @@ import Glibc
             }
         }
         #expect(await waitUntil { entered.load(ordering: .acquiring) })
+        let clock = ManualMonitorClock()
+        let monitor = try makeMonitor(clock)
+        try monitor.start()
         clock.advance(by: .seconds(6))
         let heartbeat = try #require(await monitor.emit())
-        let stall = try #require(heartbeat.stalls.first { $0.stack.first?.label == outer })
+        let stall = try #require(
+            heartbeat.stalls.first { $0.stack.first?.label == outer },
+            "stalls: \(heartbeat.stalls.map { ($0.lane, $0.label, $0.stack.map(\.label)) })"
+        )
         #expect(stall.thread == .suspended)
         #expect(stall.stack.map(\.label) == [outer, "await the mirror"])
         #expect(stall.lane.kind == .task)
