@@ -480,7 +480,9 @@ struct TextFormatLineTests {
         let lines = texts(TextFormat(style: .extended), busyHeartbeat())
         // 41 units in 142.7 s: 0.287/s; 87 left at that rate: 302.8 s.
         #expect(lines[0] == busySeedLines[0] + " rate=0.3/s eta=5m02s")
-        #expect(lines[1 ... 2] == busySeedLines[1 ... 2])  // stalls carry no progress
+        // Stalls carry no progress; the extended style gives their ages in tenths and says why.
+        #expect(lines[1] == busySeedLines[1].replacingOccurrences(of: "stuck=2m22s", with: "stuck=2m22.7s threshold=2m00.0s"))
+        #expect(lines[2] == busySeedLines[2].replacingOccurrences(of: "stuck=2m00s", with: "stuck=2m00.0s threshold=2m00.0s"))
         #expect(lines[3] == busySeedLines[3] + " rate=0.3/s eta=5m02s")
         #expect(lines[4] == busySeedLines[4])  // no progress
         #expect(lines[5] == busySeedLines[5] + " rate=4.2/s")  // total unknown: no ETA
@@ -502,7 +504,8 @@ struct TextFormatLineTests {
         let base = #"[process-monitor] elapsed=0s rss=<unknown> peak_rss=<unknown> process_threads=<unknown> "#
             + #"read_bytes=<unknown> write_bytes=<unknown> cpu=<warming-up> instrumented_threads=0 active="x" for 2s"#
         #expect(texts(TextFormat(), heartbeat) == [base + seedPart])
-        #expect(texts(TextFormat(style: .extended), heartbeat) == [base + seedPart + extendedPart])
+        // The heartbeat was asked for: the extended headline says so, last.
+        #expect(texts(TextFormat(style: .extended), heartbeat) == [base + seedPart + extendedPart + " trigger=requested"])
     }
 }
 

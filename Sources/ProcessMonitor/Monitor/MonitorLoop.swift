@@ -24,7 +24,7 @@ final class MonitorLoop: @unchecked Sendable {
     }
 
     func run() {
-        nameCurrentThread("process-monitor")
+        nameCurrentThreadForOS("process-monitor")
         let control = monitor.control
         let interval = UInt64(max(1, monitor.configuration.interval.wholeNanoseconds))
         // Beats land on whole intervals after start, plus a few milliseconds: the coarse clock

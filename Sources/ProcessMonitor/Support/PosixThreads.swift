@@ -22,7 +22,7 @@ func monotonicPrecise() -> UInt64 {
 
 /// Names the calling thread for `top -H`, `ps -L` and debuggers (Foundation's `Thread.name` does
 /// not reach the OS on Linux). Linux keeps 15 bytes; a longer name is cut, never refused.
-func nameCurrentThread(_ name: String) {
+func nameCurrentThreadForOS(_ name: String) {
     let short = Array(name.utf8.prefix(15))
     #if os(Linux)
     // Glibc's module does not export pthread_setname_np; the kernel takes the name here too.
