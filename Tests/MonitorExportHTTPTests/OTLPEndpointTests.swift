@@ -2,6 +2,7 @@ import Foundation
 import MonitorExport
 @testable import MonitorExportHTTP
 import Testing
+import TestSupport
 
 @Suite struct OTLPEndpointTests {
     @Test func appendsTheSignalPathsToTheBaseURL() throws {
@@ -41,7 +42,8 @@ import Testing
         ("not a url at all", "whitespace"),
         ("::::", "is not a URL"),
     ])
-    func refusesWhatIsNotAnOTLPHTTPBaseURL(text: String, problem: String) {
+    func refusesWhatIsNotAnOTLPHTTPBaseURL(text argument: TestText, problem: String) {
+        let text = argument.value
         do {
             _ = try OTLPEndpoint(parsing: text)
             Issue.record("\(text.debugDescription) was accepted")
