@@ -54,6 +54,25 @@ import TestSupport
         }
     }
 
+    /// A megabyte of URL makes a message of a few hundred bytes that says how long it was.
+    @Test func aMegabyteURLIsCutInTheMessageWithItsLength() {
+        let long = "http://collector:4318/" + String(repeating: "v", count: 1 << 20) + "/v1/logs"
+        let spaced = "http://col lector/" + String(repeating: "x", count: 1 << 20)
+        for (text, parse) in [
+            (long, { (text: String) throws(ExportError) in _ = try OTLPEndpoint(parsing: text) }),
+            (spaced, { (text: String) throws(ExportError) in _ = try OTLPEndpoint(parsing: text) }),
+            (long + "/metrics", { (text: String) throws(ExportError) in _ = try PushgatewaySink.parseBase(text) }),
+        ] {
+            do {
+                try parse(text)
+                Issue.record("accepted")
+            } catch {
+                #expect(error.message.utf8.count < 400, "\(error.message.utf8.count) bytes")
+                #expect(error.message.contains("…(\(text.utf8.count) bytes)"), "\(error.message.prefix(300))")
+            }
+        }
+    }
+
     @Test func neverTrapsOnAnyText() {
         // SplitMix64, seeded, so a failure reproduces.
         var state: UInt64 = 0x0_7_1_9
