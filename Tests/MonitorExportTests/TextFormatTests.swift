@@ -2,6 +2,7 @@ import Foundation
 @testable import MonitorExport
 import ProcessMonitor
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -243,8 +244,8 @@ struct TextFormatQuotingTests {
             ("\u{d7ff}\u{10ffff}", #""\u{d7ff}\u{10ffff}""#),
         ]
     )
-    func debugQuoted(_ label: String, _ expected: String) {
-        #expect(TextFormatting.debugQuoted(label) == expected)
+    func debugQuoted(_ label: TestText, _ expected: String) {
+        #expect(TextFormatting.debugQuoted(label.value) == expected)
     }
 
     @Test("every scalar is escaped exactly when rustc's {:?} escapes it")
@@ -277,8 +278,8 @@ struct TextFormatQuotingTests {
             ("TaskId(2)/\u{1b}[31m\u{202e}\u{2028}\u{85}", #"TaskId(2)/\u{1b}[31m\u{202e}\u{2028}\u{85}"#),
         ]
     )
-    func laneName(_ name: String, _ expected: String) {
-        #expect(TextFormatting.laneText(name) == expected)
+    func laneName(_ name: TestText, _ expected: String) {
+        #expect(TextFormatting.laneText(name.value) == expected)
     }
 
     @Test(

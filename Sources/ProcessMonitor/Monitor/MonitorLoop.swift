@@ -59,7 +59,7 @@ final class MonitorLoop: @unchecked Sendable {
             )
             if !warnedAboutThresholds, StallThreshold.rejectedCount > 0 {
                 warnedAboutThresholds = true
-                reportToStandardError(
+                monitor.report(
                     "[process-monitor] \(StallThreshold.rejectedCount) scope(s) gave a stall threshold out of range "
                         + "(zero, negative or over 365 days); they use the monitor's (reported once)\n"
                 )
