@@ -209,6 +209,24 @@ func topLevelKeys(_ line: String) -> [String] {
         #expect(line.contains(#""label":"\"\\\n\r\t\b\f\u0000\u001f\u007f\u2028\u2029/é🚀","stuck_s""#))
     }
 
+    /// U+0085 (NEL) ends a line for some readers, and C1 controls reach terminals raw: every one
+    /// of U+0080–U+009F is written as `\u00XX`, and the neighbours are not.
+    @Test func c1ControlsAreEscaped() throws {
+        for value in UInt32(0x80) ... 0x9F {
+            let scalar = try #require(Unicode.Scalar(value))
+            var heartbeat = MachineFixtures.busy()
+            heartbeat.stalls[0].label = "a\(Character(scalar))b"
+            let line = JSONLinesFormat().record(for: heartbeat)
+            let escaped = "\\u00" + String(value, radix: 16)
+            #expect(line.contains("\"label\":\"a\(escaped)b\""), "U+\(String(value, radix: 16)) is not escaped")
+            #expect(!line.unicodeScalars.contains(scalar))
+            #expect(try HeartbeatRecordDecoder().decode(line: line).heartbeat.stalls[0].label == heartbeat.stalls[0].label)
+        }
+        var neighbours = MachineFixtures.busy()
+        neighbours.stalls[0].label = "\u{7E}\u{A0}\u{A1}"
+        #expect(JSONLinesFormat().record(for: neighbours).contains("\"label\":\"~\u{A0}\u{A1}\""))
+    }
+
     @Test func labelsAndLaneNamesAreCutToTheLabelLimit() throws {
         let limits = try ExportLimits(maxLabelBytes: 16)
         var heartbeat = MachineFixtures.busy()
@@ -387,6 +405,13 @@ func topLevelKeys(_ line: String) -> [String] {
         expectError(Self.edited(#""cpu_cores":1.9"#, #""cpu_cores":-1"#), mentioning: "cpu_cores: expected a number of at least 0")
         expectError(Self.edited(#""cpu_available_cores":2"#, #""cpu_available_cores":0"#),
                     mentioning: "cpu_available_cores: expected a number above 0")
+        // A quota of no cores, or an affinity mask of none, is no reading: the schema says so too.
+        let contained = JSONLinesFormat().record(for: MachineFixtures.contained())
+        #expect(contained.contains(#""cpu_affinity_cores":2,"cpu_quota_cores":0.5,"#))
+        expectError(contained.replacingOccurrences(of: #""cpu_quota_cores":0.5"#, with: #""cpu_quota_cores":0"#),
+                    mentioning: "cpu_quota_cores: expected a number above 0")
+        expectError(contained.replacingOccurrences(of: #""cpu_affinity_cores":2"#, with: #""cpu_affinity_cores":0"#),
+                    mentioning: "cpu_affinity_cores: 0 is out of range (1 through")
         expectError(Self.edited(#""lane":"ThreadId(1)/main""#, #""lane":"ThreadId(001)/main""#), mentioning: "active.lane: expected a lane")
         expectError(Self.edited(#""message":"heartbeat: "#, #""message":""#), mentioning: #"message: expected a summary starting with "heartbeat: ""#)
         expectError(Self.edited(#""attributes":{}"#, #""attributes":{"a b":"c"}"#), mentioning: #"attributes: attribute key "a b" contains U+20"#)

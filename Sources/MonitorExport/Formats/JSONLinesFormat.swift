@@ -311,11 +311,3 @@ extension LineBuffer {
         appendProgressFraction(current: progress.current, total: progress.total)
     }
 }
-
-extension ExportLimits {
-    /// The same line limit with labels cut as hard as allowed: the fallback when labels of
-    /// escaped control characters would push a line past the limit.
-    var tightened: ExportLimits {
-        (try? ExportLimits(maxLabelBytes: ExportLimits.maxLabelBytesRange.lowerBound, maxLineBytes: maxLineBytes)) ?? self
-    }
-}

@@ -12,7 +12,7 @@ extension LineBuffer {
         for index in fields.indices {
             if index > 0 || leadingComma { bytes.append(0x2C) }
             bytes.append(contentsOf: fields[index].jsonKey)
-            appendJSONValue(root, fields[index].kind, labels: labels)
+            appendJSONValue(root, fields[index].reader, labels: labels)
         }
     }
 
@@ -24,27 +24,27 @@ extension LineBuffer {
     }
 
     @inline(__always)
-    private mutating func appendJSONValue<Root>(_ root: Root, _ kind: FieldKind<Root>, labels: ExportLimits) {
-        switch kind.storage {
-        case .count(let get, _, _, _, _):
+    private mutating func appendJSONValue<Root>(_ root: Root, _ reader: FieldReader<Root>, labels: ExportLimits) {
+        switch reader {
+        case .count(let get):
             if let value = get(root) { appendInteger(value) } else { append("null") }
-        case .seconds(let get, _, _):
+        case .seconds(let get):
             if let value = get(root) { appendSeconds(value) } else { append("null") }
-        case .number(let get, _, _, _):
+        case .number(let get):
             appendMachineNumber(get(root), else: "null")
-        case .word(let get, _, _):
+        case .word(let get):
             appendJSONString(get(root))
-        case .label(let get, _):
+        case .label(let get):
             appendJSONString(labels.cap(get(root)))
-        case .lane(let get, _, _):
+        case .lane(let get):
             guard let lane = get(root) else { return append("null") }
             bytes.append(0x22)
             appendLaneID(lane, labels: labels) { $0.appendJSONStringContent($1) }
             bytes.append(0x22)
-        case .progress(let get, _):
+        case .progress(let get):
             guard let progress = get(root) else { return append("null") }
             appendJSONObject(progress, RecordFields.progress, labels: labels)
-        case .active(let get, _):
+        case .active(let get):
             guard let active = get(root) else { return append("null") }
             appendJSONObject(active, RecordFields.active, labels: labels)
         }
@@ -54,29 +54,83 @@ extension LineBuffer {
     /// a `nil` progress or active phase leaves its keys out.
     mutating func appendLogfmtFields<Root>(_ root: Root, _ fields: [RecordField<Root>], labels: ExportLimits) {
         for index in fields.indices {
-            switch fields[index].kind.storage {
-            case .count(let get, _, _, _, _):
+            switch fields[index].reader {
+            case .count(let get):
                 bytes.append(contentsOf: fields[index].logfmtKey)
                 if let value = get(root) { appendInteger(value) } else { append("null") }
-            case .seconds(let get, _, _):
+            case .seconds(let get):
                 bytes.append(contentsOf: fields[index].logfmtKey)
                 if let value = get(root) { appendSeconds(value) } else { append("null") }
-            case .number(let get, _, _, _):
+            case .number(let get):
                 bytes.append(contentsOf: fields[index].logfmtKey)
                 appendMachineNumber(get(root), else: "null")
-            case .word(let get, _, _):
+            case .word(let get):
                 bytes.append(contentsOf: fields[index].logfmtKey)
                 appendLogfmtValue(get(root))
-            case .label(let get, _):
+            case .label(let get):
                 bytes.append(contentsOf: fields[index].logfmtKey)
                 appendLogfmtValue(labels.cap(get(root)))
-            case .lane(let get, _, _):
+            case .lane(let get):
                 bytes.append(contentsOf: fields[index].logfmtKey)
                 if let lane = get(root) { appendLogfmtLane(lane, labels: labels) } else { append("null") }
-            case .progress(let get, _):
+            case .progress(let get):
                 if let progress = get(root) { appendLogfmtFields(progress, RecordFields.progress, labels: labels) }
-            case .active(let get, _):
+            case .active(let get):
                 if let active = get(root) { appendLogfmtFields(active, RecordFields.active, labels: labels) }
+            }
+        }
+    }
+
+    /// `{"key":"…","value":{…}}` for each known field of `root`, comma-separated by `list`, as
+    /// OTLP attributes: an attribute has no null, so unknown figures (and a missing progress
+    /// counter or active phase) are left out, and flattened objects are walked with their own
+    /// key prefixes: `progress` is the progress table named for where it sits.
+    mutating func appendOTLPAttributes<Root>(
+        _ root: Root, _ fields: [RecordField<Root>], progress: [RecordField<ProgressReading>], labels: ExportLimits,
+        list: inout OTLPList
+    ) {
+        for index in fields.indices {
+            switch fields[index].reader {
+            case .count(let get):
+                guard let value = get(root) else { continue }
+                list.next(&self)
+                bytes.append(contentsOf: fields[index].otlpKey)
+                appendIntValue(value.otlpInt64)
+                bytes.append(0x7D)  // }
+            case .seconds(let get):
+                guard let value = get(root) else { continue }
+                list.next(&self)
+                bytes.append(contentsOf: fields[index].otlpKey)
+                appendSecondsValue(value)
+                bytes.append(0x7D)  // }
+            case .number(let get):
+                guard let value = get(root), value.isFinite, value >= 0 else { continue }
+                list.next(&self)
+                bytes.append(contentsOf: fields[index].otlpKey)
+                appendDoubleValue(value)
+                bytes.append(0x7D)  // }
+            case .word(let get):
+                list.next(&self)
+                bytes.append(contentsOf: fields[index].otlpKey)
+                appendStringValue(get(root))
+                bytes.append(0x7D)  // }
+            case .label(let get):
+                list.next(&self)
+                bytes.append(contentsOf: fields[index].otlpKey)
+                appendStringValue(labels.cap(get(root)))
+                bytes.append(0x7D)  // }
+            case .lane(let get):
+                guard let lane = get(root) else { continue }
+                list.next(&self)
+                bytes.append(contentsOf: fields[index].otlpKey)
+                appendLaneIDValue(lane, labels: labels)
+                bytes.append(0x7D)  // }
+            case .progress(let get):
+                if let reading = get(root) { appendOTLPAttributes(reading, progress, progress: progress, labels: labels, list: &list) }
+            case .active(let get):
+                if let active = get(root) {
+                    appendOTLPAttributes(active, RecordFields.active, progress: RecordFields.activeProgress, labels: labels, list: &list)
+                }
             }
         }
     }

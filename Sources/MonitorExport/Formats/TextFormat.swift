@@ -4,7 +4,8 @@ import ProcessMonitor
 ///
 /// People and scripts grep these lines, so the default ``Style/seed`` reproduces the Rust seed's
 /// messages byte for byte for the same values: one headline (info), one
-/// `[process-monitor][STALL]` line per stall (warning, never capped), one `phase` line per
+/// `[process-monitor][STALL]` line per stall (warning; never capped in the seed style, as in the
+/// seed; the extended style lists ``ExportLimits/maxStallLines`` and counts the rest), one `phase` line per
 /// listed phase (info), then an `... and N more active thread(s) omitted` line when the monitor
 /// capped the phases.
 ///
@@ -51,6 +52,8 @@ public struct TextFormat: HeartbeatFormat {
         /// - ` memory={used}/{limit} (P%)`, ` oom_kills=N` and ` fds={open}/{limit}` on the
         ///   headline, when known;
         /// - ` waiting_on=N` on the phase line of a lane waiting on N live child lanes;
+        /// - at most ``ExportLimits/maxStallLines`` `[STALL]` lines, then
+        ///   `[process-monitor][STALL] ... and N more stalled lane(s) omitted` (warning);
         /// - `[process-monitor][STALL-END] thread=… phase="…" after=3m12s` (info) once for each
         ///   reported stall that has ended;
         /// - `[process-monitor][WARN] memory=… of limit=… (95%)` and `… fds=… of limit=…` (warning)
@@ -174,7 +177,10 @@ public struct TextFormat: HeartbeatFormat {
         appendHeadline(heartbeat, to: &line)
         lines.append(finish(line, level: .info))
 
-        for stall in heartbeat.stalls {
+        // The seed printed every STALL line ("loud and unconditional"), so the seed style does
+        // too; the extended style caps them like phases and counts the rest on one line.
+        let listedStalls = style.isExtended ? min(heartbeat.stalls.count, limits.maxStallLines) : heartbeat.stalls.count
+        for stall in heartbeat.stalls[..<listedStalls] {
             start(&line, .warning, timestamp: timestamp)
             line.append("[process-monitor][STALL] thread=")
             line.appendLane(stall.lane, limits: limits)
@@ -217,6 +223,13 @@ public struct TextFormat: HeartbeatFormat {
                 line.appendDebugQuoted(limits.cap(frame))
                 lines.append(finish(line, level: .warning))
             }
+        }
+        if listedStalls < heartbeat.stalls.count {
+            start(&line, .warning, timestamp: timestamp)
+            line.append("[process-monitor][STALL] ... and ")
+            line.appendInteger(heartbeat.stalls.count - listedStalls)
+            line.append(" more stalled lane(s) omitted")
+            lines.append(finish(line, level: .warning))
         }
 
         if style.isExtended {
