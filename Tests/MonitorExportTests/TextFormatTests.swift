@@ -691,7 +691,7 @@ struct TextFormatStallCapTests {
 
         let extended = TextFormat(style: .extended).render(heartbeat, context: FormatContext())
         #expect(extended.count == 1 + ExportLimits.default.maxStallLines + 1)
-        #expect(extended[32].text == #"[process-monitor][STALL] thread=ThreadId(32) phase="s32" stuck=3m20s"#)
+        #expect(extended[32].text == #"[process-monitor][STALL] thread=ThreadId(32) phase="s32" stuck=3m20.0s threshold=2m00.0s"#)
         #expect(extended[33] == RenderedLine(text: "[process-monitor][STALL] ... and 9968 more stalled lane(s) omitted", level: .warning))
 
         let five = try texts(TextFormat(style: .extended, limits: ExportLimits(maxStallLines: 5)), heartbeat)
