@@ -50,7 +50,7 @@ import Testing
             resources: ResourceUsage(), cpu: CPUUsage(), instrumentedLanes: 0, active: nil, stalls: [],
             phases: [], omittedPhases: 0, stallThreshold: .seconds(1)
         )
-        sink.write(format.render(heartbeat, context: FormatContext()))
+        sink.send(format.payload(for: heartbeat, context: FormatContext()))
         sink.close()
         #expect(sink.statistics.sent == 2 && sink.statistics.retried == 1 && sink.droppedRecords == 0)
         #expect(server.received.map(\.requestLine) == ["POST /v1/logs HTTP/1.1", "POST /v1/logs HTTP/1.1", "POST /v1/metrics HTTP/1.1"])
