@@ -19,7 +19,7 @@ final class HTTPSinkCore: Sendable {
         diagnostics: SinkDiagnostics, transport: any HTTPTransport, timing: HTTPPostQueue.Timing
     ) {
         let limiter = WarningLimiter(diagnostics)
-        let prefix = "[process-monitor] \(sinkName)(\(destination))"
+        let prefix = "[process-monitor] \(sinkName)(\(MessageValue.excerpt(destination)))"
         self.limiter = limiter
         self.prefix = prefix
         self.diagnostics = diagnostics

@@ -161,7 +161,7 @@ public final class PushgatewaySink: HeartbeatPayloadSink {
         if base.path.hasSuffix("/metrics") || base.path.contains("/metrics/job") {
             throw ExportError(
                 code: .invalidConfiguration,
-                message: "Pushgateway URL \(text.debugDescription) names a push path; give the base URL (/metrics/job/JOB is appended)"
+                message: "Pushgateway URL \(MessageValue.quoted(text)) names a push path; give the base URL (/metrics/job/JOB is appended)"
             )
         }
         return base
@@ -172,7 +172,7 @@ public final class PushgatewaySink: HeartbeatPayloadSink {
         guard !job.isEmpty else {
             throw ExportError(
                 code: .invalidConfiguration,
-                message: "Pushgateway job name \(job.debugDescription) is empty; set the job attribute (--attribute job=NAME)"
+                message: "Pushgateway job name \(MessageValue.quoted(job)) is empty; set the job attribute (--attribute job=NAME)"
             )
         }
         var suffix = "/metrics" + pathSegments(label: "job", value: job)
@@ -180,7 +180,7 @@ public final class PushgatewaySink: HeartbeatPayloadSink {
         guard let url = base.appending(suffix) else {
             throw ExportError(
                 code: .invalidConfiguration,
-                message: "Pushgateway URL \(base.base.debugDescription) with job \(job.debugDescription) is not a usable URL"
+                message: "Pushgateway URL \(MessageValue.quoted(base.base)) with job \(MessageValue.quoted(job)) is not a usable URL"
             )
         }
         return url

@@ -26,7 +26,7 @@ enum ReachabilityCheck {
         let status = getaddrinfo(host, String(port), &hints, &list)
         guard status == 0, let first = list else {
             let reason = String(cString: gai_strerror(status))
-            throw ExportError(code: .cannotOpen, message: "cannot reach \(endpoint): cannot resolve \(host.debugDescription): \(reason)")
+            throw ExportError(code: .cannotOpen, message: "cannot reach \(MessageValue.excerpt(endpoint)): cannot resolve \(MessageValue.quoted(host)): \(reason)")
         }
         defer { freeaddrinfo(first) }
         var lastError: Int32 = ECONNREFUSED
@@ -39,8 +39,8 @@ enum ReachabilityCheck {
         }
         let reason = lastError == ETIMEDOUT
             ? "no answer within \(timeout)" : String(cString: strerror(lastError))
-        let shown = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        throw ExportError(code: .cannotOpen, message: "cannot reach \(endpoint) (\(shown)): \(reason)")
+        let shown = MessageValue.excerpt(host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
+        throw ExportError(code: .cannotOpen, message: "cannot reach \(MessageValue.excerpt(endpoint)) (\(shown)): \(reason)")
     }
 
     /// 0 when a connection was made, else the errno.

@@ -2,6 +2,7 @@ import Foundation
 @testable import MonitorExport
 import ProcessMonitor
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -243,8 +244,8 @@ struct TextFormatQuotingTests {
             ("\u{d7ff}\u{10ffff}", #""\u{d7ff}\u{10ffff}""#),
         ]
     )
-    func debugQuoted(_ label: String, _ expected: String) {
-        #expect(TextFormatting.debugQuoted(label) == expected)
+    func debugQuoted(_ label: TestText, _ expected: String) {
+        #expect(TextFormatting.debugQuoted(label.value) == expected)
     }
 
     @Test("every scalar is escaped exactly when rustc's {:?} escapes it")
@@ -277,8 +278,8 @@ struct TextFormatQuotingTests {
             ("TaskId(2)/\u{1b}[31m\u{202e}\u{2028}\u{85}", #"TaskId(2)/\u{1b}[31m\u{202e}\u{2028}\u{85}"#),
         ]
     )
-    func laneName(_ name: String, _ expected: String) {
-        #expect(TextFormatting.laneText(name) == expected)
+    func laneName(_ name: TestText, _ expected: String) {
+        #expect(TextFormatting.laneText(name.value) == expected)
     }
 
     @Test(
@@ -480,7 +481,9 @@ struct TextFormatLineTests {
         let lines = texts(TextFormat(style: .extended), busyHeartbeat())
         // 41 units in 142.7 s: 0.287/s; 87 left at that rate: 302.8 s.
         #expect(lines[0] == busySeedLines[0] + " rate=0.3/s eta=5m02s")
-        #expect(lines[1 ... 2] == busySeedLines[1 ... 2])  // stalls carry no progress
+        // Stalls carry no progress; the extended style gives their ages in tenths and says why.
+        #expect(lines[1] == busySeedLines[1].replacingOccurrences(of: "stuck=2m22s", with: "stuck=2m22.7s threshold=2m00.0s"))
+        #expect(lines[2] == busySeedLines[2].replacingOccurrences(of: "stuck=2m00s", with: "stuck=2m00.0s threshold=2m00.0s"))
         #expect(lines[3] == busySeedLines[3] + " rate=0.3/s eta=5m02s")
         #expect(lines[4] == busySeedLines[4])  // no progress
         #expect(lines[5] == busySeedLines[5] + " rate=4.2/s")  // total unknown: no ETA
@@ -502,7 +505,8 @@ struct TextFormatLineTests {
         let base = #"[process-monitor] elapsed=0s rss=<unknown> peak_rss=<unknown> process_threads=<unknown> "#
             + #"read_bytes=<unknown> write_bytes=<unknown> cpu=<warming-up> instrumented_threads=0 active="x" for 2s"#
         #expect(texts(TextFormat(), heartbeat) == [base + seedPart])
-        #expect(texts(TextFormat(style: .extended), heartbeat) == [base + seedPart + extendedPart])
+        // The heartbeat was asked for: the extended headline says so, last.
+        #expect(texts(TextFormat(style: .extended), heartbeat) == [base + seedPart + extendedPart + " trigger=requested"])
     }
 }
 
@@ -687,7 +691,7 @@ struct TextFormatStallCapTests {
 
         let extended = TextFormat(style: .extended).render(heartbeat, context: FormatContext())
         #expect(extended.count == 1 + ExportLimits.default.maxStallLines + 1)
-        #expect(extended[32].text == #"[process-monitor][STALL] thread=ThreadId(32) phase="s32" stuck=3m20s"#)
+        #expect(extended[32].text == #"[process-monitor][STALL] thread=ThreadId(32) phase="s32" stuck=3m20.0s threshold=2m00.0s"#)
         #expect(extended[33] == RenderedLine(text: "[process-monitor][STALL] ... and 9968 more stalled lane(s) omitted", level: .warning))
 
         let five = try texts(TextFormat(style: .extended, limits: ExportLimits(maxStallLines: 5)), heartbeat)
