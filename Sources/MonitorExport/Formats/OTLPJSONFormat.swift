@@ -16,8 +16,9 @@ import ProcessMonitor
 ///    `process.disk.io`) and under `processmonitor.` for the rest.
 ///
 /// That is what the Collector's `otlpjsonfile` receiver reads from a file (one request per
-/// line), and what an OTLP/HTTP endpoint takes as a JSON body (`MonitorExportHTTP`'s
-/// `OTLPHTTPSink` routes each line to `/v1/logs` or `/v1/metrics`).
+/// line), and what an OTLP/HTTP endpoint takes as a JSON body: `MonitorExportHTTP`'s
+/// `OTLPHTTPSink` takes the pair as ``Requests`` (``payload(for:context:)``) and posts them to
+/// `/v1/logs` and `/v1/metrics`.
 ///
 /// Both carry the same resource: `service.name`, `process.pid`, `process.executable.name`,
 /// `host.name`, and your attributes as they are. The names follow semantic conventions
@@ -35,7 +36,7 @@ import ProcessMonitor
 ///     sink: try FileSink(path: "/var/log/job/heartbeat.otlp.jsonl")
 /// )
 /// ```
-public struct OTLPJSONFormat: HeartbeatFormat {
+public struct OTLPJSONFormat: HeartbeatPayloadFormat {
     /// The OpenTelemetry semantic-conventions release whose names this format uses.
     ///
     /// Process metrics are still in development upstream and have been renamed before
@@ -168,6 +169,43 @@ public struct OTLPJSONFormat: HeartbeatFormat {
         self.resourceTail = tail
     }
 
+    /// One heartbeat's two OTLP/JSON requests: what an OTLP/HTTP sink posts to `/v1/logs` and
+    /// `/v1/metrics`, typed so nothing has to tell them apart by their text.
+    ///
+    /// ```swift
+    /// let requests = try OTLPJSONFormat().payload(for: heartbeat, context: FormatContext())
+    /// print(requests.logs.prefix(16))  // {"resourceLogs":
+    /// ```
+    public struct Requests: Sendable, Equatable {
+        /// The `ExportLogsServiceRequest`, on one line.
+        public var logs: String
+        /// The `ExportMetricsServiceRequest`, on one line.
+        public var metrics: String
+        /// The heartbeat's level, which the log record's severity carries.
+        public var level: HeartbeatLevel
+
+        /// Creates a request pair.
+        ///
+        /// ```swift
+        /// let requests = OTLPJSONFormat.Requests(logs: logsJSON, metrics: metricsJSON, level: .info)
+        /// ```
+        public init(logs: String, metrics: String, level: HeartbeatLevel) {
+            self.logs = logs
+            self.metrics = metrics
+            self.level = level
+        }
+    }
+
+    /// The heartbeat's logs and metrics requests.
+    ///
+    /// ```swift
+    /// let requests = try OTLPJSONFormat().payload(for: heartbeat, context: FormatContext(droppedRecords: 0))
+    /// ```
+    public func payload(for heartbeat: Heartbeat, context: FormatContext) -> Requests {
+        Requests(logs: logsRequest(for: heartbeat, context: context), metrics: metricsRequest(for: heartbeat, context: context),
+                 level: heartbeat.level)
+    }
+
     /// Two lines: the logs request (at the heartbeat's level), then the metrics request.
     ///
     /// ```swift
@@ -175,10 +213,8 @@ public struct OTLPJSONFormat: HeartbeatFormat {
     /// // lines[0].text starts with {"resourceLogs":, lines[1].text with {"resourceMetrics":
     /// ```
     public func render(_ heartbeat: Heartbeat, context: FormatContext) -> [RenderedLine] {
-        [
-            RenderedLine(text: logsRequest(for: heartbeat, context: context), level: heartbeat.level),
-            RenderedLine(text: metricsRequest(for: heartbeat, context: context), level: .info),
-        ]
+        let requests = payload(for: heartbeat, context: context)
+        return [RenderedLine(text: requests.logs, level: requests.level), RenderedLine(text: requests.metrics, level: .info)]
     }
 
     // MARK: - Resource

@@ -24,7 +24,7 @@ import ProcessMonitor
 /// )
 /// let monitor = try ProcessMonitor.start(observers: [exporter])
 /// ```
-public struct PrometheusFormat: HeartbeatFormat {
+public struct PrometheusFormat: HeartbeatPayloadFormat {
     /// Longest `phase` label value on `processmonitor_active_phase_info`, in UTF-8 bytes; a
     /// longer phase label is cut at a character boundary with a marker.
     ///
@@ -150,6 +150,45 @@ public struct PrometheusFormat: HeartbeatFormat {
         }
     }
 
+    /// One heartbeat's exposition: what a textfile holds and what a Pushgateway takes, typed
+    /// so a sink never has to recognise it by its text.
+    ///
+    /// ```swift
+    /// let exposition = try PrometheusFormat().payload(for: heartbeat, context: FormatContext())
+    /// try exposition.text.write(toFile: "job.prom", atomically: true, encoding: .utf8)
+    /// ```
+    public struct Exposition: Sendable, Equatable {
+        /// The lines in file order, without newlines.
+        public var lines: [String]
+        /// The heartbeat's level.
+        public var level: HeartbeatLevel
+
+        /// Creates an exposition.
+        ///
+        /// ```swift
+        /// let exposition = PrometheusFormat.Exposition(lines: ["# TYPE x gauge", "x 1"], level: .info)
+        /// ```
+        public init(lines: [String], level: HeartbeatLevel) {
+            self.lines = lines
+            self.level = level
+        }
+
+        /// The exposition as the text format wants it: each line ended by a line feed.
+        ///
+        /// ```swift
+        /// PrometheusFormat.Exposition(lines: ["x 1"], level: .info).text  // "x 1\n"
+        /// ```
+        public var text: String {
+            var text = ""
+            text.reserveCapacity(lines.reduce(0) { $0 + $1.utf8.count + 1 })
+            for line in lines {
+                text += line
+                text += "\n"
+            }
+            return text
+        }
+    }
+
     /// The exposition lines for one heartbeat, in file order; every line has the heartbeat's
     /// level, so a sink that routes on level sees one heartbeat's batch together.
     ///
@@ -158,7 +197,17 @@ public struct PrometheusFormat: HeartbeatFormat {
     /// print(lines.map(\.text).joined(separator: "\n"))
     /// ```
     public func render(_ heartbeat: Heartbeat, context: FormatContext) -> [RenderedLine] {
-        var out = ExpositionWriter(labels: renderedLabels, level: heartbeat.level)
+        let exposition = payload(for: heartbeat, context: context)
+        return exposition.lines.map { RenderedLine(text: $0, level: exposition.level) }
+    }
+
+    /// The heartbeat's exposition: every family of the figure table in its order.
+    ///
+    /// ```swift
+    /// let exposition = try PrometheusFormat().payload(for: heartbeat, context: FormatContext())
+    /// ```
+    public func payload(for heartbeat: Heartbeat, context: FormatContext) -> Exposition {
+        var out = ExpositionWriter(labels: renderedLabels)
         for field in Self.familyFields {
             guard let family = field.columns?.prometheus.family else { continue }
             let value: SampleValue? = switch (field.reader, family.sample) {
@@ -195,7 +244,7 @@ public struct PrometheusFormat: HeartbeatFormat {
                 }
             }
         }
-        return out.lines
+        return Exposition(lines: out.lines, level: heartbeat.level)
     }
 
     /// The headline rows that are Prometheus families.
@@ -294,19 +343,17 @@ private enum SampleValue {
 private struct ExpositionWriter {
     /// The attribute labels, already escaped, without braces; empty for none.
     let labels: String
-    let level: HeartbeatLevel
-    var lines: [RenderedLine] = []
+    var lines: [String] = []
 
-    init(labels: String, level: HeartbeatLevel) {
+    init(labels: String) {
         self.labels = labels
-        self.level = level
         lines.reserveCapacity(96)
     }
 
     /// `# HELP` and `# TYPE`, then the sample when there is a value.
     mutating func family(_ family: PrometheusFamily, _ value: SampleValue?) {
-        lines.append(RenderedLine(text: family.helpLine, level: level))
-        lines.append(RenderedLine(text: family.typeLine, level: level))
+        lines.append(family.helpLine)
+        lines.append(family.typeLine)
         if let value { sample(family.name, label: nil, value) }
     }
 
@@ -320,6 +367,6 @@ private struct ExpositionWriter {
             text += "{" + labels + "}"
         }
         text += " " + value.text
-        lines.append(RenderedLine(text: text, level: level))
+        lines.append(text)
     }
 }
