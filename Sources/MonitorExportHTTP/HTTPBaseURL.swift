@@ -20,7 +20,7 @@ struct HTTPBaseURL: Sendable, Equatable {
     /// the hint for a wrong scheme: `(KIND look like EXAMPLE)`.
     init(parsing text: String, what: String, kind: String, example: String) throws(ExportError) {
         func invalid(_ problem: String) -> ExportError {
-            ExportError(code: .invalidConfiguration, message: "\(what) \(text.debugDescription) \(problem)")
+            ExportError(code: .invalidConfiguration, message: "\(what) \(MessageValue.quoted(text)) \(problem)")
         }
         guard !text.isEmpty else { throw invalid("is empty (use a URL such as \(example))") }
         guard !text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }) else {
@@ -31,7 +31,7 @@ struct HTTPBaseURL: Sendable, Equatable {
         }
         let scheme = rawScheme.lowercased()
         guard scheme == "http" || scheme == "https" else {
-            throw invalid("must use http or https, not \(rawScheme.debugDescription) (\(kind) look like \(example))")
+            throw invalid("must use http or https, not \(MessageValue.quoted(rawScheme)) (\(kind) look like \(example))")
         }
         var host = components.host ?? ""
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

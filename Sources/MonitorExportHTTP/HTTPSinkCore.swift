@@ -19,7 +19,7 @@ final class HTTPSinkCore: Sendable {
         diagnostics: SinkDiagnostics, transport: any HTTPTransport, timing: HTTPPostQueue.Timing
     ) {
         let limiter = WarningLimiter(diagnostics)
-        let prefix = "[process-monitor] \(sinkName)(\(destination))"
+        let prefix = "[process-monitor] \(sinkName)(\(MessageValue.excerpt(destination)))"
         self.limiter = limiter
         self.prefix = prefix
         self.diagnostics = diagnostics
@@ -47,22 +47,20 @@ final class HTTPSinkCore: Sendable {
     }
 
     /// Checks `configuration`, connects to `endpoint` once unless the configuration says not
-    /// to, and returns the real transport with the configured headers.
+    /// to, and returns the real transport with the configured headers: the sink's own for
+    /// plain HTTP, `URLSession` for HTTPS or through a proxy (see ``SocketTransport``).
     static func checkedTransport(
         for endpoint: HTTPBaseURL, configuration: OTLPHTTPSink.Configuration
-    ) throws(ExportError) -> URLSessionTransport {
+    ) throws(ExportError) -> any HTTPTransport {
         try configuration.validate()
         if let timeout = configuration.reachabilityCheckTimeout {
             try ReachabilityCheck.check(host: endpoint.host, port: endpoint.port, timeout: timeout, endpoint: endpoint.base)
         }
         let headers = configuration.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+        if let url = endpoint.components.url, SocketTransport.handles(url) {
+            return SocketTransport(headers: headers)
+        }
         return URLSessionTransport(headers: headers, timeout: configuration.requestTimeout)
-    }
-
-    /// Counts a line that is not a request and warns, rate-limited, with `reason`.
-    func reject(_ reason: String) {
-        queue.countRejected()
-        limiter.warn("\(prefix): \(reason)")
     }
 
     /// Waits at most the flush timeout for the queue, once; later calls do nothing.

@@ -23,11 +23,11 @@ struct OTLPEndpoint: Sendable, Equatable {
         for signal in ["/v1/logs", "/v1/metrics", "/v1/traces"] where parsed.path.hasSuffix(signal) {
             throw ExportError(
                 code: .invalidConfiguration,
-                message: "OTLP endpoint \(text.debugDescription) names a signal path; give the base URL (\(signal) and its siblings are appended)"
+                message: "OTLP endpoint \(MessageValue.quoted(text)) names a signal path; give the base URL (\(signal) and its siblings are appended)"
             )
         }
         guard let logsURL = parsed.appending("/v1/logs"), let metricsURL = parsed.appending("/v1/metrics") else {
-            throw ExportError(code: .invalidConfiguration, message: "OTLP endpoint \(text.debugDescription) is not a usable URL")
+            throw ExportError(code: .invalidConfiguration, message: "OTLP endpoint \(MessageValue.quoted(text)) is not a usable URL")
         }
         self.baseURL = parsed
         self.logsURL = logsURL

@@ -119,15 +119,15 @@ extension OTLPHTTPSink {
                         || "!#$%&'*+-.^_`|~".utf8.contains(byte)
                 }
                 guard isToken else {
-                    throw ExportError(code: .invalidConfiguration, message: "header name \(name.debugDescription) is not an HTTP token")
+                    throw ExportError(code: .invalidConfiguration, message: "header name \(MessageValue.quoted(name)) is not an HTTP token")
                 }
                 guard !["content-type", "content-length", "host"].contains(name.lowercased()) else {
-                    throw ExportError(code: .invalidConfiguration, message: "header \(name) is set by the sink and cannot be overridden")
+                    throw ExportError(code: .invalidConfiguration, message: "header \(MessageValue.excerpt(name)) is set by the sink and cannot be overridden")
                 }
                 guard !value.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) else {
                     throw ExportError(
                         code: .invalidConfiguration,
-                        message: "header \(name) has a control character or line break in its value"
+                        message: "header \(MessageValue.excerpt(name)) has a control character or line break in its value"
                     )
                 }
             }

@@ -2,6 +2,7 @@ import Foundation
 import MonitorExport
 @testable import MonitorExportHTTP
 import Testing
+import TestSupport
 
 @Suite struct OTLPEndpointTests {
     @Test func appendsTheSignalPathsToTheBaseURL() throws {
@@ -41,7 +42,8 @@ import Testing
         ("not a url at all", "whitespace"),
         ("::::", "is not a URL"),
     ])
-    func refusesWhatIsNotAnOTLPHTTPBaseURL(text: String, problem: String) {
+    func refusesWhatIsNotAnOTLPHTTPBaseURL(text argument: TestText, problem: String) {
+        let text = argument.value
         do {
             _ = try OTLPEndpoint(parsing: text)
             Issue.record("\(text.debugDescription) was accepted")
@@ -49,6 +51,25 @@ import Testing
             #expect(error.code == .invalidConfiguration)
             #expect(error.message.contains(problem), "\(error.message)")
             #expect(error.message.contains(text.debugDescription), "the message names the value: \(error.message)")
+        }
+    }
+
+    /// A megabyte of URL makes a message of a few hundred bytes that says how long it was.
+    @Test func aMegabyteURLIsCutInTheMessageWithItsLength() {
+        let long = "http://collector:4318/" + String(repeating: "v", count: 1 << 20) + "/v1/logs"
+        let spaced = "http://col lector/" + String(repeating: "x", count: 1 << 20)
+        for (text, parse) in [
+            (long, { (text: String) throws(ExportError) in _ = try OTLPEndpoint(parsing: text) }),
+            (spaced, { (text: String) throws(ExportError) in _ = try OTLPEndpoint(parsing: text) }),
+            (long + "/metrics", { (text: String) throws(ExportError) in _ = try PushgatewaySink.parseBase(text) }),
+        ] {
+            do {
+                try parse(text)
+                Issue.record("accepted")
+            } catch {
+                #expect(error.message.utf8.count < 400, "\(error.message.utf8.count) bytes")
+                #expect(error.message.contains("…(\(text.utf8.count) bytes)"), "\(error.message.prefix(300))")
+            }
         }
     }
 

@@ -120,42 +120,135 @@ import Glibc
         sink.close()
     }
 
-    /// `rm` of the file: nothing is written into the unlinked inode. The path is recreated at
-    /// once, and while it cannot be (a read-only directory), every line is dropped and counted.
-    @Test func aDeletedFileIsToldFromAMovedOneAndNothingGoesNowhere() throws {
+    /// `rm` of the file, noticed at the next path check (no system call per record): the
+    /// lines written into the unlinked inode since the last check are carried over to the
+    /// recreated file, so none goes nowhere. A writer at most one line a second has each line
+    /// confirmed right after writing it, so only lines after the deletion are carried over.
+    @Test func aDeletedFileIsRecreatedAndTheLinesWrittenIntoItAreCarriedOver() throws {
         let dir = try SinkTempDirectory()
-        defer {
-            chmod(dir.path, 0o755)
-            dir.cleanup()
-        }
+        defer { dir.cleanup() }
         let path = dir.file("heartbeat.log")
         let warnings = CapturedWarnings()
         let clock = ManualClock()
         let sink = try FileSink(path: path, diagnostics: testDiagnostics(warnings, clock: clock, interval: .zero))
-        sink.write(line("one"))
-        #expect(unlink(path) == 0)
-        // No clock advance: the deletion is seen on the very next write, not a second later.
-        sink.write(line("two"))
-        #expect(contents(of: path) == "two\n")
-        #expect(sink.droppedRecords == 0)
-        #expect(warnings.messages.last?.contains("the file was deleted; recreated it") == true)
-
-        guard geteuid() != 0 else {
-            // Root ignores directory permissions: the read-only case cannot be made here.
-            sink.close()
-            return
-        }
-        #expect(unlink(path) == 0)
-        #expect(chmod(dir.path, 0o555) == 0)
-        sink.write(line("three"))
-        sink.write(line("four"))
-        #expect(sink.droppedRecords == 2, "two lines went nowhere and say so")
-        #expect(warnings.messages.contains { $0.contains("cannot recreate it yet") })
-        #expect(chmod(dir.path, 0o755) == 0)
         clock.advance(by: .milliseconds(1100))
+        sink.write(line("one"))  // checked before and confirmed after: one a second
+        #expect(unlink(path) == 0)
+        sink.write(line("two"))  // within the interval: into the deleted file, unseen yet
+        #expect(!exists(path))
+        clock.advance(by: .milliseconds(1100))
+        sink.write(line("three"))
+        #expect(contents(of: path) == "two\nthree\n", "'one' was deleted with its file; 'two' was written after and is kept")
+        #expect(sink.droppedRecords == 0)
+        #expect(warnings.messages.last?.contains("the file was deleted; recreated it, carrying over the 1 line(s)") == true)
+        sink.close()
+    }
+
+    /// Faster than a line a second, the lines since the last check cannot be told apart: all
+    /// are carried over, even those written just before the `rm`, rather than risk losing one.
+    @Test func aFastWritersLinesSinceTheLastCheckAreAllCarriedOver() throws {
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("heartbeat.log")
+        let clock = ManualClock()
+        let sink = try FileSink(path: path, diagnostics: testDiagnostics(CapturedWarnings(), clock: clock))
+        sink.write(line("a"))
+        sink.write(line("b"))
+        #expect(unlink(path) == 0)
+        sink.write(line("c"))
+        clock.advance(by: .milliseconds(1100))
+        sink.write(line("d"))
+        #expect(contents(of: path) == "a\nb\nc\nd\n")
+        #expect(sink.droppedRecords == 0)
+        sink.close()
+    }
+
+    /// While the path cannot be recreated, lines are dropped and counted, and so are those the
+    /// deleted file held since the last check. The directory is replaced by a regular file,
+    /// which no one can create a file under, root included (a read-only directory would not
+    /// stop root, and this test would prove nothing there).
+    @Test func aDeletedFileThatCannotBeRecreatedDropsAndCountsEvenForRoot() throws {
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let logs = dir.file("logs")
+        #expect(mkdir(logs, 0o755) == 0)
+        let path = logs + "/heartbeat.log"
+        let warnings = CapturedWarnings()
+        let clock = ManualClock()
+        let sink = try FileSink(path: path, diagnostics: testDiagnostics(warnings, clock: clock, interval: .zero))
+        clock.advance(by: .milliseconds(1100))
+        sink.write(line("one"))
+        #expect(unlink(path) == 0 && rmdir(logs) == 0)
+        try "not a directory\n".write(toFile: logs, atomically: false, encoding: .utf8)
+        sink.write(line("two"))  // into the deleted file
+        clock.advance(by: .milliseconds(1100))
+        sink.write(line("three"))
+        #expect(sink.droppedRecords == 2, "'two' is lost with the deleted file and 'three' had nowhere to go")
+        let warning = try #require(warnings.messages.last)
+        #expect(warning.contains("the file was deleted and cannot be recreated: Not a directory"))
+        #expect(warning.contains("the 1 line(s) written to it since the last check are lost"))
+        // Every line is tried again at once, without waiting for the interval.
+        sink.write(line("four"))
+        #expect(sink.droppedRecords == 3)
+        #expect(unlink(logs) == 0 && mkdir(logs, 0o755) == 0)
         sink.write(line("five"))
         #expect(contents(of: path) == "five\n")
+        #expect(sink.droppedRecords == 3)
         sink.close()
+    }
+
+    /// A disk that fills up in the middle of a record: the kernel takes part of it. That part
+    /// is rolled back, so the file holds whole records only, and the next record starts where
+    /// the failed one did.
+    @Test func aRecordCutShortByAFullDiskIsRolledBack() throws {
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("heartbeat.jsonl")
+        let disk = ShortWriter(keep: 7) { $0.contains("\"seq\":2") }
+        let warnings = CapturedWarnings()
+        let sink = try FileSink(path: path, diagnostics: testDiagnostics(warnings), write: disk.call)
+        for sequence in 1 ... 3 { sink.write(line(#"{"seq":\#(sequence),"trigger":"scheduled"}"#)) }
+        #expect(disk.shortWrites == 1)
+        #expect(contents(of: path) == #"{"seq":1,"trigger":"scheduled"}"# + "\n" + #"{"seq":3,"trigger":"scheduled"}"# + "\n")
+        #expect(sink.droppedRecords == 1)
+        let warning = try #require(warnings.messages.first)
+        #expect(warning.contains("No space left on device"))
+        #expect(warning.contains("the 7 bytes of it that were written were rolled back"))
+        sink.close()
+    }
+
+    @Test func anEmptyPathOrOneWithANULByteIsRefusedByName() {
+        for (path, expected) in [("", "FileSink: the path is empty (\"\")"), ("hb\u{0}.jsonl", "has a NUL byte at byte 2")] {
+            #expect {
+                _ = try FileSink(path: path)
+            } throws: { error in
+                guard let error = error as? ExportError else { return false }
+                return error.code == .invalidConfiguration && error.message.contains(expected) && !error.message.contains("directory")
+            }
+        }
+        #expect {
+            _ = try RotatingFileSink(path: "", maxBytes: 100, maxFiles: 2)
+        } throws: { error in
+            (error as? ExportError)?.message.hasPrefix("RotatingFileSink: the path is empty") == true
+        }
+        #expect {
+            _ = try PrometheusTextfileSink(path: "")
+        } throws: { error in
+            (error as? ExportError)?.message.hasPrefix("PrometheusTextfileSink: the path is empty") == true
+        }
+    }
+
+    /// A megabyte-long path makes a line of a few hundred bytes that says how long it was.
+    @Test func aLongPathIsCutInTheMessageWithItsLength() throws {
+        let path = "/nonexistent-dir/" + String(repeating: "p", count: 1 << 20)
+        do {
+            _ = try FileSink(path: path)
+            Issue.record("a megabyte path opened")
+        } catch {
+            #expect(error.message.utf8.count < 400, "\(error.message.utf8.count) bytes")
+            #expect(error.message.contains("…(\(path.utf8.count) bytes)"))
+            #expect(error.message.hasPrefix("cannot open /nonexistent-dir/ppp"))
+        }
     }
 
     /// A file that ends inside a line holds the fragment of a record torn by an earlier writer

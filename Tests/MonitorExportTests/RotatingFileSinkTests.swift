@@ -305,6 +305,27 @@ private func fileSize(_ path: String) -> Int {
         #expect(sink.droppedRecords == 0)
     }
 
+    /// A record cut short in the middle of a run (a disk filling up) is rolled back, and the
+    /// sink's own count of the file's size with it: the file holds whole records only and later
+    /// rotations fall exactly where they would have without the lost record.
+    @Test func aRecordCutShortMidRunIsRolledBackAndRotationStaysExact() throws {
+        let dir = try SinkTempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("heartbeat.log")
+        let disk = ShortWriter(keep: 7) { $0.contains("record-0004") }
+        let sink = try RotatingFileSink(
+            path: path, maxBytes: 60, maxFiles: 5, diagnostics: testDiagnostics(CapturedWarnings()),
+            rename: { from, to in rename(from, to) == 0 ? 0 : errno }, write: disk.call
+        )
+        for index in 1 ... 9 { sink.write(line(record(index))) }
+        sink.close()
+        #expect(disk.shortWrites == 1)
+        #expect(sink.droppedRecords == 1)
+        // Three 20-byte records to a 60-byte file; record 4 is lost whole, not torn.
+        let expected = [[1, 2, 3], [5, 6, 7], [8, 9]].map { $0.map { record($0) + "\n" }.joined() }
+        #expect(rotationSet(path, maxFiles: 5).map(\.text) == expected)
+    }
+
     @Test func diskFullDropsCountsAndDoesNotRotate() throws {
         let warnings = CapturedWarnings()
         let sink = try RotatingFileSink(path: "/dev/full", maxBytes: 10, maxFiles: 2, diagnostics: testDiagnostics(warnings))

@@ -3,6 +3,7 @@ import Foundation
 import MonitorExport
 import ProcessMonitor
 import Testing
+import TestSupport
 
 /// Strings a hostile or broken log can hold, each of which would change the page if written raw.
 let hostileTexts = [
@@ -18,9 +19,9 @@ let hostileTexts = [
 ]
 
 @Suite struct EscapingTests {
-    @Test("every special character leaves as a reference or a visible escape", arguments: hostileTexts)
-    func escapedText(_ text: String) {
-        let escaped = HTMLEscaping.escape(text)
+    @Test("every special character leaves as a reference or a visible escape", arguments: hostileTexts.map { TestText($0) })
+    func escapedText(_ text: TestText) {
+        let escaped = HTMLEscaping.escape(text.value)
         for raw in ["<", ">", "\"", "'", "\n", "\u{2028}", "\u{2029}", "\u{07}", "\u{1b}"] {
             #expect(!escaped.contains(raw), "\(raw.debugDescription) left raw in \(escaped.debugDescription)")
         }

@@ -43,6 +43,7 @@ private func setDisposition(of signal: Int32, to handler: (@convention(c) (Int32
             configuration: try MonitorConfiguration(interval: .seconds(3600)),
             observers: [recorder], clock: ManualMonitorClock(), sampler: FixedSampler()
         )
+        monitor.reportWarnings(to: CapturedReports().append)
         try monitor.start()
         let onDemand = try monitor.emitOnSignal(SIGUSR2)
         #expect(onDemand.signal == SIGUSR2)

@@ -15,11 +15,16 @@ struct ObserverFailure: Error {}
         sampler: FixedSampler = FixedSampler(ProcessSample(cpuTime: .seconds(10), affinityCores: 2)),
         configuration: MonitorConfiguration? = nil
     ) throws -> ProcessMonitor {
-        try ProcessMonitor(
+        let monitor = try ProcessMonitor(
             configuration: try configuration ?? MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(30)),
             observers: observers, clock: clock, sampler: sampler
         )
+        monitor.reportWarnings(to: reports.append)
+        return monitor
     }
+
+    /// The monitor's own warnings, kept off the terminal; a test that causes one checks it here.
+    let reports = CapturedReports()
 
     @Test func emitNowDeliversAndReturnsTheHeartbeat() throws {
         let recorder = HeartbeatRecorder()
@@ -89,6 +94,10 @@ struct ObserverFailure: Error {}
         #expect(after.heartbeats.count == 3)
         #expect(calls.load(ordering: .relaxed) == 3)
         #expect(monitor.observerFailures == 3)
+        // Reported once, naming the observer and the error; the other failures are only counted.
+        #expect(reports.lines.filter { $0.contains("threw") } == [
+            "[process-monitor] observer #2 (ClosureObserver) threw: ObserverFailure(); further failures of it are counted, not printed\n",
+        ])
     }
 
     @Test func observersMayCallBackIntoTheMonitorWithoutDeadlock() throws {
@@ -163,6 +172,65 @@ struct ObserverFailure: Error {}
         await monitor.shutdown()
         try await task.value
         #expect(recorder.heartbeats.map(\.trigger) == [.final])
+    }
+
+    /// The window the race lived in: `run()` has started the monitor and someone stops it
+    /// before `run()` waits for a stop. The seam runs a whole shutdown in that window, every
+    /// time, so the test does not depend on the scheduler to hit it.
+    @Test func runReturnsWhenStoppedRightAfterItStartedTheMonitor() async throws {
+        let recorder = HeartbeatRecorder()
+        let monitor = try makeMonitor(observers: [recorder])
+        let box = MonitorBox()
+        box.monitor = monitor
+        monitor.control.withState { $0.runDidStart = { await box.monitor?.shutdown() } }
+        try await monitor.run()
+        #expect(!monitor.isRunning)
+        #expect(recorder.heartbeats.map(\.trigger) == [.final])
+        #expect(recorder.stopCount == 1)
+        // A monitor stopped before the call is still an error.
+        await #expect(throws: MonitorError.self) { try await monitor.run() }
+    }
+
+    /// Each start/stop cycle used to leak its control object, mailboxes and observers (the
+    /// control held the mailboxes, whose failure handler held the control). After stop,
+    /// nothing but the caller's own references keeps them.
+    @Test func aStoppedMonitorFreesItsControlMailboxesAndObservers() throws {
+        final class Weak<T: AnyObject>: @unchecked Sendable {
+            // @unchecked Sendable: written once before the monitor stops, read after.
+            weak var value: T?
+        }
+        let monitorRef = Weak<ProcessMonitor>()
+        let controlRef = Weak<MonitorControl>()
+        let mailboxRefs = [Weak<ObserverMailbox>(), Weak<ObserverMailbox>()]
+        let recorderRef = Weak<HeartbeatRecorder>()
+        let failingRef = Weak<FailingObserver>()
+        let failures: Int = try {
+            let recorder = HeartbeatRecorder()
+            // A failing observer exercises the failure handler, the edge that closed the cycle.
+            let failing = FailingObserver()
+            let monitor = try makeMonitor(observers: [recorder, failing])
+            monitorRef.value = monitor
+            controlRef.value = monitor.control
+            recorderRef.value = recorder
+            failingRef.value = failing
+            try monitor.start()
+            for (ref, mailbox) in zip(mailboxRefs, monitor.control.withState { $0.mailboxes }) { ref.value = mailbox }
+            monitor.emitNow()
+            monitor.stop()
+            #expect(recorder.heartbeats.count == 2)
+            #expect(monitor.control.withState { $0.mailboxes.isEmpty }, "a stopped monitor keeps no mailboxes")
+            return monitor.observerFailures
+        }()
+        #expect(failures == 2)
+        // The threads end just after stop() returns; wait for them, then nothing may remain.
+        #expect(waitUntil {
+            monitorRef.value == nil && controlRef.value == nil
+                && mailboxRefs.allSatisfy { $0.value == nil } && recorderRef.value == nil && failingRef.value == nil
+        })
+        #expect(monitorRef.value == nil, "the monitor leaked")
+        #expect(controlRef.value == nil, "the control object leaked")
+        #expect(mailboxRefs.allSatisfy { $0.value == nil }, "a mailbox leaked")
+        #expect(recorderRef.value == nil && failingRef.value == nil, "an observer leaked")
     }
 
     /// Scheduled heartbeats run on the injected clock: each is due exactly one interval after
@@ -275,8 +343,13 @@ struct ObserverFailure: Error {}
             #expect(phase.age <= .seconds(45) + spent + .seconds(1))
             #expect(phase.progress?.current == 4)
             #expect(phase.progress?.total == 10)
-            #expect(heartbeat.stalls.contains { $0.label == label })
-            #expect(heartbeat.level == .warning)
+            // First seen above zero, the counter counts as just moved; still at 4 a threshold
+            // later, the scope is stuck.
+            #expect(!heartbeat.stalls.contains { $0.label == label })
+            clock.advance(by: .seconds(30))
+            let later = try #require(monitor.emitNow())
+            #expect(later.stalls.contains { $0.label == label })
+            #expect(later.level == .warning)
         }
     }
 
@@ -286,12 +359,30 @@ struct ObserverFailure: Error {}
             configuration: try MonitorConfiguration(interval: .seconds(3600)),
             observers: [recorder]
         )
+        // Before the first beat: the hour-long interval leaves time for it.
+        monitor.reportWarnings(to: reports.append)
         let heartbeat = try #require(monitor.emitNow())
         monitor.stop()
         #expect(heartbeat.processID == getpid())
         #expect(heartbeat.resources.rssBytes != nil)
         #expect(heartbeat.cpu.availableCores != nil)
         #expect(recorder.heartbeats.last?.trigger == .final)
+    }
+}
+
+/// An observer that always throws, as a class so a test can hold it weakly.
+final class FailingObserver: HeartbeatObserver {
+    func observe(_ heartbeat: Heartbeat) throws { throw ObserverFailure() }
+}
+
+/// Collects a monitor's own warnings instead of printing them.
+final class CapturedReports: Sendable {
+    private let kept = LockedValue<[String]>([])
+
+    var lines: [String] { kept.withLock { $0 } }
+
+    var append: @Sendable (String) -> Void {
+        { [kept] line in kept.withLock { $0.append(line) } }
     }
 }
 
@@ -314,6 +405,7 @@ final class MonitorBox: @unchecked Sendable {
             clock: ManualMonitorClock(),
             sampler: FixedSampler()
         )
+        monitor.reportWarnings(to: CapturedReports().append)
         try monitor.start()
         #expect(monitor.stop(timeout: .milliseconds(50)) == false, "the final heartbeat is still with the blocked observer")
         // The other observer has its own thread: it got the final heartbeat and stopped anyway.

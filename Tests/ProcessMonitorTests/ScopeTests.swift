@@ -298,6 +298,36 @@ func lanes(labelled label: String) -> [LaneRecord] {
         #expect(waitUntil { !registered(box.lane) })
         #expect(shown() == 0, "the retired lane left the list, open frame and all")
     }
+
+    @Test func oneSnapshotterSeesAThreadRenamedBetweenSnapshots() {
+        let snapshotter = Snapshotter()
+        let label = "snapshotter-rename-\(UUID())"
+        func names() -> [String?] {
+            let snapshot = snapshotter.take()
+            return snapshot.lanes.filter { snapshot.resolve($0.label) == label }.map(\.id.name)
+        }
+        _ = names()
+        let renamed = DispatchSemaphore(value: 0)
+        let checked = DispatchSemaphore(value: 0)
+        let inside = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            nameCurrentThread("before")
+            withScope(label: label) {
+                inside.signal()
+                checked.wait()
+                nameCurrentThread("after")
+                renamed.signal()
+                checked.wait()
+            }
+        }
+        thread.start()
+        inside.wait()
+        #expect(names() == ["before"])
+        checked.signal()
+        renamed.wait()
+        #expect(names() == ["after"], "a rename changes the list the snapshotter keeps")
+        checked.signal()
+    }
 }
 
 final class LaneBox: @unchecked Sendable {

@@ -44,6 +44,7 @@ import TestSupport
             configuration: try MonitorConfiguration(interval: .milliseconds(10), stallThreshold: .seconds(60), maxPhaseLines: 10_000),
             observers: [checker]
         )
+        monitor.reportWarnings(to: CapturedReports().append)
         try monitor.start()
 
         let iterations = Int(Self.iterations)

@@ -164,6 +164,7 @@ extension LaneHungryTests {
             configuration: try MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(30), maxPhaseLines: 10_000),
             observers: [recorder], clock: clock, sampler: FixedSampler()
         )
+        monitor.reportWarnings(to: CapturedReports().append)
         try monitor.start()
         let gate = AsyncGate(count: 1)
         let finished = LockedValue(0)

@@ -32,8 +32,18 @@ struct OpenedFile {
     /// The size at open time, so appending to an existing file rotates at the right moment.
     var size: Int
     /// The file already held bytes after its last newline: a record torn by an earlier writer
-    /// (a full disk, a crash). The next record must start on a fresh line.
+    /// (a crash mid-write). The next record must start on a fresh line.
     var endsInsideALine: Bool = false
+    /// Opened for reading too (a regular file the process may read): what was written to it can
+    /// be read back, to carry records over from a deleted file to its replacement.
+    var isReadable: Bool = false
+}
+
+/// What `fstat` says about an open file now.
+struct FileStatus {
+    /// Names linking to the file; 0 once it is deleted.
+    var links: UInt64
+    var size: Int
 }
 
 /// What one record's write came to.
@@ -46,6 +56,16 @@ struct WriteOutcome {
 
 /// The system calls every sink shares: how to open, write one record, and tell files apart.
 enum FileDescriptorWriter {
+    /// One `write(2)`: bytes written, or -1 and the errno. The file sinks take it as a
+    /// parameter so a test can make the kernel accept only part of a record, as a full disk does.
+    typealias WriteCall = @Sendable (_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> (result: Int, error: Int32)
+
+    /// The real `write(2)`.
+    static let systemWrite: WriteCall = { descriptor, bytes, count in
+        let result = write(descriptor, bytes, count)
+        return (result, result < 0 ? errno : 0)
+    }
+
     /// Opens `path` for appending, creating it with mode 0644 (less the umask).
     ///
     /// `O_APPEND` makes every `write` land at the current end even when another process (or a
@@ -56,18 +76,9 @@ enum FileDescriptorWriter {
     /// so a full pipe applies back-pressure instead of dropping records.
     static func openForAppending(_ path: String) -> Result<OpenedFile, SystemError> {
         var descriptor: Int32
-        repeat {
-            descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0o644)
-        } while descriptor < 0 && errno == EINTR
-        guard descriptor >= 0 else { return .failure(.current) }
-        // With stdin, stdout or stderr closed, open() hands out 0, 1 or 2, and whatever later
-        // writes "to stdout" would land in this file. Keep sink files above them.
-        if descriptor <= 2 {
-            let moved = fcntl(descriptor, F_DUPFD_CLOEXEC, 3)
-            let error = SystemError.current
-            close(descriptor)
-            guard moved >= 0 else { return .failure(error) }
-            descriptor = moved
+        switch openAboveStandardStreams(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) {
+        case .success(let opened): descriptor = opened
+        case .failure(let error): return .failure(error)
         }
         let flags = fcntl(descriptor, F_GETFL)
         if flags >= 0 { _ = fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) }
@@ -78,8 +89,26 @@ enum FileDescriptorWriter {
             return .failure(error)
         }
         let type = info.st_mode & S_IFMT
-        let endsInsideALine = type == S_IFREG && info.st_size > 0
-            && lastByte(ofFile: path, device: info.st_dev, inode: info.st_ino, size: info.st_size).map { $0 != UInt8(ascii: "\n") } == true
+        var isReadable = false
+        if type == S_IFREG {
+            // A regular file is reopened for reading and writing when the process may read it
+            // (never a FIFO: its own reader end would keep it from ever reporting a lost
+            // reader). Opened by path, so it is kept only if the path still names the same file.
+            if case .success(let both) = openAboveStandardStreams(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOCTTY) {
+                var again = stat()
+                if fstat(both, &again) == 0, again.st_dev == info.st_dev, again.st_ino == info.st_ino {
+                    close(descriptor)
+                    descriptor = both
+                    info = again
+                    isReadable = true
+                } else {
+                    close(both)
+                }
+            }
+        }
+        var lastByte: UInt8 = 0
+        let endsInsideALine = isReadable && info.st_size > 0
+            && pread(descriptor, &lastByte, 1, info.st_size - 1) == 1 && lastByte != UInt8(ascii: "\n")
         return .success(OpenedFile(
             descriptor: descriptor,
             device: UInt64(info.st_dev),
@@ -87,20 +116,28 @@ enum FileDescriptorWriter {
             isRegular: type == S_IFREG,
             raisesSIGPIPE: type == S_IFIFO || type == S_IFSOCK,
             size: type == S_IFREG ? Int(info.st_size) : 0,
-            endsInsideALine: endsInsideALine
+            endsInsideALine: endsInsideALine,
+            isReadable: isReadable
         ))
     }
 
-    /// The last byte of the regular file at `path`, read through a descriptor of its own (the
-    /// sink's is write-only), if `path` still names the file that was opened.
-    private static func lastByte(ofFile path: String, device: dev_t, inode: ino_t, size: off_t) -> UInt8? {
-        let reader = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard reader >= 0 else { return nil }
-        defer { close(reader) }
-        var info = stat()
-        guard fstat(reader, &info) == 0, info.st_dev == device, info.st_ino == inode else { return nil }
-        var byte: UInt8 = 0
-        return pread(reader, &byte, 1, size - 1) == 1 ? byte : nil
+    /// `open(path, flags, 0644)`, retried on EINTR, with the descriptor moved above 2: with
+    /// stdin, stdout or stderr closed, open() hands out 0, 1 or 2, and whatever later writes
+    /// "to stdout" would land in this file.
+    private static func openAboveStandardStreams(_ path: String, _ flags: Int32) -> Result<Int32, SystemError> {
+        var descriptor: Int32
+        repeat {
+            descriptor = open(path, flags, 0o644)
+        } while descriptor < 0 && errno == EINTR
+        guard descriptor >= 0 else { return .failure(.current) }
+        if descriptor <= 2 {
+            let moved = fcntl(descriptor, F_DUPFD_CLOEXEC, 3)
+            let error = SystemError.current
+            close(descriptor)
+            guard moved >= 0 else { return .failure(error) }
+            descriptor = moved
+        }
+        return .success(descriptor)
     }
 
     /// Writes one record with a single `write(2)`.
@@ -108,26 +145,72 @@ enum FileDescriptorWriter {
     /// A record is one call so that concurrent writers (threads, or other processes appending
     /// to the same file) never interleave inside a line. Only when the kernel accepts part of it
     /// (a signal, a nearly full pipe) do follow-up writes finish that same record.
-    static func writeRecord(_ descriptor: Int32, _ record: UnsafeRawBufferPointer, guardingSIGPIPE: Bool) -> WriteOutcome {
-        guard guardingSIGPIPE else { return writeAll(descriptor, record) }
-        return withSIGPIPESuppressed { writeAll(descriptor, record) }
+    static func writeRecord(
+        _ descriptor: Int32, _ record: UnsafeRawBufferPointer, guardingSIGPIPE: Bool, using call: WriteCall = systemWrite
+    ) -> WriteOutcome {
+        guard guardingSIGPIPE else { return writeAll(descriptor, record, using: call) }
+        return withSIGPIPESuppressed { writeAll(descriptor, record, using: call) }
     }
 
-    private static func writeAll(_ descriptor: Int32, _ record: UnsafeRawBufferPointer) -> WriteOutcome {
+    private static func writeAll(_ descriptor: Int32, _ record: UnsafeRawBufferPointer, using call: WriteCall) -> WriteOutcome {
         guard let base = record.baseAddress else { return WriteOutcome(written: 0, error: 0) }
         var offset = 0
         while offset < record.count {
-            let result = write(descriptor, base + offset, record.count - offset)
+            let (result, error) = call(descriptor, base + offset, record.count - offset)
             if result > 0 {
                 offset += result
-            } else if result < 0 && errno == EINTR {
+            } else if result < 0 && error == EINTR {
                 continue
             } else {
                 // A zero return for a non-empty write makes no progress; retrying would spin.
-                return WriteOutcome(written: offset, error: result == 0 ? EIO : errno)
+                return WriteOutcome(written: offset, error: result == 0 ? EIO : error)
             }
         }
         return WriteOutcome(written: offset, error: 0)
+    }
+
+    /// Takes back the `written` bytes a failed record left at the end of a regular file, so the
+    /// file ends on a record boundary again. Declines (returns false) when the file does not end
+    /// where that write stopped: another process appended after it, and cutting would take its
+    /// bytes too.
+    static func rollBack(_ file: OpenedFile, written: Int) -> Bool {
+        guard file.isRegular, written > 0 else { return false }
+        let position = lseek(file.descriptor, 0, SEEK_CUR)
+        var info = stat()
+        guard position >= off_t(written), fstat(file.descriptor, &info) == 0, info.st_size == position else { return false }
+        var result: Int32
+        repeat {
+            result = ftruncate(file.descriptor, position - off_t(written))
+        } while result != 0 && errno == EINTR
+        return result == 0
+    }
+
+    /// Copies bytes `range` of `source` (which must be readable) to the end of `target`, in
+    /// 64 KiB pieces, each written whole. On a failure the bytes already copied are rolled back
+    /// so `target` still ends on a record boundary; returns the bytes copied, or the error.
+    static func copy(_ range: Range<Int>, of source: OpenedFile, to target: OpenedFile, using call: WriteCall) -> Result<Int, SystemError> {
+        guard source.isReadable else { return .failure(SystemError(code: EBADF)) }
+        let chunk = 64 * 1024
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 1)
+        defer { buffer.deallocate() }
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let count = pread(source.descriptor, buffer.baseAddress, min(chunk, range.upperBound - offset), off_t(offset))
+            if count < 0 && errno == EINTR { continue }
+            let failure: SystemError? = count < 0 ? .current : count == 0 ? SystemError(code: EIO) : nil
+            if failure == nil {
+                let outcome = writeRecord(target.descriptor, UnsafeRawBufferPointer(rebasing: buffer[..<count]), guardingSIGPIPE: false, using: call)
+                if outcome.error == 0 {
+                    offset += count
+                    continue
+                }
+                _ = rollBack(target, written: offset - range.lowerBound + outcome.written)
+                return .failure(SystemError(code: outcome.error))
+            }
+            _ = rollBack(target, written: offset - range.lowerBound)
+            return .failure(failure ?? SystemError(code: EIO))
+        }
+        return .success(range.count)
     }
 
     /// Runs `body` with SIGPIPE blocked for this thread only, and discards the SIGPIPE that a
@@ -174,19 +257,15 @@ enum FileDescriptorWriter {
         return UInt64(info.st_dev) == file.device && UInt64(info.st_ino) == file.inode
     }
 
-    /// Whether the open file has been deleted: no name links to it any more, so what is written
-    /// to it is gone once it is closed (a moved file keeps a link, and its records).
-    static func isDeleted(_ file: OpenedFile) -> Bool {
+    /// The open file's link count and size now, in one `fstat`; `nil` when the descriptor no
+    /// longer refers to the file that was opened (someone closed it and the number was reused).
+    /// A link count of 0 means deleted: what is written to it is gone once it is closed (a
+    /// moved file keeps a link, and its records).
+    static func status(of file: OpenedFile) -> FileStatus? {
         var info = stat()
-        guard fstat(file.descriptor, &info) == 0 else { return false }
-        return file.isRegular && info.st_nlink == 0
-    }
-
-    /// The size of the open file now, for resynchronising after other writers or a truncation.
-    static func size(of file: OpenedFile) -> Int? {
-        var info = stat()
-        guard fstat(file.descriptor, &info) == 0 else { return nil }
-        return Int(info.st_size)
+        guard fstat(file.descriptor, &info) == 0, UInt64(info.st_dev) == file.device, UInt64(info.st_ino) == file.inode
+        else { return nil }
+        return FileStatus(links: UInt64(info.st_nlink), size: Int(info.st_size))
     }
 
     /// What `path` itself is, without following a final symlink.
@@ -204,6 +283,22 @@ enum FileDescriptorWriter {
         }
         guard info.st_mode & S_IFMT == S_IFREG else { return .other }
         return .regular(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
+    /// Refuses a path no file can have, before the system is asked: an empty one (made
+    /// absolute it would name the working directory, and the error would say "Is a directory")
+    /// and one with a NUL byte (the system would see only the part before it, another file).
+    static func checkPath(_ path: String, for sink: String) throws(ExportError) {
+        if path.isEmpty {
+            throw ExportError(code: .invalidConfiguration, message: "\(sink): the path is empty (\"\"); give a file path such as heartbeat.jsonl")
+        }
+        if let nul = path.utf8.firstIndex(of: 0) {
+            let offset = path.utf8.distance(from: path.utf8.startIndex, to: nul)
+            throw ExportError(
+                code: .invalidConfiguration,
+                message: "\(sink): the path \(MessageValue.quoted(path)) has a NUL byte at byte \(offset); a file name cannot hold one"
+            )
+        }
     }
 
     /// `path` made absolute against the working directory at start, so a host that later calls

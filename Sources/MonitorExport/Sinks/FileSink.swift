@@ -16,8 +16,15 @@ import ProcessMonitor
 /// ``SinkDiagnostics``, and the next line is tried as usual, so writing resumes by itself once
 /// the fault clears.
 ///
-/// When the file is moved away or deleted (logrotate without `copytruncate`), the sink notices
-/// within a second, or at the next write after a failure, and reopens the path.
+/// When the file is moved away or deleted (logrotate without `copytruncate`, `rm`), the sink
+/// notices within a second, or at the next write after a failure, and reopens the path; the
+/// lines written into a deleted file since the previous check are copied into the new one.
+/// The write path makes no system call but the `write` itself.
+///
+/// A record the disk has room for only in part (the kernel takes some of its bytes, then
+/// refuses the rest) is rolled back with `ftruncate`, so the file holds whole records only and
+/// `jq` or DuckDB never meet a fragment; only a crash mid-write can leave one, and the next
+/// sink to open the file then starts on a fresh line and counts the fragment as dropped.
 ///
 /// ```swift
 /// let sink = try FileSink(path: "/var/log/job/heartbeat.jsonl")
@@ -36,7 +43,9 @@ public final class FileSink: HeartbeatSink {
     ///
     /// Throws ``ExportError`` with code `.cannotOpen`, naming the path and the system's reason,
     /// when the file cannot be opened: a missing directory, no permission, a directory path,
-    /// a FIFO without a reader (opening it would otherwise block until one appears).
+    /// a FIFO without a reader (opening it would otherwise block until one appears); and with
+    /// `.invalidConfiguration` for an empty path or one holding a NUL byte. A path longer than
+    /// 200 bytes is cut in the message, which says its length.
     ///
     /// ```swift
     /// do {
@@ -45,9 +54,18 @@ public final class FileSink: HeartbeatSink {
     ///     print(error)  // cannot open: cannot open heartbeat.log for appending: Permission denied (errno 13)
     /// }
     /// ```
-    public init(path: String, diagnostics: SinkDiagnostics = .standard) throws(ExportError) {
+    public convenience init(path: String, diagnostics: SinkDiagnostics = .standard) throws(ExportError) {
+        try self.init(path: path, diagnostics: diagnostics, write: FileDescriptorWriter.systemWrite)
+    }
+
+    /// As the public initializer, with `write(2)` replaced, so tests can make the kernel take
+    /// only part of a record.
+    package init(
+        path: String, diagnostics: SinkDiagnostics = .standard,
+        write: @escaping @Sendable (Int32, UnsafeRawPointer, Int) -> (result: Int, error: Int32)
+    ) throws(ExportError) {
         self.path = path
-        core = try FileWriterCore(path: path, kind: "FileSink", rotation: nil, diagnostics: diagnostics)
+        core = try FileWriterCore(path: path, kind: "FileSink", rotation: nil, diagnostics: diagnostics, write: write)
     }
 
     /// Appends `line.text` and a newline with one `write`; a failure drops the line and counts it.

@@ -73,7 +73,9 @@ public final class PrometheusTextfileSink: HeartbeatSink {
     /// }
     /// ```
     public init(path: String, diagnostics: SinkDiagnostics = .standard) throws(ExportError) {
+        try FileDescriptorWriter.checkPath(path, for: "PrometheusTextfileSink")
         self.path = path
+        let shown = MessageValue.excerpt(path)
         let resolved = FileDescriptorWriter.absolute(path)
         // Relative only when the working directory could not be read; then it is ".".
         let name: String
@@ -88,19 +90,19 @@ public final class PrometheusTextfileSink: HeartbeatSink {
         guard name.hasSuffix(".prom"), name.utf8.count > ".prom".utf8.count else {
             throw ExportError(
                 code: .invalidConfiguration,
-                message: "Prometheus textfile path \(path) does not end in NAME.prom; "
+                message: "Prometheus textfile path \(shown) does not end in NAME.prom; "
                     + "node_exporter's textfile collector reads only *.prom files"
             )
         }
         var info = stat()
         guard stat(directory, &info) == 0 else {
-            throw ExportError(code: .cannotOpen, message: "cannot use \(path): directory \(directory): \(SystemError.current)")
+            throw ExportError(code: .cannotOpen, message: "cannot use \(shown): directory \(MessageValue.excerpt(directory)): \(SystemError.current)")
         }
         guard info.st_mode & S_IFMT == S_IFDIR else {
-            throw ExportError(code: .cannotOpen, message: "cannot use \(path): \(directory) is not a directory")
+            throw ExportError(code: .cannotOpen, message: "cannot use \(shown): \(MessageValue.excerpt(directory)) is not a directory")
         }
         if stat(resolved, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
-            throw ExportError(code: .invalidConfiguration, message: "cannot use \(path): it is a directory")
+            throw ExportError(code: .invalidConfiguration, message: "cannot use \(shown): it is a directory")
         }
         let instance = PrometheusTextfileSink.instances.add(1, ordering: .relaxed).newValue
         let temporary = "\(directory == "/" ? "" : directory)/.\(name).tmp.\(getpid()).\(instance)"
@@ -108,7 +110,7 @@ public final class PrometheusTextfileSink: HeartbeatSink {
         // ignores read-only mounts for root and says nothing about a full inode table.
         let probe = PrometheusTextfileSink.openTemporary(temporary)
         guard probe >= 0 else {
-            throw ExportError(code: .cannotOpen, message: "cannot write in the directory of \(path): \(SystemError.current)")
+            throw ExportError(code: .cannotOpen, message: "cannot write in the directory of \(shown): \(SystemError.current)")
         }
         FileDescriptorWriter.closeDescriptor(probe)
         unlink(temporary)
@@ -169,7 +171,7 @@ public final class PrometheusTextfileSink: HeartbeatSink {
     /// ```
     public var droppedRecords: UInt64 { state.withLock { $0.dropped } }
 
-    private var prefix: String { "[process-monitor] PrometheusTextfileSink(\(path))" }
+    private var prefix: String { "[process-monitor] PrometheusTextfileSink(\(MessageValue.excerpt(path)))" }
 
     /// Writes the temporary file and renames it over the path; the failure, if any. Called with
     /// the state lock held, so no other batch touches the temporary file meanwhile.

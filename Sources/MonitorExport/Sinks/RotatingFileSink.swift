@@ -21,8 +21,10 @@ import Darwin
 /// - Nothing is deleted before every rename of a rotation succeeded; a rename that fails undoes
 ///   the ones before it, so the files are as they were, the sink keeps writing to the current
 ///   file and warns. It tries again at most once a second.
-/// - A file moved away or deleted by another tool (logrotate) is noticed within a second and the
-///   path is reopened; the sink never renames a file it did not open.
+/// - A file moved away or deleted by another tool (logrotate, `rm`) is noticed within a second
+///   and the path is reopened, with the lines written into a deleted file since carried over;
+///   the sink never renames a file it did not open.
+/// - A record a full disk cuts short is rolled back, as in ``FileSink``: whole records only.
 /// - Faults are handled as in ``FileSink``: the line is dropped and counted, one rate-limited
 ///   warning is emitted, and writing resumes by itself.
 ///
@@ -85,10 +87,12 @@ public final class RotatingFileSink: HeartbeatSink {
         }
     }
 
-    /// As the public initializer, with `rename(2)` replaced, so tests can fail a chosen step.
+    /// As the public initializer, with `rename(2)` replaced, so tests can fail a chosen step,
+    /// and `write(2)`, so they can make the kernel take only part of a record.
     package init(
         path: String, maxBytes: Int, maxFiles: Int, diagnostics: SinkDiagnostics = .standard,
-        rename: @escaping @Sendable (String, String) -> Int32
+        rename: @escaping @Sendable (String, String) -> Int32,
+        write: @escaping @Sendable (Int32, UnsafeRawPointer, Int) -> (result: Int, error: Int32) = FileDescriptorWriter.systemWrite
     ) throws(ExportError) {
         guard Self.maxBytesRange.contains(maxBytes) else {
             throw ExportError(code: .invalidConfiguration, message: "maxBytes must be at least 1 (got \(maxBytes))")
@@ -106,7 +110,7 @@ public final class RotatingFileSink: HeartbeatSink {
         core = try FileWriterCore(
             path: path, kind: "RotatingFileSink",
             rotation: RotationSettings(maxBytes: maxBytes, maxFiles: maxFiles, rename: rename),
-            diagnostics: diagnostics
+            diagnostics: diagnostics, write: write
         )
         core.enforceRetention()
     }
@@ -176,10 +180,10 @@ extension FileWriterCore {
             case .regular: present[index] = true
             case .other:
                 nextRotationAttempt = now + Self.pathCheckInterval
-                return "\(prefix): not rotating: \(path).\(index) is not a regular file; writing on to \(path)"
+                return "\(prefix): not rotating: \(shownPath).\(index) is not a regular file; writing on to \(shownPath)"
             case .unreadable(let error):
                 nextRotationAttempt = now + Self.pathCheckInterval
-                return "\(prefix): not rotating: cannot inspect \(path).\(index): \(error); writing on to \(path)"
+                return "\(prefix): not rotating: cannot inspect \(shownPath).\(index): \(error); writing on to \(shownPath)"
             }
         }
 
@@ -206,25 +210,23 @@ extension FileWriterCore {
             for move in done.reversed() { _ = policy.rename(move.to, move.from) }
             nextRotationAttempt = now + Self.pathCheckInterval
             let reason = failure.map { "rename \($0.from) to \($0.to) failed: \(SystemError(code: $0.error))" } ?? "failed"
-            return "\(prefix): cannot rotate: \(reason); renames undone, writing on to \(path)"
+            return "\(prefix): cannot rotate: \(reason); renames undone, writing on to \(shownPath)"
         }
         nextRotationAttempt = nil
         var warning: String?
         if present[policy.maxFiles], unlink(expiredPath) != 0 {
-            warning = "\(prefix): cannot delete the expired backup \(expiredPath): \(SystemError.current)"
+            warning = "\(prefix): cannot delete the expired backup \(MessageValue.excerpt(expiredPath)): \(SystemError.current)"
         }
         switch FileDescriptorWriter.openForAppending(resolvedPath) {
         case .success(let opened):
             FileDescriptorWriter.closeDescriptor(current.descriptor)
-            file = opened
-            size = opened.size
-            lineIsTorn = false
+            adopt(opened)
             return warning
         case .failure(let error):
             // Keep the renamed file open: the line goes to PATH.1 rather than nowhere, and the
             // next write tries the path again.
             checkPathNow = true
-            return "\(prefix): rotated, but cannot open a new file: \(error); writing to \(path).1 meanwhile"
+            return "\(prefix): rotated, but cannot open a new file: \(error); writing to \(shownPath).1 meanwhile"
         }
     }
 
@@ -242,7 +244,7 @@ extension FileWriterCore {
             base = resolvedPath
         }
         guard let stream = opendir(directory) else {
-            limiter.warn("\(prefix): cannot list \(directory) to enforce retention: \(SystemError.current)")
+            limiter.warn("\(prefix): cannot list \(MessageValue.excerpt(directory)) to enforce retention: \(SystemError.current)")
             return
         }
         var stale: [String] = []
@@ -264,11 +266,11 @@ extension FileWriterCore {
         for name in stale {
             let stalePath = directory == "/" ? "/" + name : directory + "/" + name
             guard case .regular = FileDescriptorWriter.kind(ofPath: stalePath) else {
-                limiter.warn("\(prefix): not deleting \(stalePath) beyond retention: not a regular file")
+                limiter.warn("\(prefix): not deleting \(MessageValue.excerpt(stalePath)) beyond retention: not a regular file")
                 continue
             }
             if unlink(stalePath) != 0 {
-                limiter.warn("\(prefix): cannot delete \(stalePath) beyond retention: \(SystemError.current)")
+                limiter.warn("\(prefix): cannot delete \(MessageValue.excerpt(stalePath)) beyond retention: \(SystemError.current)")
             }
         }
     }

@@ -19,6 +19,11 @@ final class MonitorControl: @unchecked Sendable {
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
         /// Each observer's queue and thread, from `start()` on.
         var mailboxes: [ObserverMailbox] = []
+        /// Test seam: runs inside `run()` once the monitor is started, before `run()` waits for
+        /// a stop request, so a test can stop the monitor in exactly that window.
+        var runDidStart: (@Sendable () async -> Void)?
+        /// Where the monitor's own warnings go: stderr, unless redirected before start.
+        var report: @Sendable (String) -> Void = reportToStandardError
     }
 
     private let lock = PosixLock()
@@ -83,6 +88,9 @@ final class MonitorControl: @unchecked Sendable {
     func stopped() {
         lock.withLock {
             state.phase = .stopped
+            // The observers are done: let them (and their sinks) go with the mailboxes, even
+            // while the caller keeps the monitor.
+            state.mailboxes = []
             done.broadcast()
         }
     }
@@ -136,14 +144,14 @@ final class MonitorControl: @unchecked Sendable {
 }
 
 extension MonitorControl {
-    /// Counts an observer's failure; the first of each observer is reported on stderr.
+    /// Counts an observer's failure; the first of each observer is reported.
     func recordFailure(of observer: any HeartbeatObserver, at index: Int, _ error: any Error) {
-        let first = withState { state -> Bool in
+        let (first, report) = withState { state -> (Bool, @Sendable (String) -> Void) in
             state.observerFailures += 1
-            return state.failedObservers.insert(index).inserted
+            return (state.failedObservers.insert(index).inserted, state.report)
         }
         if first {
-            reportToStandardError(
+            report(
                 "[process-monitor] observer #\(index + 1) (\(type(of: observer))) threw: \(error); "
                     + "further failures of it are counted, not printed\n"
             )

@@ -7,6 +7,7 @@ final class MonitorLoop: @unchecked Sendable {
     let started: UInt64
     var tracker: CPUTracker
     var stalls = StallTracker()
+    var watch: HeartbeatWatch
     let snapshotter = Snapshotter()
     var sequence: UInt64 = 0
     /// Whether the once-only warning about rejected per-scope thresholds went out.
@@ -17,10 +18,11 @@ final class MonitorLoop: @unchecked Sendable {
         self.mailboxes = mailboxes
         self.started = started
         self.tracker = tracker
+        self.watch = HeartbeatWatch(configuration: monitor.configuration)
     }
 
     func run() {
-        nameCurrentThread("process-monitor")
+        nameCurrentThreadForOS("process-monitor")
         ScopeClock.shared.monitorStarted()
         defer { ScopeClock.shared.monitorStopped() }
         let control = monitor.control
@@ -41,12 +43,12 @@ final class MonitorLoop: @unchecked Sendable {
             }
             sequence += 1
             let heartbeat = monitor.makeHeartbeat(
-                snapshotter: snapshotter, tracker: &tracker, stalls: &stalls, started: started,
+                snapshotter: snapshotter, tracker: &tracker, stalls: &stalls, watch: &watch, started: started,
                 sequence: sequence, trigger: trigger
             )
             if !warnedAboutThresholds, StallThreshold.rejectedCount > 0 {
                 warnedAboutThresholds = true
-                reportToStandardError(
+                monitor.report(
                     "[process-monitor] \(StallThreshold.rejectedCount) scope(s) gave a stall threshold out of range "
                         + "(zero, negative or over 365 days); they use the monitor's (reported once)\n"
                 )

@@ -88,25 +88,32 @@ public final class ProcessMonitor: Sendable {
     /// ```
     public func start() throws(MonitorError) {
         guard configuration.isEnabled else { return }
-        let previous = control.withState { state -> MonitorControl.Phase in
-            defer { if state.phase == .idle { state.phase = .running } }
-            return state.phase
-        }
-        switch previous {
-        case .idle: break
+        switch startIfIdle() {
+        case .idle: return
         case .running:
             throw MonitorError(code: .alreadyRunning, message: "the monitor is already running")
         case .stopped:
             throw MonitorError(code: .alreadyRunning, message: "the monitor was stopped; create a new one to start again")
         }
+    }
+
+    /// Starts the threads if the monitor is idle, deciding that under the control lock so two
+    /// callers never both start it; returns the phase the monitor was in before.
+    private func startIfIdle() -> MonitorControl.Phase {
+        let previous = control.withState { state -> MonitorControl.Phase in
+            defer { if state.phase == .idle { state.phase = .running } }
+            return state.phase
+        }
+        guard previous == .idle else { return previous }
         let started = clock.monotonicNanoseconds()
         let baseline = sampler.sample()
         var tracker = CPUTracker()
         _ = tracker.update(baseline, now: started)
-        let control = self.control
         let mailboxes = observers.enumerated().map { index, observer in
-            ObserverMailbox(observer: observer, index: index) { index, observer, error in
-                control.recordFailure(of: observer, at: index, error)
+            // Weak: the control object holds the mailboxes, so a strong capture here would keep
+            // both (and every observer) alive after stop.
+            ObserverMailbox(observer: observer, index: index) { [weak control] index, observer, error in
+                control?.recordFailure(of: observer, at: index, error)
             }
         }
         control.withState { $0.mailboxes = mailboxes }
@@ -115,6 +122,7 @@ public final class ProcessMonitor: Sendable {
         let thread = Thread { loop.run() }
         thread.name = "process-monitor"
         thread.start()
+        return .idle
     }
 
     /// Produces a heartbeat now, hands it to every observer's queue, and returns it.
@@ -220,7 +228,8 @@ public final class ProcessMonitor: Sendable {
     /// enough.
     ///
     /// - Throws: ``MonitorError`` with ``MonitorError/Code/alreadyRunning`` when the monitor
-    ///   was already stopped.
+    ///   was already stopped when `run()` was called. A stop that comes at any time after the
+    ///   call (even before `run()` has started the monitor's threads) makes it return normally.
     ///
     /// ```swift
     /// let task = Task { try await monitor.run() }
@@ -234,10 +243,13 @@ public final class ProcessMonitor: Sendable {
             while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             return
         }
-        if control.withState({ $0.phase == .idle }) { try start() }
-        if control.withState({ $0.phase == .stopped }) {
+        // One decision, under the lock: a monitor that this call started, or that was already
+        // running, may be stopped by someone else at any moment from here on, and run() then
+        // returns; only a monitor stopped before the call is an error.
+        if startIfIdle() == .stopped {
             throw MonitorError(code: .alreadyRunning, message: "the monitor was stopped; create a new one to run again")
         }
+        if let hook = control.withState({ $0.runDidStart }) { await hook() }
         await withTaskCancellationHandler {
             await control.waitForStopRequest()
         } onCancel: {
@@ -267,6 +279,18 @@ public final class ProcessMonitor: Sendable {
         }
     }
 
+    /// Sends the monitor's own warnings (an observer that threw, out-of-range thresholds),
+    /// one line each with its newline, to `report` instead of stderr; for tests that trigger
+    /// them on purpose. Call it before `start()`.
+    package func reportWarnings(to report: @escaping @Sendable (String) -> Void) {
+        control.withState { $0.report = report }
+    }
+
+    /// Passes one of the monitor's own warnings on, to stderr unless redirected.
+    func report(_ message: String) {
+        control.withState { $0.report }(message)
+    }
+
     /// Whether the heartbeat thread is running.
     ///
     /// ```swift
@@ -287,6 +311,7 @@ public final class ProcessMonitor: Sendable {
         snapshotter: Snapshotter,
         tracker: inout CPUTracker,
         stalls: inout StallTracker,
+        watch: inout HeartbeatWatch,
         started: UInt64,
         sequence: UInt64,
         trigger: Heartbeat.Trigger
@@ -295,13 +320,14 @@ public final class ProcessMonitor: Sendable {
         let sample = sampler.sample()
         let now = clock.monotonicNanoseconds()
         let cpu = tracker.update(sample, now: now)
-        let snapshot = snapshotter.take()
+        var snapshot = snapshotter.take()
+        watch.progress.observe(&snapshot, now: now)
         let ends = stalls.ended(now: now) { scope in
             // Keys are lane addresses, and lanes are never freed.
             guard let pointer = UnsafeRawPointer(bitPattern: scope.key) else { return nil }
             return Unmanaged<Lane>.fromOpaque(pointer)._withUnsafeGuaranteedRef { $0.stallProbe(depth: scope.depth) }
         }
-        let built = HeartbeatBuilder.build(
+        var built = HeartbeatBuilder.build(
             HeartbeatInputs(
                 snapshot: snapshot,
                 sample: sample,
@@ -316,6 +342,13 @@ public final class ProcessMonitor: Sendable {
                 stallEnds: ends
             )
         )
+        watch.inspector.inspect(&built, snapshot: snapshot, now: now) { key in
+            // Keys are lane addresses, and lanes are never freed.
+            UnsafeRawPointer(bitPattern: key).map { Unmanaged<Lane>.fromOpaque($0).takeUnretainedValue() }
+        }
+        if let forecasts = watch.forecaster?.update(sample.resources, now: now) {
+            built.heartbeat.forecasts = forecasts
+        }
         stalls.record(built, snapshot: snapshot)
         return built.heartbeat
     }

@@ -55,3 +55,44 @@ func exists(_ path: String) -> Bool {
 
 func line(_ text: String) -> RenderedLine { RenderedLine(text: text, level: .info) }
 
+
+/// A `write(2)` stand-in that behaves like a disk filling up in the middle of chosen records:
+/// the kernel takes the first `keep` bytes of such a record, then refuses the rest with
+/// ENOSPC. Every other write goes to the real `write(2)`.
+final class ShortWriter: Sendable {
+    private struct State {
+        var refuseNext = false
+        var shortWrites = 0
+    }
+
+    private let state = LockedValue(State())
+    private let keep: Int
+    private let shortens: @Sendable (String) -> Bool
+
+    /// `shortens` sees each write's bytes as text and says whether the disk fills during it.
+    init(keep: Int, shortens: @escaping @Sendable (String) -> Bool) {
+        self.keep = keep
+        self.shortens = shortens
+    }
+
+    /// How many records were cut short.
+    var shortWrites: Int { state.withLock { $0.shortWrites } }
+
+    var call: @Sendable (Int32, UnsafeRawPointer, Int) -> (result: Int, error: Int32) {
+        { [self] descriptor, bytes, count in
+            if state.withLock({ state in defer { state.refuseNext = false }; return state.refuseNext }) {
+                return (-1, ENOSPC)
+            }
+            let text = String(decoding: UnsafeRawBufferPointer(start: bytes, count: count), as: UTF8.self)
+            if shortens(text), count > keep {
+                state.withLock {
+                    $0.refuseNext = true
+                    $0.shortWrites += 1
+                }
+                return (write(descriptor, bytes, keep), 0)
+            }
+            let result = write(descriptor, bytes, count)
+            return (result, result < 0 ? errno : 0)
+        }
+    }
+}
