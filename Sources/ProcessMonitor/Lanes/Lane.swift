@@ -287,6 +287,21 @@ final class Lane: Sendable {
     /// Retries while the owner changes the stack under it; after `maxAttempts` changes it gives
     /// up and returns ``LaneRead/busy`` rather than spin against a hot writer.
     func read(into labelBytes: inout [UInt8], maxAttempts: Int = 64) -> LaneRead {
+        var copy = RawLaneState()
+        switch read(into: &labelBytes, state: &copy, maxAttempts: maxAttempts) {
+        case .idle: return .idle
+        case .busy: return .busy
+        case .open: return .open(copy)
+        }
+    }
+
+    /// What ``read(into:state:maxAttempts:)`` found: on `.open` the state was written.
+    enum ReadOutcome { case idle, busy, open }
+
+    /// The form of ``read(into:maxAttempts:)`` the snapshotter uses: the state goes into
+    /// `copy`, one reused value, instead of an enum's payload. The state has grown past what
+    /// Swift copies inline, and returning it inside an enum cost two `memcpy` calls per lane.
+    func read(into labelBytes: inout [UInt8], state copy: inout RawLaneState, maxAttempts: Int = 64) -> ReadOutcome {
         for _ in 0..<maxAttempts {
             let s1 = state.load(ordering: .acquiring)
             let depth = Int(truncatingIfNeeded: s1 & Self.depthMask)
@@ -355,20 +370,17 @@ final class Lane: Sendable {
                 lane._withUnsafeGuaranteedRef { $0.binding.load(ordering: .relaxed) } == parentGeneration
                     ? UInt(bitPattern: lane.toOpaque()) : nil
             }
-            return .open(
-                RawLaneState(
-                    depth: depth,
-                    label: label,
-                    entered: enteredAt,
-                    lastChange: changed,
-                    progress: progress,
-                    taskNumber: task,
-                    stallThresholdMilliseconds: threshold,
-                    parentKey: parentKey,
-                    generation: s1,
-                    threadID: threadID.load(ordering: .relaxed)
-                )
-            )
+            copy.depth = depth
+            copy.label = label
+            copy.entered = enteredAt
+            copy.lastChange = changed
+            copy.progress = progress
+            copy.taskNumber = task
+            copy.stallThresholdMilliseconds = threshold
+            copy.parentKey = parentKey
+            copy.generation = s1
+            copy.threadID = threadID.load(ordering: .relaxed)
+            return .open
         }
         return .busy
     }
@@ -476,12 +488,12 @@ struct RawProgress: Equatable {
 }
 
 struct RawLaneState: Equatable {
-    var depth: Int
-    var label: RawLabel
-    var entered: UInt64
-    var lastChange: UInt64
+    var depth: Int = 0
+    var label: RawLabel = .scalar(0)
+    var entered: UInt64 = 0
+    var lastChange: UInt64 = 0
     var progress: RawProgress?
-    var taskNumber: UInt64
+    var taskNumber: UInt64 = 0
     /// The innermost frame's own stall threshold, when it has one (`UInt64.max`: never).
     var stallThresholdMilliseconds: UInt64?
     /// The parent lane's identity (its address), while the link holds.

@@ -25,15 +25,16 @@ final class Snapshotter {
         snapshot.lanes.removeAll(keepingCapacity: true)
         snapshot.labelBytes.removeAll(keepingCapacity: true)
         snapshot.busyLanes = 0
+        var state = RawLaneState()
         for index in laneBuffer.indices {
             // Lanes are never freed, so no reference count is needed to read one.
-            let read = laneBuffer[index]._withUnsafeGuaranteedRef { $0.read(into: &snapshot.labelBytes) }
+            let read = laneBuffer[index]._withUnsafeGuaranteedRef { $0.read(into: &snapshot.labelBytes, state: &state) }
             switch read {
             case .idle:
                 continue
             case .busy:
                 snapshot.busyLanes += 1
-            case .open(let state):
+            case .open:
                 snapshot.lanes.append(
                     LaneRecord(
                         id: idBuffer[index] ?? LaneID(kind: .task, number: state.taskNumber),
