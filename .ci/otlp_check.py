@@ -125,12 +125,12 @@ def check_against_reference(record_attributes, record, reference, resource, serv
     check(resource.get("host.name") == socket.gethostname(), f"{where}: host.name {resource.get('host.name')!r}")
     check(record.time_unix_nano == nanos(reference["timestamp"]), f"{where}: timeUnixNano")
     check(record.observed_time_unix_nano == record.time_unix_nano, f"{where}: observedTimeUnixNano")
-    warned = bool(reference["stalls"]) or "processmonitor.resource_warnings" in record_attributes
+    warned = bool(reference["stalls"]) or "processmonitor.warnings" in record_attributes
     check(record.severity_number == (13 if warned else 9), f"{where}: severityNumber {record.severity_number}")
     check(record.severity_text == ("WARN" if warned else "INFO"), f"{where}: severityText {record.severity_text}")
     if reference["stalls"]:
         check(record.severity_text == "WARN", f"{where}: a record with stalls must be WARN")
-    if "processmonitor.resource_warnings" not in record_attributes:
+    if "processmonitor.warnings" not in record_attributes:
         check(record.body.string_value == reference["message"], f"{where}: body {record.body.string_value!r}")
     a = record_attributes
     check(a.get("processmonitor.seq") == seq, f"{where}: processmonitor.seq")

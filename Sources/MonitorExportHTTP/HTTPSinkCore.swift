@@ -63,12 +63,6 @@ final class HTTPSinkCore: Sendable {
         return URLSessionTransport(headers: headers, timeout: configuration.requestTimeout)
     }
 
-    /// Counts a line that is not a request and warns, rate-limited, with `reason`.
-    func reject(_ reason: String) {
-        queue.countRejected()
-        limiter.warn("\(prefix): \(reason)")
-    }
-
     /// Waits at most the flush timeout for the queue, once; later calls do nothing.
     func close() {
         let first = closed.withLock { wasClosed -> Bool in

@@ -5,11 +5,12 @@ import ProcessMonitor
 /// Sends each heartbeat to an OpenTelemetry collector over OTLP/HTTP with JSON encoding, without
 /// ever making the monitor or the job wait for the network.
 ///
-/// Pair it with `OTLPJSONFormat`: each rendered line is one request body, sent to
-/// `BASE/v1/logs` when it starts with `{"resourceLogs"` and to `BASE/v1/metrics` when it starts
-/// with `{"resourceMetrics"`, with `Content-Type: application/json`.
+/// It takes `OTLPJSONFormat`'s ``OTLPJSONFormat/Requests`` for each heartbeat (a
+/// ``HeartbeatExporter`` pairs the two, checked by the compiler) and posts the logs request to
+/// `BASE/v1/logs` and the metrics request to `BASE/v1/metrics`, with
+/// `Content-Type: application/json`.
 ///
-/// ``write(_:)-(RenderedLine)`` only queues: a bounded queue (``Configuration/queueCapacity``)
+/// ``send(_:)`` only queues: a bounded queue (``Configuration/queueCapacity``)
 /// feeds a sender thread of the sink's own, which posts one request at a time (plain `http://`
 /// over a connection of its own, `https://` or through a proxy with `URLSession`). 429, 502,
 /// 503, 504, timeouts and failed connections are retried with exponential backoff and jitter,
@@ -40,7 +41,7 @@ import ProcessMonitor
 ///     HeartbeatExporter(format: try OTLPJSONFormat(attributes: ["service.name": "trainer"]), sink: sink),
 /// ])
 /// ```
-public final class OTLPHTTPSink: HeartbeatSink {
+public final class OTLPHTTPSink: HeartbeatPayloadSink {
     /// The base URL as given, without a trailing slash.
     ///
     /// ```swift
@@ -104,41 +105,15 @@ public final class OTLPHTTPSink: HeartbeatSink {
         )
     }
 
-    /// Queues `line` as one request and returns at once; a line that is not an OTLP/JSON
-    /// logs or metrics request is dropped and counted.
+    /// Queues the heartbeat's two requests, logs then metrics, and returns at once.
     ///
     /// ```swift
-    /// sink.write(RenderedLine(text: try OTLPJSONFormat().metricsRequest(for: heartbeat), level: .info))
+    /// sink.send(try OTLPJSONFormat().payload(for: heartbeat, context: FormatContext()))
     /// ```
-    public func write(_ line: RenderedLine) {
-        let url: URL
-        if line.text.hasPrefix("{\"resourceLogs\"") {
-            url = logsURL
-        } else if line.text.hasPrefix("{\"resourceMetrics\"") {
-            url = metricsURL
-        } else {
-            core.reject("a line that is not an OTLP/JSON request was dropped; pair this sink with OTLPJSONFormat")
-            return
-        }
-        core.queue.enqueue(HTTPPostRequest(url: url, body: Data(line.text.utf8)))
+    public func send(_ requests: OTLPJSONFormat.Requests) {
+        core.queue.enqueue(HTTPPostRequest(url: logsURL, body: Data(requests.logs.utf8)))
+        core.queue.enqueue(HTTPPostRequest(url: metricsURL, body: Data(requests.metrics.utf8)))
     }
-
-    /// Queues each of one heartbeat's lines (a logs and a metrics request) and returns at once.
-    ///
-    /// ```swift
-    /// sink.write(try OTLPJSONFormat().render(heartbeat, context: FormatContext()))
-    /// ```
-    public func write(_ lines: [RenderedLine]) {
-        for line in lines { write(line) }
-    }
-
-    /// Does nothing: the sender thread sends as soon as it can, and waiting here would block
-    /// the monitor. ``close()`` is the one that waits, for a bounded time.
-    ///
-    /// ```swift
-    /// sink.flush()
-    /// ```
-    public func flush() {}
 
     /// Waits at most ``Configuration/flushTimeout`` for queued requests to be sent, then drops
     /// and counts the rest and stops the sender thread. When anything was dropped in all, one

@@ -6,8 +6,8 @@ import ProcessMonitor
 /// short-lived or too hidden to be scraped, without ever making the monitor or the job wait for
 /// the network.
 ///
-/// Pair it with `PrometheusFormat`: one heartbeat's lines, joined into one text exposition, are
-/// the body of one `PUT` to `BASE/metrics/job/JOB` (and `/instance/INSTANCE` when an instance
+/// It takes `PrometheusFormat`'s `Exposition` for each heartbeat (a `HeartbeatExporter` pairs
+/// the two, checked by the compiler): it is the body of one `PUT` to `BASE/metrics/job/JOB` (and `/instance/INSTANCE` when an instance
 /// is given) with `Content-Type: text/plain; version=0.0.4`. `PUT` replaces every metric of
 /// that group, so the gateway always holds exactly the latest heartbeat. Values are
 /// percent-encoded; a value that is empty, contains `/`, or is `.` or `..` is sent in the
@@ -31,7 +31,7 @@ import ProcessMonitor
 ///     HeartbeatExporter(format: try PrometheusFormat(attributes: ["job": "nightly-etl"]), sink: sink),
 /// ])
 /// ```
-public final class PushgatewaySink: HeartbeatSink {
+public final class PushgatewaySink: HeartbeatPayloadSink {
     /// The settings: those of ``OTLPHTTPSink/Configuration``, except that `queueCapacity` is
     /// not used (one heartbeat waits at most).
     ///
@@ -115,39 +115,17 @@ public final class PushgatewaySink: HeartbeatSink {
         )
     }
 
-    /// Pushes one heartbeat's exposition lines as one request, replacing a push that has not
-    /// been sent yet; returns at once. An empty batch is not pushed: it would empty the group.
+    /// Pushes one heartbeat's exposition as one request, replacing a push that has not been
+    /// sent yet; returns at once. An empty exposition is not pushed: it would empty the group.
     ///
     /// ```swift
-    /// sink.write(try PrometheusFormat().render(heartbeat, context: FormatContext()))
+    /// sink.send(try PrometheusFormat().payload(for: heartbeat, context: FormatContext()))
     /// ```
-    public func write(_ lines: [RenderedLine]) {
-        guard !lines.isEmpty else { return }
-        var body = ""
-        for line in lines {
-            body += line.text
-            body += "\n"
-        }
-        core.queue.enqueue(HTTPPostRequest(url: groupURL, body: Data(body.utf8), method: "PUT", contentType: Self.contentType))
+    public func send(_ exposition: PrometheusFormat.Exposition) {
+        guard !exposition.lines.isEmpty else { return }
+        core.queue.enqueue(HTTPPostRequest(url: groupURL, body: Data(exposition.text.utf8), method: "PUT",
+                                           contentType: Self.contentType))
     }
-
-    /// Pushes `line` alone as the group's whole exposition; ``HeartbeatExporter`` always calls
-    /// ``write(_:)-([RenderedLine])`` with the heartbeat's full batch instead.
-    ///
-    /// ```swift
-    /// sink.write(RenderedLine(text: "processmonitor_heartbeats_total 3", level: .info))
-    /// ```
-    public func write(_ line: RenderedLine) {
-        write([line])
-    }
-
-    /// Does nothing: the sender thread sends as soon as it can. ``close()`` is the one that
-    /// waits, for a bounded time.
-    ///
-    /// ```swift
-    /// sink.flush()
-    /// ```
-    public func flush() {}
 
     /// Waits at most ``Configuration/flushTimeout`` for the last heartbeat to be pushed, then
     /// drops and counts what is left and stops the sender thread; the group stays on the

@@ -1,3 +1,4 @@
+import MonitorExport
 import ProcessMonitor
 
 /// The part of a report about one process: its summary, timeline, charts and tables.
@@ -128,46 +129,11 @@ struct RunSection {
     // MARK: Charts
 
     private func appendCharts(_ heartbeats: [Heartbeat], to html: inout String) {
-        func series(_ name: String, _ style: String, limit: Bool = false, _ value: (Heartbeat) -> Double?) -> LineChart.Series {
-            LineChart.Series(
-                name: name, style: style,
-                points: heartbeats.map { heartbeat in
-                    let number = value(heartbeat)
-                    return SeriesPoint(time: ReportFormatting.time(heartbeat.timestamp), value: number.flatMap { $0.isFinite ? $0 : nil })
-                },
-                isLimit: limit
-            )
-        }
-        func number(_ value: UInt64?) -> Double? { value.map { Double($0) } }
-
-        var cpuSeries = [
-            series("cores busy", "s1") { $0.cpu.coresBusy },
-            series("available cores", "s2", limit: true) { $0.cpu.availableCores },
-        ]
-        if heartbeats.contains(where: { $0.cpu.quotaCores != nil }) {
-            cpuSeries.append(series("CPU quota", "s3", limit: true) { $0.cpu.quotaCores })
-        }
-        if heartbeats.contains(where: { hb in hb.cpu.affinityCores.map { Double($0) != hb.cpu.availableCores } ?? false }) {
-            cpuSeries.append(series("affinity cores", "s4", limit: true) { $0.cpu.affinityCores.map { Double($0) } })
-        }
-        let charts: [(String, LineChart)] = [
-            ("CPU cores busy", LineChart(label: "CPU cores busy over time", unit: .cores, series: cpuSeries)),
-            ("Memory", LineChart(label: "Memory over time", unit: .bytes, series: [
-                series("RSS", "s1") { number($0.resources.rssBytes) },
-                series("peak RSS", "s3") { number($0.resources.peakRSSBytes) },
-                series("cgroup memory in use", "s4") { number($0.resources.memoryUsageBytes) },
-                series("memory limit", "s2", limit: true) { number($0.resources.memoryLimitBytes) },
-            ])),
-            ("Open file descriptors", LineChart(label: "Open file descriptors over time", unit: .count, series: [
-                series("open descriptors", "s1") { number($0.resources.openFileDescriptors) },
-                series("descriptor limit", "s2", limit: true) { number($0.resources.fileDescriptorLimit) },
-            ])),
-        ]
-        for (title, chart) in charts {
+        for chart in ReportChart.allCases {
             html += "<h3>"
-            HTMLEscaping.append(title, to: &html)
+            HTMLEscaping.append(chart.title, to: &html)
             html += "</h3>"
-            appendChart(chart, to: &html)
+            appendChart(LineChart(label: chart.label, unit: chart.unit, series: Self.series(of: chart, heartbeats)), to: &html)
         }
         appendResourceWarnings(heartbeats, to: &html)
 
@@ -347,6 +313,53 @@ struct RunSection {
         html += "</tbody></table>"
         if total > rows.count {
             appendNotes(["\(ReportFormatting.count(total - rows.count)) more rows not shown (the table keeps the first \(rows.count))."], to: &html)
+        }
+    }
+
+    // MARK: Series from the figure table
+
+    /// The lines of `chart`: the figure table's rows that name it, in table order, each drawn
+    /// when its rule says so.
+    static func series(of chart: ReportChart, _ heartbeats: [Heartbeat]) -> [LineChart.Series] {
+        RecordFields.headline.compactMap { field -> LineChart.Series? in
+            guard case .series(chart, let name, let style, let isLimit, let shown)? = field.columns?.report else { return nil }
+            let values = heartbeats.map { field.reader.number($0) }
+            switch shown {
+            case .always:
+                break
+            case .whenKnown:
+                guard values.contains(where: { $0 != nil }) else { return nil }
+            case .whenDifferentFrom(let key):
+                guard let other = RecordFields.headlineField(key),
+                      zip(values, heartbeats).contains(where: { value, heartbeat in value.map { $0 != other.reader.number(heartbeat) } ?? false })
+                else { return nil }
+            }
+            let points = zip(heartbeats, values).map { heartbeat, value in
+                SeriesPoint(time: ReportFormatting.time(heartbeat.timestamp), value: value)
+            }
+            return LineChart.Series(name: name, style: "s\(style)", points: points, isLimit: isLimit)
+        }
+    }
+}
+
+extension ReportChart {
+    /// The heading above the chart.
+    var title: String {
+        switch self {
+        case .cpuCores: "CPU cores busy"
+        case .memory: "Memory"
+        case .fileDescriptors: "Open file descriptors"
+        }
+    }
+
+    /// The chart's accessible label.
+    var label: String { title + " over time" }
+
+    var unit: LineChart.Unit {
+        switch self {
+        case .cpuCores: .cores
+        case .memory: .bytes
+        case .fileDescriptors: .count
         }
     }
 }

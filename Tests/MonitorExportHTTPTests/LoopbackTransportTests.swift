@@ -71,7 +71,7 @@ import TestSupport
             resources: ResourceUsage(), cpu: CPUUsage(), instrumentedLanes: 0, active: nil, stalls: [],
             phases: [], omittedPhases: 0, stallThreshold: .seconds(1)
         )
-        sink.write(format.render(heartbeat, context: FormatContext()))
+        sink.send(format.payload(for: heartbeat, context: FormatContext()))
         sink.close()
         #expect(sink.statistics.sent == 2 && sink.statistics.retried == 1 && sink.droppedRecords == 0)
         #expect(server.received.map(\.requestLine) == ["POST /v1/logs HTTP/1.1", "POST /v1/logs HTTP/1.1", "POST /v1/metrics HTTP/1.1"])
@@ -129,7 +129,7 @@ import TestSupport
         configuration.reachabilityCheckTimeout = nil  // its connection would count as one more
         let sink = try OTLPHTTPSink(endpoint: "http://127.0.0.1:\(server.port)", configuration: configuration,
                                     diagnostics: WarningRecorder().diagnostics)
-        sink.write(try OTLPJSONFormat().render(heartbeat(1), context: FormatContext()))
+        sink.send(try OTLPJSONFormat().payload(for: heartbeat(1), context: FormatContext()))
         sink.close()
         #expect(sink.statistics.sent == 2 && sink.statistics.dropped == 0, "\(sink.statistics)")
         #expect(waitUntil { server.connectionsHandled == 2 })
@@ -171,8 +171,8 @@ import TestSupport
         let sink = try OTLPHTTPSink(endpoint: "http://127.0.0.1:\(server.port)", configuration: configuration,
                                     diagnostics: warnings.diagnostics)
         let format = try OTLPJSONFormat()
-        sink.write(format.render(heartbeat(1), context: FormatContext()))
-        sink.write(format.render(heartbeat(2), context: FormatContext()))
+        sink.send(format.payload(for: heartbeat(1), context: FormatContext()))
+        sink.send(format.payload(for: heartbeat(2), context: FormatContext()))
         sink.close()
         #expect(sink.statistics.sent == 0)
         #expect(sink.statistics.droppedRejected == 4)

@@ -25,34 +25,36 @@ private let format = try! OTLPJSONFormat(attributes: ["service.name": "sink-test
     @Test func sendsTheLogsLineToV1LogsAndTheMetricsLineToV1Metrics() throws {
         let transport = ScriptedTransport()
         let sink = try makeSink(transport)
-        let lines = format.render(heartbeat(1), context: FormatContext())
-        sink.write(lines)
+        let requests = format.payload(for: heartbeat(1), context: FormatContext())
+        sink.send(requests)
         sink.close()
         #expect(transport.posts.map(\.url.absoluteString) == ["http://127.0.0.1:4318/v1/logs", "http://127.0.0.1:4318/v1/metrics"])
-        #expect(transport.posts.map { String(decoding: $0.body, as: UTF8.self) } == lines.map(\.text))
+        #expect(transport.posts.map { String(decoding: $0.body, as: UTF8.self) } == [requests.logs, requests.metrics])
+        // The lines the format renders are the same two requests.
+        #expect(format.render(heartbeat(1), context: FormatContext()).map(\.text) == [requests.logs, requests.metrics])
         #expect(sink.statistics.sent == 2 && sink.droppedRecords == 0)
     }
 
-    @Test func dropsAndCountsALineThatIsNotAnOTLPRequest() throws {
+    /// The sink is told which request is which: it never looks at the text (it once routed by
+    /// the first bytes, `{"resourceLogs"`).
+    @Test func routesByTheRequestsTypeNotByItsText() throws {
         let transport = ScriptedTransport()
-        let warnings = WarningRecorder()
-        let sink = try makeSink(transport, warnings: warnings)
-        sink.write(RenderedLine(text: "[process-monitor] elapsed=5s", level: .info))
-        sink.write(RenderedLine(text: #"{"timestamp":"2024-05-01T12:00:00.000Z"}"#, level: .info))
-        #expect(sink.droppedRecords == 2)
-        #expect(warnings.all.first?.contains("pair this sink with OTLPJSONFormat") == true)
+        let sink = try makeSink(transport)
+        sink.send(OTLPJSONFormat.Requests(logs: #"{"resourceMetrics":[]}"#, metrics: "{}", level: .info))
         sink.close()
-        #expect(transport.posts.isEmpty)
+        #expect(transport.posts.map(\.url.path) == ["/v1/logs", "/v1/metrics"])
+        #expect(String(decoding: transport.posts[0].body, as: UTF8.self) == #"{"resourceMetrics":[]}"#)
+        #expect(sink.droppedRecords == 0)
     }
 
     @Test func writingNeverWaitsForTheNetwork() throws {
         // The server never answers. If a write waited for it, this test would never finish.
         let transport = ScriptedTransport(holding: true)
         let sink = try makeSink(transport) { $0.queueCapacity = 8; $0.flushTimeout = .milliseconds(50) }
-        sink.write(format.render(heartbeat(1), context: FormatContext()))
+        sink.send(format.payload(for: heartbeat(1), context: FormatContext()))
         #expect(waitUntil { transport.posts.count == 1 }, "the first request in flight")
         for sequence in 2 ... 100 {
-            sink.write(format.render(heartbeat(UInt64(sequence)), context: FormatContext()))
+            sink.send(format.payload(for: heartbeat(UInt64(sequence)), context: FormatContext()))
         }
         // 200 requests: one in flight, 8 waiting, the rest pushed out of the full queue.
         #expect(sink.statistics.droppedQueueFull == 191)
@@ -80,7 +82,7 @@ private let format = try! OTLPJSONFormat(attributes: ["service.name": "sink-test
         let transport = ScriptedTransport(holding: true)
         let warnings = WarningRecorder()
         let sink = try makeSink(transport, configure: { $0.flushTimeout = .milliseconds(20) }, warnings: warnings)
-        sink.write(format.render(heartbeat(1), context: FormatContext()))
+        sink.send(format.payload(for: heartbeat(1), context: FormatContext()))
         #expect(waitUntil { transport.posts.count == 1 }, "a request in flight")
         sink.close()
         sink.close()
@@ -89,7 +91,7 @@ private let format = try! OTLPJSONFormat(attributes: ["service.name": "sink-test
             "[process-monitor] OTLPHTTPSink(http://127.0.0.1:4318): closed; 0 sent, 2 dropped (0 queue full, 0 rejected, "
                 + "0 gave up, 2 at close, 0 after close), 0 retries",
         ])
-        sink.write(format.render(heartbeat(2), context: FormatContext()))
+        sink.send(format.payload(for: heartbeat(2), context: FormatContext()))
         #expect(sink.statistics.droppedAfterClose == 2 && sink.droppedRecords == 4)
     }
 

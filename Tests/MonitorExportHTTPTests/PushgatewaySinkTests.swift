@@ -43,8 +43,9 @@ private func groupURL(_ base: String, job: String, instance: String? = nil) thro
     @Test func eachHeartbeatIsOnePUTOfTheWholeExposition() throws {
         let transport = ScriptedTransport()
         let sink = try makeSink(transport, instance: "w1")
+        let exposition = format.payload(for: heartbeat(1), context: FormatContext())
         let lines = format.render(heartbeat(1), context: FormatContext())
-        sink.write(lines)
+        sink.send(exposition)
         sink.close()
         let push = try #require(transport.posts.first)
         #expect(transport.posts.count == 1)
@@ -52,6 +53,7 @@ private func groupURL(_ base: String, job: String, instance: String? = nil) thro
         #expect(push.contentType == "text/plain; version=0.0.4")
         #expect(push.url.absoluteString == "http://127.0.0.1:9091/metrics/job/etl/instance/w1")
         #expect(String(decoding: push.body, as: UTF8.self) == lines.map(\.text).joined(separator: "\n") + "\n")
+        #expect(exposition.lines == lines.map(\.text))
         #expect(lines.count > 10 && lines.contains { $0.text == #"processmonitor_heartbeats_total{job_name="etl"} 1"# })
         #expect(sink.statistics.sent == 1 && sink.droppedRecords == 0)
         // OTLP's requests keep their method and type.
@@ -62,10 +64,10 @@ private func groupURL(_ base: String, job: String, instance: String? = nil) thro
         let transport = ScriptedTransport(holding: true)
         let warnings = WarningRecorder()
         let sink = try makeSink(transport, warnings: warnings)
-        sink.write(format.render(heartbeat(1), context: FormatContext()))
+        sink.send(format.payload(for: heartbeat(1), context: FormatContext()))
         #expect(waitUntil { transport.posts.count == 1 }, "the first push in flight")
-        sink.write(format.render(heartbeat(2), context: FormatContext()))
-        sink.write(format.render(heartbeat(3), context: FormatContext()))
+        sink.send(format.payload(for: heartbeat(2), context: FormatContext()))
+        sink.send(format.payload(for: heartbeat(3), context: FormatContext()))
         #expect(sink.statistics.droppedQueueFull == 1 && sink.droppedRecords == 1)
         #expect(warnings.all == [
             "[process-monitor] PushgatewaySink(http://127.0.0.1:9091/metrics/job/etl): queue full (1 request waiting); dropped the oldest",
@@ -92,7 +94,7 @@ private func groupURL(_ base: String, job: String, instance: String? = nil) thro
         let transport = ScriptedTransport { _, attempt in attempt == 0 ? .status(503, retryAfter: "2") : .ok }
         let timing = ManualTiming()
         let sink = try makeSink(transport, timing: timing)
-        sink.write(format.render(heartbeat(1), context: FormatContext()))
+        sink.send(format.payload(for: heartbeat(1), context: FormatContext()))
         sink.close()
         #expect(transport.posts.count == 2)
         #expect(transport.posts.allSatisfy { $0.method == "PUT" && String(decoding: $0.body, as: UTF8.self) == exposition(1) })

@@ -138,21 +138,68 @@ final class GatedSink: HeartbeatSink {
         #expect(others.allSatisfy { $0.droppedRecords == 0 })
     }
 
+    /// A sink kind of one's own, with an option of its own, is one value passed with the
+    /// built-in ones: the parser learns its name and option from it, and --help could list them.
+    @Test func aNewSinkKindWithItsOwnOptionIsOneValue() throws {
+        let received = Mutex<[(String, String)]>([])
+        let tagged = ExportFormat.Option(name: "tag", values: "a word") { value, options throws(ExportError) in
+            guard !value.isEmpty, value.allSatisfy(\.isLetter) else { throw ExportFormat.Option.invalid("tag", "a word", value) }
+            options.attributes["tag"] = value
+        }
+        let memory = ExportFormat(name: "memory", summary: "kept in a test", destinations: "any name", options: [tagged]) {
+            destination, options in
+            HeartbeatExporter(format: JSONLinesFormat(), sink: ClosureSink { line in
+                received.withLock { $0.append((destination, (options.attributes["tag"] ?? "-") + " " + line.text.prefix(13))) }
+            })
+        }
+        let formats = ExportFormat.builtIn + [memory]
+        let specification = try ExportSpecification(parsing: "memory:box;tag=blue", formats: formats)
+        #expect(specification.description == "memory:box;tag=blue")
+        try specification.makeExporter().observe(MachineFixtures.idle())
+        #expect(received.withLock { $0.map(\.0) } == ["box"])
+        #expect(received.withLock { $0.first?.1 } == #"blue {"timestamp":"#)
+        #expect {
+            try ExportSpecification(parsing: "memory:box;tag=1", formats: formats)
+        } throws: { error in
+            (error as? ExportError)?.message == #""memory:box;tag=1": tag must be a word (got "1")"#
+        }
+        #expect {
+            try ExportSpecification(parsing: "memory:box;max-bytes=1", formats: formats)
+        } throws: { error in
+            (error as? ExportError)?.message.contains(#"unknown option "max-bytes" (memory takes tag)"#) == true
+        }
+    }
+
+    /// A bad value is quoted in the error, cut when long: a megabyte of it is not echoed back.
+    @Test func aLongBadOptionValueIsCutInTheError() {
+        let huge = String(repeating: "9", count: 1 << 20)
+        #expect {
+            try ExportSpecification(parsing: "jsonl:x;max-bytes=\(huge)x")
+        } throws: { error in
+            guard let message = (error as? ExportError)?.message else { return false }
+            return message.utf8.count < 400 && message.contains("(1048595 bytes)") && message.contains("max-bytes must be a size")
+        }
+    }
+
     @Test func exportSpecificationsParseAndNameWhatIsWrong() throws {
         #expect(try ExportSpecification(parsing: "text:stderr") == ExportSpecification(format: .text, destination: "stderr"))
         #expect(try ExportSpecification(parsing: "logfmt:stdout").destination == "stdout")
         #expect(try ExportSpecification(parsing: "jsonl:C:/odd:path").destination == "C:/odd:path")
         let rotated = try ExportSpecification(parsing: "jsonl:hb.jsonl;max-bytes=64KiB;max-files=3")
-        #expect(rotated.rotation == RotationPolicy(maxBytes: 65_536, maxFiles: 3))
-        #expect(rotated.description == "jsonl:hb.jsonl;max-bytes=65536;max-files=3")
-        let text = try ExportSpecification(parsing: "text:hb.log;style=extended;prefix=timestamp")
-        #expect(text.textStyle == .extended && text.textPrefix == .timestampAndLevel)
+        #expect(try rotated.options(over: ExportOptions()).rotation == RotationPolicy(maxBytes: 65_536, maxFiles: 3))
+        #expect(rotated.description == "jsonl:hb.jsonl;max-bytes=64KiB;max-files=3")
+        let text = try ExportSpecification(parsing: "text:hb.log;style=extended;prefix=timestamp").options(over: ExportOptions())
+        let extended = text.textStyle == .extended && text.textPrefix == .timestampAndLevel
+        #expect(extended)
         for (text, fragment) in [
             ("xml:stderr", "unknown format \"xml\" (use text, jsonl, logfmt, prometheus, otlp-json)"),
             ("stderr", "FORMAT:DEST"), ("jsonl:", "no destination"), ("jsonl:;max-bytes=1", "no destination"),
             ("jsonl:x;max-bytes=0", "max-bytes must be a size"), ("jsonl:x;max-bytes=-1", "max-bytes must be a size"),
             ("jsonl:x;max-files=2", "max-files needs max-bytes"), ("jsonl:x;max-bytes=9;max-files=0", "max-files must be"),
-            ("jsonl:x;colour=red", "unknown option \"colour\""), ("jsonl:x;style", "is not NAME=VALUE"),
+            ("jsonl:x;colour=red", "unknown option \"colour\" (jsonl takes max-bytes or max-files)"),
+            ("jsonl:x;style=seed", "unknown option \"style\" (jsonl takes max-bytes or max-files)"),
+            ("prometheus:x.prom;max-bytes=1", "unknown option \"max-bytes\" (prometheus takes no options)"),
+            ("jsonl:x;style", "is not NAME=VALUE"),
             ("text:x;style=loud", "style must be seed or extended"), ("text:x;prefix=date", "prefix must be none or timestamp"),
             ("prometheus:stderr", ""),
         ] where !fragment.isEmpty {

@@ -50,14 +50,14 @@ private func resourceAttributes(_ line: String) throws -> [(String, [String: Any
 }
 
 /// A format whose detected resource attributes are fixed, so output does not depend on the host.
-private func fixedFormat(_ attributes: [String: String] = [:], limits: ExportLimits = .default) throws -> OTLPJSONFormat {
+func fixedFormat(_ attributes: [String: String] = [:], limits: ExportLimits = .default) throws -> OTLPJSONFormat {
     var all = ["host.name": "node-7", "process.executable.name": "trainer"]
     all.merge(attributes) { _, given in given }
     return try OTLPJSONFormat(attributes: all, limits: limits)
 }
 
 /// One stall, one phase with progress, a stall that ended, some resources known and some not.
-private func sampleHeartbeat() -> Heartbeat {
+func sampleHeartbeat() -> Heartbeat {
     Heartbeat(
         sequence: 42,
         timestamp: MachineFixtures.timestamp,
@@ -115,10 +115,29 @@ private func sampleHeartbeat() -> Heartbeat {
         ,{"key":"processmonitor.active.progress.eta_s","value":{"doubleValue":30.000}}\#
         ,{"key":"processmonitor.stall_threshold_s","value":{"doubleValue":120.000}}\#
         ,{"key":"processmonitor.stall_count","value":{"intValue":"1"}}\#
-        ,{"key":"processmonitor.stalls","value":{"arrayValue":{"values":[{"kvlistValue":{"values":[{"key":"thread","value":{"stringValue":"ThreadId(1)/main"}},{"key":"label","value":{"stringValue":"load \"shards\""}},{"key":"stuck_s","value":{"doubleValue":142.318}}]}}]}}}\#
+        ,{"key":"processmonitor.stalls","value":{"arrayValue":{"values":[{"kvlistValue":{"values":[{"key":"thread","value":{"stringValue":"ThreadId(1)/main"}}\#
+        ,{"key":"label","value":{"stringValue":"load \"shards\""}}\#
+        ,{"key":"stuck_s","value":{"doubleValue":142.318}}\#
+        ,{"key":"threshold_s","value":{"doubleValue":120.000}}\#
+        ,{"key":"depth","value":{"intValue":"1"}}\#
+        ,{"key":"stack","value":{"arrayValue":{"values":[]}}}]}}]}}}\#
         ,{"key":"processmonitor.stalls_omitted","value":{"intValue":"0"}}\#
-        ,{"key":"processmonitor.stall_ends","value":{"arrayValue":{"values":[{"kvlistValue":{"values":[{"key":"thread","value":{"stringValue":"TaskId(3)"}},{"key":"label","value":{"stringValue":"fetch"}},{"key":"duration_s","value":{"doubleValue":200.500}}]}}]}}}\#
-        ,{"key":"processmonitor.phases","value":{"arrayValue":{"values":[{"kvlistValue":{"values":[{"key":"thread","value":{"stringValue":"ThreadId(1)/main"}},{"key":"depth","value":{"intValue":"2"}},{"key":"label","value":{"stringValue":"load \"shards\""}},{"key":"in_frame_s","value":{"doubleValue":142.318}},{"key":"updated_ago_s","value":{"doubleValue":1.500}},{"key":"progress.current","value":{"intValue":"250"}},{"key":"progress.total","value":{"intValue":"1000"}},{"key":"progress.elapsed_s","value":{"doubleValue":10.000}},{"key":"progress.rate_per_s","value":{"doubleValue":25.0}},{"key":"progress.eta_s","value":{"doubleValue":30.000}}]}}]}}}\#
+        ,{"key":"processmonitor.stall_ends","value":{"arrayValue":{"values":[{"kvlistValue":{"values":[{"key":"thread","value":{"stringValue":"TaskId(3)"}}\#
+        ,{"key":"label","value":{"stringValue":"fetch"}}\#
+        ,{"key":"after_s","value":{"doubleValue":200.500}}]}}]}}}\#
+        ,{"key":"processmonitor.stall_ends_omitted","value":{"intValue":"0"}}\#
+        ,{"key":"processmonitor.phases","value":{"arrayValue":{"values":[{"kvlistValue":{"values":[{"key":"thread","value":{"stringValue":"ThreadId(1)/main"}}\#
+        ,{"key":"depth","value":{"intValue":"2"}}\#
+        ,{"key":"label","value":{"stringValue":"load \"shards\""}}\#
+        ,{"key":"in_frame_s","value":{"doubleValue":142.318}}\#
+        ,{"key":"updated_ago_s","value":{"doubleValue":1.500}}\#
+        ,{"key":"progress.current","value":{"intValue":"250"}}\#
+        ,{"key":"progress.total","value":{"intValue":"1000"}}\#
+        ,{"key":"progress.elapsed_s","value":{"doubleValue":10.000}}\#
+        ,{"key":"progress.rate_per_s","value":{"doubleValue":25.0}}\#
+        ,{"key":"progress.eta_s","value":{"doubleValue":30.000}}\#
+        ,{"key":"waiting_on","value":{"intValue":"0"}}\#
+        ,{"key":"stall_threshold_s","value":{"doubleValue":120.000}}]}}]}}}\#
         ,{"key":"processmonitor.phases_omitted","value":{"intValue":"0"}}\#
         ,{"key":"processmonitor.dropped_records","value":{"intValue":"3"}}]}],"schemaUrl":"https://opentelemetry.io/schemas/1.44.0"}],"schemaUrl":"https://opentelemetry.io/schemas/1.44.0"}]}
         """#
@@ -129,21 +148,20 @@ private func sampleHeartbeat() -> Heartbeat {
         let format = try fixedFormat(["job": "etl"])
         let line = format.metricsRequest(for: sampleHeartbeat(), context: FormatContext(droppedRecords: 3))
         let expected = #"""
-        {"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"etl"}}\#
-        ,{"key":"process.pid","value":{"intValue":"4242"}}\#
-        ,{"key":"host.name","value":{"stringValue":"node-7"}}\#
-        ,{"key":"job","value":{"stringValue":"etl"}}\#
-        ,{"key":"process.executable.name","value":{"stringValue":"trainer"}}]},"scopeMetrics":[{"scope":{"name":"ProcessMonitor"},"metrics":[{"name":"process.cpu.utilization","description":"Difference in process.cpu.time since the last measurement, divided by the elapsed time and number of CPUs available to the process.","unit":"1","gauge":{"dataPoints":[{"timeUnixNano":"1714564800123000000","asDouble":0.75}]}}\#
-        ,{"name":"process.memory.usage","description":"The amount of physical memory in use.","unit":"By","sum":{"dataPoints":[{"startTimeUnixNano":"1714561075119000000","timeUnixNano":"1714564800123000000","asInt":"536870912"}],"aggregationTemporality":2,"isMonotonic":false}}\#
-        ,{"name":"process.thread.count","description":"Process threads count.","unit":"{thread}","sum":{"dataPoints":[{"startTimeUnixNano":"1714561075119000000","timeUnixNano":"1714564800123000000","asInt":"12"}],"aggregationTemporality":2,"isMonotonic":false}}\#
-        ,{"name":"process.unix.file_descriptor.count","description":"Number of UNIX file descriptors in use by the process.","unit":"{file_descriptor}","sum":{"dataPoints":[{"startTimeUnixNano":"1714561075119000000","timeUnixNano":"1714564800123000000","asInt":"17"}],"aggregationTemporality":2,"isMonotonic":false}}\#
-        ,{"name":"process.disk.io","description":"Disk bytes transferred.","unit":"By","sum":{"dataPoints":[{"attributes":[{"key":"disk.io.direction","value":{"stringValue":"read"}}],"startTimeUnixNano":"1714561075119000000","timeUnixNano":"1714564800123000000","asInt":"4096"},{"attributes":[{"key":"disk.io.direction","value":{"stringValue":"write"}}],"startTimeUnixNano":"1714561075119000000","timeUnixNano":"1714564800123000000","asInt":"0"}],"aggregationTemporality":2,"isMonotonic":true}}\#
+        {"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"etl"}},{"key":"process.pid","value":{"intValue":"4242"}},{"key":"host.name","value":{"stringValue":"node-7"}},{"key":"job","value":{"stringValue":"etl"}},{"key":"process.executable.name","value":{"stringValue":"trainer"}}]},"scopeMetrics":[{"scope":{"name":"ProcessMonitor"},"metrics":[{"name":"process.memory.usage","description":"The amount of physical memory in use.","unit":"By","sum":{"dataPoints":[{"startTimeUnixNano":"1714561075119000000","timeUnixNano":"1714564800123000000","asInt":"536870912"}],"aggregationTemporality":2,"isMonotonic":false}}\#
         ,{"name":"processmonitor.memory.peak","description":"Peak resident set size (VmHWM).","unit":"By","gauge":{"dataPoints":[{"timeUnixNano":"1714564800123000000","asInt":"1073741824"}]}}\#
+        ,{"name":"process.thread.count","description":"Process threads count.","unit":"{thread}","sum":{"dataPoints":[{"startTimeUnixNano":"1714561075119000000","timeUnixNano":"1714564800123000000","asInt":"12"}],"aggregationTemporality":2,"isMonotonic":false}}\#
+        ,{"name":"process.disk.io","description":"Disk bytes transferred.","unit":"By","sum":{"dataPoints":[{"attributes":[{"key":"disk.io.direction","value":{"stringValue":"read"}}],"startTimeUnixNano":"1714561075119000000","timeUnixNano":"1714564800123000000","asInt":"4096"},{"attributes":[{"key":"disk.io.direction","value":{"stringValue":"write"}}],"startTimeUnixNano":"1714561075119000000","timeUnixNano":"1714564800123000000","asInt":"0"}],"aggregationTemporality":2,"isMonotonic":true}}\#
+        ,{"name":"process.unix.file_descriptor.count","description":"Number of UNIX file descriptors in use by the process.","unit":"{file_descriptor}","sum":{"dataPoints":[{"startTimeUnixNano":"1714561075119000000","timeUnixNano":"1714564800123000000","asInt":"17"}],"aggregationTemporality":2,"isMonotonic":false}}\#
         ,{"name":"processmonitor.cpu.cores_busy","description":"Average cores kept busy over the measured window.","unit":"{cpu}","gauge":{"dataPoints":[{"timeUnixNano":"1714564800123000000","asDouble":1.5}]}}\#
         ,{"name":"processmonitor.cpu.available_cores","description":"Cores the process may use: the smaller of its CPU affinity and its cgroup quota.","unit":"{cpu}","gauge":{"dataPoints":[{"timeUnixNano":"1714564800123000000","asDouble":2.0}]}}\#
+        ,{"name":"processmonitor.cpu.affinity_cores","description":"CPU cores in the process's affinity mask.","unit":"{cpu}","gauge":{"dataPoints":[{"timeUnixNano":"1714564800123000000","asInt":"2"}]}}\#
+        ,{"name":"processmonitor.cpu.window","description":"The wall-clock window processmonitor.cpu.cores_busy covers.","unit":"s","gauge":{"dataPoints":[{"timeUnixNano":"1714564800123000000","asDouble":60.000}]}}\#
         ,{"name":"processmonitor.lanes.instrumented","description":"Threads and tasks inside at least one scope.","unit":"{lane}","gauge":{"dataPoints":[{"timeUnixNano":"1714564800123000000","asInt":"2"}]}}\#
+        ,{"name":"processmonitor.stall.threshold","description":"Innermost scope age at which a lane counts as stalled.","unit":"s","gauge":{"dataPoints":[{"timeUnixNano":"1714564800123000000","asDouble":120.000}]}}\#
+        ,{"name":"process.cpu.utilization","description":"Difference in process.cpu.time since the last measurement, divided by the elapsed time and number of CPUs available to the process.","unit":"1","gauge":{"dataPoints":[{"timeUnixNano":"1714564800123000000","asDouble":0.75}]}}\#
         ,{"name":"processmonitor.lanes.stalled","description":"Threads and tasks whose innermost scope has run for at least the stall threshold.","unit":"{lane}","gauge":{"dataPoints":[{"timeUnixNano":"1714564800123000000","asInt":"1"}]}}\#
-        ,{"name":"processmonitor.phase.oldest_age","description":"How long the oldest innermost scope has been running.","unit":"s","gauge":{"dataPoints":[{"timeUnixNano":"1714564800123000000","asDouble":142.318}]}}\#
+        ,{"name":"processmonitor.phase.oldest_age","description":"How long the oldest innermost scope has been running; 0 when no scope is open.","unit":"s","gauge":{"dataPoints":[{"timeUnixNano":"1714564800123000000","asDouble":142.318}]}}\#
         ,{"name":"processmonitor.progress.ratio","description":"Progress of the oldest phase's counter, done / total.","unit":"1","gauge":{"dataPoints":[{"timeUnixNano":"1714564800123000000","asDouble":0.25}]}}\#
         ,{"name":"processmonitor.records.dropped","description":"Records the exporter's sink could not deliver so far.","unit":"{record}","sum":{"dataPoints":[{"startTimeUnixNano":"1714561075119000000","timeUnixNano":"1714564800123000000","asInt":"3"}],"aggregationTemporality":2,"isMonotonic":true}}],"schemaUrl":"https://opentelemetry.io/schemas/1.44.0"}],"schemaUrl":"https://opentelemetry.io/schemas/1.44.0"}]}
         """#
@@ -219,7 +237,7 @@ private func sampleHeartbeat() -> Heartbeat {
         #expect(record["severityText"] as? String == "WARN")
         let body = (record["body"] as? [String: Any])?["stringValue"] as? String
         #expect(body == "heartbeat: memory at 95% of limit; load \"shards\" for 2m22s, 250/1000 (25%)")
-        #expect(try logAttributes(format.logsRequest(for: heartbeat))["processmonitor.resource_warnings"] != nil)
+        #expect(try logAttributes(format.logsRequest(for: heartbeat))["processmonitor.warnings"] != nil)
     }
 
     /// 114/400 is 28.5 %: the OTLP body's own writer said 28 % where the JSON Lines message said
@@ -248,7 +266,9 @@ private func sampleHeartbeat() -> Heartbeat {
         #expect(attributes["processmonitor.stalls"] == nil)
         #expect(attributes["processmonitor.stall_count"]?["intValue"] as? String == "0")
         let names = Set(try metrics(format.metricsRequest(for: idle)).keys)
-        #expect(names == ["processmonitor.lanes.instrumented", "processmonitor.lanes.stalled", "processmonitor.records.dropped"])
+        // Known even when idle: the lane counts, the threshold, the age of no phase (0) and the drops.
+        #expect(names == ["processmonitor.lanes.instrumented", "processmonitor.stall.threshold", "processmonitor.lanes.stalled",
+                          "processmonitor.phase.oldest_age", "processmonitor.records.dropped"])
         let record = try logRecord(format.logsRequest(for: idle))
         #expect((record["body"] as? [String: Any])?["stringValue"] as? String == "heartbeat: idle")
     }

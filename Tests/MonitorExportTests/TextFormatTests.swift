@@ -385,11 +385,12 @@ struct TextFormatLineTests {
         }
     }
 
-    /// What `render --to text --style seed` does with a schema-2 record: the v2 figures (memory,
-    /// descriptors, quota, stall ends, task trees) travel through JSON and back, and the seed
-    /// style prints exactly the lines rustc printed for the seed's values, none of them added.
-    @Test("a v2 record read back prints the seed's lines byte for byte")
-    func v2RecordToSeedLines() throws {
+    /// What `render --to text --style seed` does with a schema-3 record: the v2 figures (memory,
+    /// descriptors, quota, stall ends, task trees) and the v3 ones (why a stall is a stall, the
+    /// scopes' own thresholds, forecasts) travel through JSON and back, and the seed style prints
+    /// exactly the lines rustc printed for the seed's values, none of them added.
+    @Test("a v3 record read back prints the seed's lines byte for byte")
+    func v3RecordToSeedLines() throws {
         var heartbeat = busyHeartbeat()
         heartbeat.resources.memoryLimitBytes = 4 << 30
         heartbeat.resources.memoryUsageBytes = (4 << 30) - 100
@@ -402,10 +403,20 @@ struct TextFormatLineTests {
         heartbeat.stallEnds = [StallEnd(lane: .task(9), label: "flush", duration: .seconds(192))]
         heartbeat.phases[0].activeDescendants = 3
         heartbeat.phases[1].parent = .thread(1, name: "main")
+        heartbeat.phases[0].stallThreshold = .seconds(600)
+        heartbeat.stalls[0].threshold = .seconds(90)
+        heartbeat.stalls[0].depth = 2
+        heartbeat.stalls[0].stack = [ScopeFrame(label: "run", age: .seconds(3000)), ScopeFrame(label: heartbeat.stalls[0].label, age: heartbeat.stalls[0].age)]
+        heartbeat.stalls[0].thread = ThreadActivity(state: .sleeping, threadID: 77, syscall: "futex", waitChannel: "futex_wait_queue",
+                                                    cpuFraction: 0, cpuWindow: .seconds(60))
+        heartbeat.stalls[1].thread = .suspended
+        heartbeat.forecasts = [ResourceForecast(resource: .memory, used: (4 << 30) - 100, limit: 4 << 30, growthPerSecond: 10,
+                                                timeToLimit: .seconds(10), window: .seconds(600))]
         #expect(heartbeat.resourceWarnings.count == 2, "the record carries warnings the seed never printed")
         let record = JSONLinesFormat().record(for: heartbeat)
-        #expect(record.contains(#""schema_version":2"#))
+        #expect(record.contains(#""schema_version":3"#))
         let decoded = try HeartbeatRecordDecoder().decode(line: record)
+        #expect(decoded.heartbeat == heartbeat, "every figure survives the round trip")
         let lines = texts(TextFormat(style: .seed), decoded.heartbeat)
         #expect(lines.count == busySeedLines.count)
         for (ours, seed) in zip(lines, busySeedLines) {
@@ -481,7 +492,9 @@ struct TextFormatLineTests {
         let lines = texts(TextFormat(style: .extended), busyHeartbeat())
         // 41 units in 142.7 s: 0.287/s; 87 left at that rate: 302.8 s.
         #expect(lines[0] == busySeedLines[0] + " rate=0.3/s eta=5m02s")
-        #expect(lines[1 ... 2] == busySeedLines[1 ... 2])  // stalls carry no progress
+        // Stalls carry no progress; the extended style gives their ages in tenths and says why.
+        #expect(lines[1] == busySeedLines[1].replacingOccurrences(of: "stuck=2m22s", with: "stuck=2m22.7s threshold=2m00.0s"))
+        #expect(lines[2] == busySeedLines[2].replacingOccurrences(of: "stuck=2m00s", with: "stuck=2m00.0s threshold=2m00.0s"))
         #expect(lines[3] == busySeedLines[3] + " rate=0.3/s eta=5m02s")
         #expect(lines[4] == busySeedLines[4])  // no progress
         #expect(lines[5] == busySeedLines[5] + " rate=4.2/s")  // total unknown: no ETA
@@ -503,7 +516,8 @@ struct TextFormatLineTests {
         let base = #"[process-monitor] elapsed=0s rss=<unknown> peak_rss=<unknown> process_threads=<unknown> "#
             + #"read_bytes=<unknown> write_bytes=<unknown> cpu=<warming-up> instrumented_threads=0 active="x" for 2s"#
         #expect(texts(TextFormat(), heartbeat) == [base + seedPart])
-        #expect(texts(TextFormat(style: .extended), heartbeat) == [base + seedPart + extendedPart])
+        // The heartbeat was asked for: the extended headline says so, last.
+        #expect(texts(TextFormat(style: .extended), heartbeat) == [base + seedPart + extendedPart + " trigger=requested"])
     }
 }
 
@@ -662,5 +676,68 @@ struct TextFormatTimestampTests {
     )
     func parseRejects(_ text: String) {
         #expect(parseRFC3339Milliseconds(text) == nil)
+    }
+}
+
+// MARK: - Many stalls, and the seed's percentages
+
+/// A heartbeat with `count` stalled lanes and no phases.
+func manyStalls(_ count: Int) -> Heartbeat {
+    var heartbeat = idleHeartbeat(lanes: count)
+    heartbeat.stalls = (1 ... count).map { Stall(lane: .thread(UInt64($0)), label: "s\($0)", age: .seconds(200)) }
+    return heartbeat
+}
+
+@Suite("TextFormat stall cap and percentages")
+struct TextFormatStallCapTests {
+    /// The seed printed every STALL line ("loud and unconditional"), so the seed style still
+    /// does, byte for byte; the extended style caps them and counts the rest.
+    @Test("seed style lists every stall; extended lists maxStallLines and counts the rest")
+    func stallCap() throws {
+        let heartbeat = manyStalls(10_000)
+        let seed = texts(TextFormat(), heartbeat)
+        #expect(seed.count == 10_001)
+        #expect(seed.last == #"[process-monitor][STALL] thread=ThreadId(10000) phase="s10000" stuck=3m20s"#)
+        #expect(!seed.contains { $0.contains("omitted") })
+
+        let extended = TextFormat(style: .extended).render(heartbeat, context: FormatContext())
+        #expect(extended.count == 1 + ExportLimits.default.maxStallLines + 1)
+        #expect(extended[32].text == #"[process-monitor][STALL] thread=ThreadId(32) phase="s32" stuck=3m20.0s threshold=2m00.0s"#)
+        #expect(extended[33] == RenderedLine(text: "[process-monitor][STALL] ... and 9968 more stalled lane(s) omitted", level: .warning))
+
+        let five = try texts(TextFormat(style: .extended, limits: ExportLimits(maxStallLines: 5)), heartbeat)
+        #expect(five.count == 7)
+        #expect(five.last == "[process-monitor][STALL] ... and 9995 more stalled lane(s) omitted")
+        // Exactly at the cap: every stall listed, no count line.
+        let exact = try texts(TextFormat(style: .extended, limits: ExportLimits(maxStallLines: 5)), manyStalls(5))
+        #expect(exact.count == 6 && !exact.contains { $0.contains("omitted") })
+    }
+
+    @Test("maxStallLines out of range is refused, naming it", arguments: [0, 10_001])
+    func stallCapRange(_ value: Int) {
+        #expect {
+            try ExportLimits(maxStallLines: value)
+        } throws: { error in
+            (error as? ExportError)?.message.contains("maxStallLines must be between 1 and 10000 (got \(value))") == true
+        }
+    }
+
+    /// The seed computes `cur as f64 / total as f64 * 100.0` and prints it with `{:.0}`, which
+    /// rounds the exact binary value half to even: 23/40 is 57.49999999999999 → 57, 109/200 is
+    /// 54.50000000000001 → 55. Rounding the exact fraction would give 58 and 55; half-up on the
+    /// decimal 57.5 would give 58.
+    @Test("progress percentages follow the seed's rounding in text and machine formats",
+          arguments: [(23, 40, "57%"), (109, 200, "55%"), (1, 8, "12%"), (3, 8, "38%"), (999, 1000, "100%"), (0, 5, "0%")])
+    func percentages(_ current: Int, _ total: Int, _ percent: String) throws {
+        let progress = ProgressReading(current: UInt64(current), total: UInt64(total), elapsed: .seconds(10))
+        var heartbeat = idleHeartbeat(lanes: 1, active: ActivePhase(lane: .thread(1), label: "load", age: .seconds(5), progress: progress))
+        heartbeat.phases = [Phase(lane: .thread(1), depth: 1, label: "load", age: .seconds(5), sinceLastChange: .zero, progress: progress)]
+        let lines = texts(TextFormat(), heartbeat)
+        #expect(lines[0].hasSuffix(" progress=\(current)/\(total) (\(percent))"))
+        #expect(lines[1].hasSuffix(" progress=\(current)/\(total) (\(percent))"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(JSONLinesFormat().record(for: heartbeat).utf8)) as? [String: Any])
+        #expect(json["message"] as? String == "heartbeat: load for 5s, \(current)/\(total) (\(percent))")
+        let otlp = try OTLPJSONFormat().logsRequest(for: heartbeat)
+        #expect(otlp.contains(#""body":{"stringValue":"heartbeat: load for 5s, \#(current)/\#(total) (\#(percent))"}"#))
     }
 }

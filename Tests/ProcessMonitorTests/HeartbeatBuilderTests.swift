@@ -136,7 +136,8 @@ import Testing
         let heartbeat = build([
             lane(.thread(1), label: "inner", age: .seconds(10), depth: 3, progress: (250, 1000, .seconds(100)))
         ])
-        let expected = ProgressReading(current: 250, total: 1000, elapsed: .seconds(100))
+        // Built by hand, so never seen moving: quiet since its scope began.
+        let expected = ProgressReading(current: 250, total: 1000, elapsed: .seconds(100), sinceLastMove: .seconds(100))
         #expect(heartbeat.active?.progress == expected)
         #expect(heartbeat.phases.first?.progress == expected)
         #expect(expected.unitsPerSecond == 2.5)

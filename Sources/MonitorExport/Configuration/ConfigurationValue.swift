@@ -42,6 +42,17 @@ package enum ConfigurationValue {
         return nil
     }
 
+    /// `text` quoted for an error message, cut to `limit` characters when longer, with its size:
+    /// a 1 MiB value must not make a 1 MiB message. Control characters are escaped.
+    ///
+    /// ```swift
+    /// ConfigurationValue.quoted(String(repeating: "x", count: 100_000))  // "xxx…xxx…" (100000 bytes)
+    /// ```
+    package static func quoted(_ text: String, limit: Int = 64) -> String {
+        guard text.count > limit else { return text.debugDescription }
+        return String(text.prefix(limit)).debugDescription.dropLast() + "…\" (\(text.utf8.count) bytes)"
+    }
+
     /// A whole number within `range`; `nil` otherwise.
     package static func integer(_ text: String, in range: ClosedRange<Int>) -> Int? {
         guard let value = Int(text), range.contains(value) else { return nil }

@@ -5,8 +5,10 @@ import ProcessMonitor
 /// the format alone (what `render --to NAME` uses).
 ///
 /// The built-in formats are in ``builtIn``; each is declared next to its format type
-/// (``text``, ``jsonl``, ``logfmt``, ``prometheus``, ``otlpJSON``). A format of your own is one
-/// value: pass `ExportFormat.builtIn + [myFormat]` wherever formats are looked up by name.
+/// (``text``, ``jsonl``, ``logfmt``, ``prometheus``, ``otlpJSON``). A format (or sink kind) of
+/// your own is one value, with the ``Option``s it takes after `;`: declare it in a file of its
+/// own and pass `ExportFormat.builtIn + [myFormat]` wherever formats are looked up by name. No
+/// parser needs to learn its name or its options.
 ///
 /// ```swift
 /// let csv = ExportFormat.appendedLines(name: "csv", summary: "comma-separated values") { options in
@@ -21,6 +23,9 @@ public struct ExportFormat: Sendable, Equatable, CustomStringConvertible {
     public let summary: String
     /// What `DEST` may be, for `--help` and error messages.
     public let destinations: String
+    /// The options a specification may set after `DEST`, each `;NAME=VALUE`, in the order they
+    /// are applied.
+    public let options: [Option]
     private let exporter: @Sendable (String, ExportOptions) throws(ExportError) -> HeartbeatExporter
     private let logFormat: (@Sendable (ExportOptions) throws(ExportError) -> any HeartbeatFormat)?
 
@@ -35,22 +40,25 @@ public struct ExportFormat: Sendable, Equatable, CustomStringConvertible {
         name: String,
         summary: String,
         destinations: String,
+        options: [Option] = [],
         makeExporter: @escaping @Sendable (_ destination: String, _ options: ExportOptions) throws(ExportError) -> HeartbeatExporter
     ) {
         self.name = name
         self.summary = summary
         self.destinations = destinations
+        self.options = options
         self.exporter = makeExporter
         self.logFormat = nil
     }
 
     private init(
-        name: String, summary: String,
+        name: String, summary: String, options: [Option],
         makeFormat: @escaping @Sendable (ExportOptions) throws(ExportError) -> any HeartbeatFormat
     ) {
         self.name = name
         self.summary = summary
         self.destinations = "stderr, stdout or a file path"
+        self.options = options
         self.logFormat = makeFormat
         self.exporter = { destination, options throws(ExportError) in
             let format = try makeFormat(options)
@@ -71,16 +79,17 @@ public struct ExportFormat: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A format whose lines are appended to `stderr`, `stdout` or a file (rotated when the
-    /// options ask for it), and that `render --to NAME` can produce from a log.
+    /// options ask for it: ``Option/maxBytes`` and ``Option/maxFiles`` come first, then
+    /// `options`), and that `render --to NAME` can produce from a log.
     ///
     /// ```swift
     /// let plain = ExportFormat.appendedLines(name: "plain", summary: "seed text, no options") { _ in TextFormat() }
     /// ```
     public static func appendedLines(
-        name: String, summary: String,
+        name: String, summary: String, options: [Option] = [],
         makeFormat: @escaping @Sendable (ExportOptions) throws(ExportError) -> any HeartbeatFormat
     ) -> ExportFormat {
-        ExportFormat(name: name, summary: summary, makeFormat: makeFormat)
+        ExportFormat(name: name, summary: summary, options: [.maxBytes, .maxFiles] + options, makeFormat: makeFormat)
     }
 
     /// Opens `destination` and pairs it with this format; errors name what is wrong.
@@ -123,8 +132,11 @@ public struct ExportFormat: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension ExportFormat {
-    /// The seed's text lines (``TextFormat``); the options' `textStyle` and `textPrefix` apply.
-    public static let text = appendedLines(name: "text", summary: "the seed's [process-monitor] lines") { options in
+    /// The seed's text lines (``TextFormat``); the options' `textStyle` and `textPrefix` apply,
+    /// and a specification may set them (`;style=extended;prefix=timestamp`).
+    public static let text = appendedLines(
+        name: "text", summary: "the seed's [process-monitor] lines", options: [.style, .prefix]
+    ) { options in
         TextFormat(style: options.textStyle, prefix: options.textPrefix, limits: options.limits)
     }
 
@@ -152,5 +164,86 @@ extension ExportFormat {
         destinations: "a path ending in .prom"
     ) { destination, options throws(ExportError) in
         try PrometheusFormat.makeExporter(path: destination, attributes: options.attributes, diagnostics: options.diagnostics)
+    }
+}
+
+// MARK: - Options
+
+extension ExportFormat {
+    /// An option of a specification, `;NAME=VALUE` after its destination: what it is called,
+    /// what it may be, and what it changes in the ``ExportOptions`` the exporter is made with.
+    ///
+    /// ```swift
+    /// let compact = ExportFormat.Option(name: "compact", values: "yes or no") { value, options throws(ExportError) in
+    ///     guard value == "yes" || value == "no" else { throw ExportFormat.Option.invalid("compact", "yes or no", value) }
+    ///     options.attributes["compact"] = value
+    /// }
+    /// ```
+    public struct Option: Sendable {
+        /// The name before `=`.
+        public let name: String
+        /// What the value may be, for `--help` and error messages.
+        public let values: String
+        private let change: @Sendable (String, inout ExportOptions) throws(ExportError) -> Void
+
+        /// An option that `apply`s its value to the options; `apply` throws an ``ExportError``
+        /// naming the option when the value is bad (``invalid(_:_:_:)`` words it).
+        public init(
+            name: String, values: String,
+            apply: @escaping @Sendable (_ value: String, _ options: inout ExportOptions) throws(ExportError) -> Void
+        ) {
+            self.name = name
+            self.values = values
+            self.change = apply
+        }
+
+        /// Applies `value` to `options`.
+        func apply(_ value: String, to options: inout ExportOptions) throws(ExportError) {
+            try change(value, &options)
+        }
+
+        /// `NAME must be VALUES (got "VALUE")`, the value cut when long.
+        public static func invalid(_ name: String, _ values: String, _ value: String) -> ExportError {
+            ExportError(code: .invalidConfiguration, message: "\(name) must be \(values) (got \(ConfigurationValue.quoted(value)))")
+        }
+
+        /// `max-bytes=SIZE`: rotate a file once it would pass SIZE (`4000`, `64KiB`, `10MiB`).
+        public static let maxBytes = Option(name: "max-bytes", values: "a size like 4000, 64KiB or 10MiB") {
+            value, options throws(ExportError) in
+            guard let bytes = ConfigurationValue.byteCount(value), bytes >= 1 else {
+                throw invalid("max-bytes", "a size like 4000, 64KiB or 10MiB", value)
+            }
+            options.rotation = RotationPolicy(maxBytes: bytes, maxFiles: options.rotation?.maxFiles ?? 5)
+        }
+
+        /// `max-files=N`: keep N rotated files (1 through 1000); needs a size to rotate at.
+        public static let maxFiles = Option(name: "max-files", values: "a whole number from 1 to 1000") {
+            value, options throws(ExportError) in
+            guard let files = ConfigurationValue.integer(value, in: RotatingFileSink.maxFilesRange) else {
+                throw invalid("max-files", "a whole number from 1 to 1000", value)
+            }
+            guard options.rotation != nil else {
+                throw ExportError(code: .invalidConfiguration, message: "max-files needs max-bytes")
+            }
+            options.rotation?.maxFiles = files
+        }
+
+        /// `style=seed|extended`: the text format's style.
+        public static let style = Option(name: "style", values: "seed or extended") { value, options throws(ExportError) in
+            switch value {
+            case "seed": options.textStyle = .seed
+            case "extended": options.textStyle = .extended
+            default: throw invalid("style", "seed or extended", value)
+            }
+        }
+
+        /// `prefix=none|timestamp`: the text format's prefix.
+        public static let prefix = Option(name: "prefix", values: "none or timestamp") { value, options throws(ExportError) in
+            switch value {
+            case "none": options.textPrefix = TextFormat.Prefix.none
+            case "timestamp": options.textPrefix = .timestampAndLevel
+            default: throw invalid("prefix", "none or timestamp", value)
+            }
+        }
     }
 }

@@ -15,21 +15,28 @@ public struct ExportLimits: Sendable, Equatable {
     /// (a record with every figure at its largest and the full attribute budget needs about
     /// 1.2 KiB before any label).
     public let maxLineBytes: Int
+    /// Most `[STALL]` lines (extended text) and `msg=stall` lines (logfmt) per heartbeat; the
+    /// rest are counted on one line of their own. Default 32; allowed 1 through 10,000. The
+    /// record formats (JSON Lines, OTLP) list every stall, within ``maxLineBytes``; the seed's
+    /// text style never caps, as the seed did not.
+    public let maxStallLines: Int
 
     /// The allowed range of ``maxLabelBytes``.
     public static let maxLabelBytesRange: ClosedRange<Int> = 16 ... 4096
     /// The allowed range of ``maxLineBytes``.
     public static let maxLineBytesRange: ClosedRange<Int> = 2048 ... (1 << 20)
+    /// The allowed range of ``maxStallLines``.
+    public static let maxStallLinesRange: ClosedRange<Int> = 1 ... 10_000
 
-    /// The defaults: 256-byte labels, 16 KiB lines.
-    public static let `default` = ExportLimits(uncheckedLabel: 256, line: 16 * 1024)
+    /// The defaults: 256-byte labels, 16 KiB lines, 32 stall lines.
+    public static let `default` = ExportLimits(uncheckedLabel: 256, line: 16 * 1024, stalls: 32)
 
     /// Creates limits, throwing an ``ExportError`` that names the field when one is out of range.
     ///
     /// ```swift
-    /// let limits = try ExportLimits(maxLabelBytes: 64, maxLineBytes: 4096)
+    /// let limits = try ExportLimits(maxLabelBytes: 64, maxLineBytes: 4096, maxStallLines: 100)
     /// ```
-    public init(maxLabelBytes: Int = 256, maxLineBytes: Int = 16 * 1024) throws(ExportError) {
+    public init(maxLabelBytes: Int = 256, maxLineBytes: Int = 16 * 1024, maxStallLines: Int = 32) throws(ExportError) {
         guard Self.maxLabelBytesRange.contains(maxLabelBytes) else {
             throw ExportError(
                 code: .invalidConfiguration,
@@ -44,12 +51,26 @@ public struct ExportLimits: Sendable, Equatable {
                     + "\(Self.maxLineBytesRange.upperBound) (got \(maxLineBytes))"
             )
         }
-        self.init(uncheckedLabel: maxLabelBytes, line: maxLineBytes)
+        guard Self.maxStallLinesRange.contains(maxStallLines) else {
+            throw ExportError(
+                code: .invalidConfiguration,
+                message: "maxStallLines must be between \(Self.maxStallLinesRange.lowerBound) and "
+                    + "\(Self.maxStallLinesRange.upperBound) (got \(maxStallLines))"
+            )
+        }
+        self.init(uncheckedLabel: maxLabelBytes, line: maxLineBytes, stalls: maxStallLines)
     }
 
-    private init(uncheckedLabel: Int, line: Int) {
+    private init(uncheckedLabel: Int, line: Int, stalls: Int) {
         maxLabelBytes = uncheckedLabel
         maxLineBytes = line
+        maxStallLines = stalls
+    }
+
+    /// The same limits with labels cut as hard as allowed: the fallback when labels of escaped
+    /// control characters would push a line past the limit.
+    var tightened: ExportLimits {
+        ExportLimits(uncheckedLabel: Self.maxLabelBytesRange.lowerBound, line: maxLineBytes, stalls: maxStallLines)
     }
 
     /// The marker that ends a cut label: what follows says how many bytes were cut.

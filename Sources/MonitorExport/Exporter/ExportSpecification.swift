@@ -5,9 +5,10 @@ import ProcessMonitor
 ///
 /// `FORMAT` is the name of an ``ExportFormat`` (`text`, `jsonl`, `logfmt`, `prometheus`,
 /// `otlp-json`, and any you add); `DEST` is what that format writes to: `stderr`, `stdout` or a
-/// file path for the line formats (a path may itself contain `:`). Options, each after a `;`:
-/// - `max-bytes=64MiB` and `max-files=5`: rotate a file destination by size;
-/// - `style=seed|extended` and `prefix=none|timestamp`: the text format's style and prefix.
+/// file path for the line formats (a path may itself contain `:`). Options, each after a `;`,
+/// are the format's own ``ExportFormat/options``: the line formats take `max-bytes=64MiB` and
+/// `max-files=5` (rotate a file destination by size), the text format also `style=seed|extended`
+/// and `prefix=none|timestamp`.
 ///
 /// ```swift
 /// let spec = try ExportSpecification(parsing: "jsonl:/var/log/job/heartbeat.jsonl;max-bytes=64MiB;max-files=5")
@@ -18,27 +19,18 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
     public var format: ExportFormat
     /// The destination, as given.
     public var destination: String
-    /// Rotation this specification asks for, overriding the shared options'.
-    public var rotation: RotationPolicy?
-    /// The text style this specification asks for, overriding the shared options'.
-    public var textStyle: TextFormat.Style?
-    /// The text prefix this specification asks for, overriding the shared options'.
-    public var textPrefix: TextFormat.Prefix?
+    /// The options given after the destination, `NAME=VALUE` each, in the format's order.
+    private var settings: [(option: ExportFormat.Option, value: String)]
 
-    /// Creates a specification.
+    /// Creates a specification without options.
     ///
     /// ```swift
     /// ExportSpecification(format: .text, destination: "stderr")
     /// ```
-    public init(
-        format: ExportFormat, destination: String, rotation: RotationPolicy? = nil,
-        textStyle: TextFormat.Style? = nil, textPrefix: TextFormat.Prefix? = nil
-    ) {
+    public init(format: ExportFormat, destination: String) {
         self.format = format
         self.destination = destination
-        self.rotation = rotation
-        self.textStyle = textStyle
-        self.textPrefix = textPrefix
+        self.settings = []
     }
 
     /// Parses `FORMAT:DEST[;OPTION=VALUE…]` against `formats`; the error names what is wrong and
@@ -49,67 +41,65 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
     /// try ExportSpecification(parsing: "text:hb.log;prefix=timestamp;style=extended")
     /// ```
     public init(parsing text: String, formats: [ExportFormat] = ExportFormat.builtIn) throws(ExportError) {
+        let quoted = ConfigurationValue.quoted(text)
         guard let colon = text.firstIndex(of: ":") else {
-            throw Self.invalid("\(text.debugDescription) is not FORMAT:DEST (for example text:stderr or jsonl:heartbeat.jsonl)")
+            throw Self.invalid("\(quoted) is not FORMAT:DEST (for example text:stderr or jsonl:heartbeat.jsonl)")
         }
         let name = String(text[..<colon])
         guard let format = formats.first(where: { $0.name == name }) else {
-            throw Self.invalid("unknown format \(name.debugDescription) (use \(formats.map(\.name).joined(separator: ", ")))")
+            throw Self.invalid("unknown format \(ConfigurationValue.quoted(name)) (use \(formats.map(\.name).joined(separator: ", ")))")
         }
         var parts = text[text.index(after: colon)...].split(separator: ";", omittingEmptySubsequences: false)
         let destination = parts.isEmpty ? "" : String(parts.removeFirst())
         guard !destination.isEmpty else {
-            throw Self.invalid("\(text.debugDescription) has no destination (\(format.destinations))")
+            throw Self.invalid("\(quoted) has no destination (\(format.destinations))")
         }
         self.init(format: format, destination: destination)
-        var maxBytes: Int?
-        var maxFiles: Int?
-        for option in parts {
-            guard let equals = option.firstIndex(of: "=") else {
-                throw Self.invalid("\(text.debugDescription): option \(String(option).debugDescription) is not NAME=VALUE")
+        var given: [String: String] = [:]
+        for part in parts {
+            guard let equals = part.firstIndex(of: "=") else {
+                throw Self.invalid("\(quoted): option \(ConfigurationValue.quoted(String(part))) is not NAME=VALUE")
             }
-            let key = String(option[..<equals])
-            let value = String(option[option.index(after: equals)...])
-            switch key {
-            case "max-bytes":
-                guard let bytes = ConfigurationValue.byteCount(value), bytes >= 1 else {
-                    throw Self.invalid("\(text.debugDescription): max-bytes must be a size like 4000, 64KiB or 10MiB (got \(value.debugDescription))")
-                }
-                maxBytes = bytes
-            case "max-files":
-                guard let files = ConfigurationValue.integer(value, in: RotatingFileSink.maxFilesRange) else {
-                    throw Self.invalid("\(text.debugDescription): max-files must be a whole number from 1 to 1000 (got \(value.debugDescription))")
-                }
-                maxFiles = files
-            case "style":
-                switch value {
-                case "seed": textStyle = .seed
-                case "extended": textStyle = .extended
-                default: throw Self.invalid("\(text.debugDescription): style must be seed or extended (got \(value.debugDescription))")
-                }
-            case "prefix":
-                switch value {
-                case "none": textPrefix = TextFormat.Prefix.none
-                case "timestamp": textPrefix = .timestampAndLevel
-                default: throw Self.invalid("\(text.debugDescription): prefix must be none or timestamp (got \(value.debugDescription))")
-                }
-            default:
-                throw Self.invalid("\(text.debugDescription): unknown option \(key.debugDescription) (use max-bytes, max-files, style or prefix)")
+            let key = String(part[..<equals])
+            guard format.options.contains(where: { $0.name == key }) else {
+                let known = format.options.isEmpty
+                    ? "\(format.name) takes no options"
+                    : "\(format.name) takes " + Self.list(format.options.map(\.name))
+                throw Self.invalid("\(quoted): unknown option \(ConfigurationValue.quoted(key)) (\(known))")
             }
+            given[key] = String(part[part.index(after: equals)...])
         }
-        if maxFiles != nil && maxBytes == nil {
-            throw Self.invalid("\(text.debugDescription): max-files needs max-bytes")
+        settings = format.options.compactMap { option in given[option.name].map { (option, $0) } }
+        // Every value is checked now, against options that set nothing, so a bad one fails at start.
+        do throws(ExportError) {
+            _ = try options(over: ExportOptions())
+        } catch {
+            throw Self.invalid("\(quoted): \(error.message)")
         }
-        if let maxBytes { rotation = RotationPolicy(maxBytes: maxBytes, maxFiles: maxFiles ?? 5) }
     }
 
-    /// `FORMAT:DEST`, with the options this specification sets.
+    /// Specifications are equal when they name the same format, destination and options.
+    public static func == (lhs: ExportSpecification, rhs: ExportSpecification) -> Bool {
+        lhs.format == rhs.format && lhs.destination == rhs.destination
+            && lhs.settings.map { "\($0.option.name)=\($0.value)" } == rhs.settings.map { "\($0.option.name)=\($0.value)" }
+    }
+
+    /// `FORMAT:DEST`, then the options this specification sets.
     public var description: String {
-        var text = "\(format.name):\(destination)"
-        if let rotation { text += ";max-bytes=\(rotation.maxBytes);max-files=\(rotation.maxFiles)" }
-        if let textStyle { text += ";style=\(textStyle)" }
-        if let textPrefix { text += ";prefix=\(textPrefix == .timestampAndLevel ? "timestamp" : "none")" }
-        return text
+        settings.reduce("\(format.name):\(destination)") { $0 + ";\($1.option.name)=\($1.value)" }
+    }
+
+    /// `base` with this specification's options applied: what its exporter is made with.
+    ///
+    /// ```swift
+    /// try ExportSpecification(parsing: "text:stderr;style=extended").options(over: ExportOptions()).textStyle  // .extended
+    /// ```
+    public func options(over base: ExportOptions) throws(ExportError) -> ExportOptions {
+        var options = base
+        for setting in settings {
+            try setting.option.apply(setting.value, to: &options)
+        }
+        return options
     }
 
     /// Opens the destination and pairs it with the format, with this specification's options
@@ -120,11 +110,12 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
     /// let exporter = try ExportSpecification(parsing: "text:stderr").makeExporter()
     /// ```
     public func makeExporter(options: ExportOptions = ExportOptions()) throws(ExportError) -> HeartbeatExporter {
-        var options = options
-        if let rotation { options.rotation = rotation }
-        if let textStyle { options.textStyle = textStyle }
-        if let textPrefix { options.textPrefix = textPrefix }
-        return try format.makeExporter(destination: destination, options: options)
+        try format.makeExporter(destination: destination, options: self.options(over: options))
+    }
+
+    /// `a, b or c`.
+    private static func list(_ names: [String]) -> String {
+        names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
     }
 
     private static func invalid(_ message: String) -> ExportError {

@@ -17,11 +17,15 @@ import Synchronization
 public final class HeartbeatExporter: HeartbeatObserver {
     /// How heartbeats are rendered.
     public let format: any HeartbeatFormat
-    /// Where rendered lines go.
-    public let sink: any HeartbeatSink
+    /// Where they go: a ``HeartbeatSink`` of lines, or a ``HeartbeatPayloadSink`` of the
+    /// format's typed values.
+    public let sink: any Sendable
     /// Heartbeats that may wait for this exporter before the oldest is dropped.
     public let queueCapacity: Int
     private let queueDrops = Atomic<UInt64>(0)
+    private let deliver: @Sendable (Heartbeat, FormatContext) -> Void
+    private let closeSink: @Sendable () -> Void
+    private let sinkDrops: @Sendable () -> UInt64
 
     /// Pairs `format` with `sink`; up to `queueCapacity` heartbeats (1 through 4096, default 16)
     /// may wait while the sink is busy.
@@ -33,11 +37,32 @@ public final class HeartbeatExporter: HeartbeatObserver {
         self.format = format
         self.sink = sink
         self.queueCapacity = min(max(1, queueCapacity), 4096)
+        deliver = { heartbeat, context in sink.write(format.render(heartbeat, context: context)) }
+        closeSink = { sink.close() }
+        sinkDrops = { sink.droppedRecords }
     }
 
-    /// Renders `heartbeat` and writes its lines to the sink as one batch.
+    /// Pairs a format that makes a typed value per heartbeat with a sink that sends that value
+    /// as it is: ``OTLPJSONFormat`` with `OTLPHTTPSink`, ``PrometheusFormat`` with
+    /// `PushgatewaySink`. The compiler checks that the two agree.
+    ///
+    /// ```swift
+    /// HeartbeatExporter(format: try OTLPJSONFormat(), sink: try OTLPHTTPSink(endpoint: "http://127.0.0.1:4318"))
+    /// ```
+    public init<Format: HeartbeatPayloadFormat, Sink: HeartbeatPayloadSink>(
+        format: Format, sink: Sink, queueCapacity: Int = 16
+    ) where Format.Payload == Sink.Payload {
+        self.format = format
+        self.sink = sink
+        self.queueCapacity = min(max(1, queueCapacity), 4096)
+        deliver = { heartbeat, context in sink.send(format.payload(for: heartbeat, context: context)) }
+        closeSink = { sink.close() }
+        sinkDrops = { sink.droppedRecords }
+    }
+
+    /// Renders `heartbeat` and hands it to the sink: its lines as one batch, or its typed value.
     public func observe(_ heartbeat: Heartbeat) {
-        sink.write(format.render(heartbeat, context: FormatContext(droppedRecords: droppedRecords)))
+        deliver(heartbeat, FormatContext(droppedRecords: droppedRecords))
     }
 
     /// Counts heartbeats dropped from the queue while the sink was busy.
@@ -47,7 +72,7 @@ public final class HeartbeatExporter: HeartbeatObserver {
 
     /// Closes the sink.
     public func monitorDidStop() {
-        sink.close()
+        closeSink()
     }
 
     /// Records lost so far: lines the sink could not write, plus heartbeats dropped from this
@@ -57,7 +82,7 @@ public final class HeartbeatExporter: HeartbeatObserver {
     /// if exporter.droppedRecords > 0 { print("the heartbeat log has gaps") }
     /// ```
     public var droppedRecords: UInt64 {
-        let (sum, overflow) = sink.droppedRecords.addingReportingOverflow(queueDrops.load(ordering: .relaxed))
+        let (sum, overflow) = sinkDrops().addingReportingOverflow(queueDrops.load(ordering: .relaxed))
         return overflow ? .max : sum
     }
 }

@@ -35,6 +35,38 @@ extension LineBuffer {
         bytes.append(0x73)  // s
     }
 
+    /// Appends a duration as ``appendDuration(_:)`` does, with tenths of a second, truncated:
+    /// `0.8s`, `4.9s`, `1m05.3s`, `1h02m05.3s`. The extended style's stall ages: a stall
+    /// threshold may be below a second, and `stuck=0s` says nothing.
+    ///
+    /// ```swift
+    /// line.appendDurationTenths(.milliseconds(65_380))  // "1m05.3s"
+    /// ```
+    mutating func appendDurationTenths(_ duration: Duration) {
+        let milliseconds = duration.components.seconds < 0 ? 0 : UInt64(clamping: duration.wholeMilliseconds)
+        let total = milliseconds / 1000
+        let tenths = (milliseconds % 1000) / 100
+        let hours = total / 3600
+        let minutes = (total % 3600) / 60
+        let secs = total % 60
+        if hours > 0 {
+            appendInteger(hours)
+            bytes.append(0x68)  // h
+            appendTwoDigits(minutes)
+            bytes.append(0x6D)  // m
+            appendTwoDigits(secs)
+        } else if minutes > 0 {
+            appendInteger(minutes)
+            bytes.append(0x6D)  // m
+            appendTwoDigits(secs)
+        } else {
+            appendInteger(secs)
+        }
+        bytes.append(0x2E)  // .
+        appendInteger(tenths)
+        bytes.append(0x73)  // s
+    }
+
     // MARK: Byte sizes
 
     /// Appends the seed's `format_bytes`: `B` below 1024, else one decimal of KiB, MiB or GiB;
@@ -307,6 +339,22 @@ extension LineBuffer {
     }
 
     // MARK: Quoting
+
+    /// Appends `word` bare when it is a plain identifier (`[a-z0-9_.]`, as kernel function and
+    /// system call names are), otherwise quoted as ``appendDebugQuoted(_:)`` quotes a label, so
+    /// what a kernel or a fixture reports can never break a line.
+    ///
+    /// ```swift
+    /// line.appendDebugQuotedIfNeeded("pipe_read")  // pipe_read
+    /// line.appendDebugQuotedIfNeeded("a b")        // "a b"
+    /// ```
+    mutating func appendDebugQuotedIfNeeded(_ word: String) {
+        let plain = !word.isEmpty && word.utf8.allSatisfy { byte in
+            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5F || byte == 0x2E
+        }
+        if plain { append(word) } else { appendDebugQuoted(word) }
+    }
+
 
     /// Appends `label` quoted exactly as Rust's `format!("{:?}", label)` quotes a `str`.
     ///

@@ -16,8 +16,9 @@ import ProcessMonitor
 ///    `process.disk.io`) and under `processmonitor.` for the rest.
 ///
 /// That is what the Collector's `otlpjsonfile` receiver reads from a file (one request per
-/// line), and what an OTLP/HTTP endpoint takes as a JSON body (`MonitorExportHTTP`'s
-/// `OTLPHTTPSink` routes each line to `/v1/logs` or `/v1/metrics`).
+/// line), and what an OTLP/HTTP endpoint takes as a JSON body: `MonitorExportHTTP`'s
+/// `OTLPHTTPSink` takes the pair as ``Requests`` (``payload(for:context:)``) and posts them to
+/// `/v1/logs` and `/v1/metrics`.
 ///
 /// Both carry the same resource: `service.name`, `process.pid`, `process.executable.name`,
 /// `host.name`, and your attributes as they are. The names follow semantic conventions
@@ -35,7 +36,7 @@ import ProcessMonitor
 ///     sink: try FileSink(path: "/var/log/job/heartbeat.otlp.jsonl")
 /// )
 /// ```
-public struct OTLPJSONFormat: HeartbeatFormat {
+public struct OTLPJSONFormat: HeartbeatPayloadFormat {
     /// The OpenTelemetry semantic-conventions release whose names this format uses.
     ///
     /// Process metrics are still in development upstream and have been renamed before
@@ -168,6 +169,43 @@ public struct OTLPJSONFormat: HeartbeatFormat {
         self.resourceTail = tail
     }
 
+    /// One heartbeat's two OTLP/JSON requests: what an OTLP/HTTP sink posts to `/v1/logs` and
+    /// `/v1/metrics`, typed so nothing has to tell them apart by their text.
+    ///
+    /// ```swift
+    /// let requests = try OTLPJSONFormat().payload(for: heartbeat, context: FormatContext())
+    /// print(requests.logs.prefix(16))  // {"resourceLogs":
+    /// ```
+    public struct Requests: Sendable, Equatable {
+        /// The `ExportLogsServiceRequest`, on one line.
+        public var logs: String
+        /// The `ExportMetricsServiceRequest`, on one line.
+        public var metrics: String
+        /// The heartbeat's level, which the log record's severity carries.
+        public var level: HeartbeatLevel
+
+        /// Creates a request pair.
+        ///
+        /// ```swift
+        /// let requests = OTLPJSONFormat.Requests(logs: logsJSON, metrics: metricsJSON, level: .info)
+        /// ```
+        public init(logs: String, metrics: String, level: HeartbeatLevel) {
+            self.logs = logs
+            self.metrics = metrics
+            self.level = level
+        }
+    }
+
+    /// The heartbeat's logs and metrics requests.
+    ///
+    /// ```swift
+    /// let requests = try OTLPJSONFormat().payload(for: heartbeat, context: FormatContext(droppedRecords: 0))
+    /// ```
+    public func payload(for heartbeat: Heartbeat, context: FormatContext) -> Requests {
+        Requests(logs: logsRequest(for: heartbeat, context: context), metrics: metricsRequest(for: heartbeat, context: context),
+                 level: heartbeat.level)
+    }
+
     /// Two lines: the logs request (at the heartbeat's level), then the metrics request.
     ///
     /// ```swift
@@ -175,10 +213,8 @@ public struct OTLPJSONFormat: HeartbeatFormat {
     /// // lines[0].text starts with {"resourceLogs":, lines[1].text with {"resourceMetrics":
     /// ```
     public func render(_ heartbeat: Heartbeat, context: FormatContext) -> [RenderedLine] {
-        [
-            RenderedLine(text: logsRequest(for: heartbeat, context: context), level: heartbeat.level),
-            RenderedLine(text: metricsRequest(for: heartbeat, context: context), level: .info),
-        ]
+        let requests = payload(for: heartbeat, context: context)
+        return [RenderedLine(text: requests.logs, level: requests.level), RenderedLine(text: requests.metrics, level: .info)]
     }
 
     // MARK: - Resource
@@ -233,8 +269,7 @@ public struct OTLPJSONFormat: HeartbeatFormat {
             }
             if out.count <= limits.maxLineBytes { break }
             if pass == 0 {
-                labels = (try? ExportLimits(maxLabelBytes: ExportLimits.maxLabelBytesRange.lowerBound,
-                                            maxLineBytes: limits.maxLineBytes)) ?? limits
+                labels = limits.tightened
                 labelInBody = false
             } else {
                 current.active = nil
@@ -264,69 +299,20 @@ public struct OTLPJSONFormat: HeartbeatFormat {
                 }
                 return rendered
             }
-            stalls = take(heartbeat.stalls) { stall in
-                Self.laneEvent(stall.lane, stall.label, "stuck_s", stall.age, labels: labels)
-            }
-            stallEnds = take(heartbeat.stallEnds) { end in
-                Self.laneEvent(end.lane, end.label, "duration_s", end.duration, labels: labels)
-            }
-            phases = take(heartbeat.phases) { phase in
-                var out = LineBuffer(capacity: 320)
-                out.append("{\"kvlistValue\":{\"values\":[")
-                out.openKeyValue("thread")
-                out.appendLaneIDValue(phase.lane, labels: labels)
-                out.append("},")
-                out.openKeyValue("depth")
-                out.appendIntValue(Int64(phase.depth))
-                out.append("},")
-                out.openKeyValue("label")
-                out.appendStringValue(labels.cap(phase.label))
-                out.append("},")
-                out.openKeyValue("in_frame_s")
-                out.appendSecondsValue(phase.age)
-                out.append("},")
-                out.openKeyValue("updated_ago_s")
-                out.appendSecondsValue(phase.sinceLastChange)
-                out.append("}")
-                if let parent = phase.parent {
-                    out.append(",")
-                    out.openKeyValue("parent")
-                    out.appendLaneIDValue(parent, labels: labels)
-                    out.append("}")
-                }
-                if phase.activeDescendants != 0 {
-                    out.append(",")
-                    out.openKeyValue("active_descendants")
-                    out.appendIntValue(Int64(phase.activeDescendants))
-                    out.append("}")
-                }
-                if let progress = phase.progress {
-                    out.append(",")
-                    var list = OTLPList()
-                    OTLPJSONFormat.writeProgress(progress, prefix: "progress.", into: &out, list: &list)
-                }
-                out.append("]}}")
-                return out
-            }
+            stalls = take(heartbeat.stalls) { Self.element($0, RecordFields.stall, labels: labels) }
+            stallEnds = take(heartbeat.stallEnds) { Self.element($0, RecordFields.stallEnd, labels: labels) }
+            phases = take(heartbeat.phases) { Self.element($0, RecordFields.phase, labels: labels) }
         }
 
         var all: Keep { Keep(stalls: stalls.count, stallEnds: stallEnds.count, phases: phases.count) }
 
-        /// `{thread, label, <durationKey>}`: a stall and a stall end are the same three facts.
-        private static func laneEvent(
-            _ lane: LaneID, _ label: String, _ durationKey: StaticString, _ duration: Duration, labels: ExportLimits
-        ) -> LineBuffer {
-            var out = LineBuffer(capacity: 160)
+        /// `{"kvlistValue":{"values":[…]}}`: one element with the JSON Lines element's keys.
+        static func element<Root>(_ element: Root, _ fields: [RecordField<Root>], labels: ExportLimits) -> LineBuffer {
+            var out = LineBuffer(capacity: 320)
             out.append("{\"kvlistValue\":{\"values\":[")
-            out.openKeyValue("thread")
-            out.appendLaneIDValue(lane, labels: labels)
-            out.append("},")
-            out.openKeyValue("label")
-            out.appendStringValue(labels.cap(label))
-            out.append("},")
-            out.openKeyValue(durationKey)
-            out.appendSecondsValue(duration)
-            out.append("}]}}")
+            var list = OTLPList()
+            out.appendOTLPAttributes(element, fields, progress: RecordFields.progress, labels: labels, list: &list)
+            out.append("]}}")
             return out
         }
     }
@@ -389,6 +375,12 @@ public struct OTLPJSONFormat: HeartbeatFormat {
         return out
     }
 
+    /// The headline rows a log record carries as attributes: all but those that are resource
+    /// attributes (`process.pid`).
+    static let logAttributeFields = RecordFields.headline.filter { field in
+        if case .resource = field.columns?.otlpAttribute { false } else { true }
+    }
+
     /// The JSON Lines record's fields under `processmonitor.`, in the same order; unknown
     /// figures are left out (an OTLP attribute has no null).
     private func writeLogAttributes(
@@ -396,25 +388,10 @@ public struct OTLPJSONFormat: HeartbeatFormat {
         into out: inout LineBuffer
     ) {
         var list = OTLPList()
-        func int(_ key: StaticString, _ value: Int64?) {
-            guard let value else { return }
+        func int(_ key: StaticString, _ value: Int64) {
             list.next(&out)
             out.openKeyValue(key)
             out.appendIntValue(value)
-            out.append("}")
-        }
-        func seconds(_ key: StaticString, _ value: Duration?) {
-            guard let value else { return }
-            list.next(&out)
-            out.openKeyValue(key)
-            out.appendSecondsValue(value)
-            out.append("}")
-        }
-        func double(_ key: StaticString, _ value: Double?) {
-            guard let value, value.isFinite else { return }
-            list.next(&out)
-            out.openKeyValue(key)
-            out.appendDoubleValue(value)
             out.append("}")
         }
         func array(_ key: StaticString, _ elements: ArraySlice<LineBuffer>) {
@@ -429,104 +406,19 @@ public struct OTLPJSONFormat: HeartbeatFormat {
             out.append("]}}}")
         }
 
-        let resources = heartbeat.resources
-        let cpu = heartbeat.cpu
-        int("processmonitor.seq", heartbeat.sequence.otlpInt64)
-        list.next(&out)
-        out.openKeyValue("processmonitor.trigger")
-        out.appendStringValue(heartbeat.trigger.rawValue)
-        out.append("}")
-        seconds("processmonitor.elapsed_s", heartbeat.elapsed)
-        int("processmonitor.rss_bytes", resources.rssBytes?.otlpInt64)
-        int("processmonitor.peak_rss_bytes", resources.peakRSSBytes?.otlpInt64)
-        int("processmonitor.process_threads", resources.threads?.otlpInt64)
-        int("processmonitor.read_bytes", resources.readBytes?.otlpInt64)
-        int("processmonitor.write_bytes", resources.writeBytes?.otlpInt64)
-        int("processmonitor.memory_limit_bytes", resources.memoryLimitBytes?.otlpInt64)
-        int("processmonitor.memory_usage_bytes", resources.memoryUsageBytes?.otlpInt64)
-        int("processmonitor.oom_kills", resources.oomKills?.otlpInt64)
-        int("processmonitor.open_fds", resources.openFileDescriptors?.otlpInt64)
-        int("processmonitor.fd_limit", resources.fileDescriptorLimit?.otlpInt64)
-        double("processmonitor.cpu_cores", cpu.coresBusy.flatMap { $0 >= 0 ? $0 : nil })
-        double("processmonitor.cpu_available_cores", cpu.availableCores)
-        int("processmonitor.cpu_affinity_cores", cpu.affinityCores.map(Int64.init))
-        double("processmonitor.cpu_quota_cores", cpu.quotaCores)
-        seconds("processmonitor.cpu_window_s", cpu.window)
-        int("processmonitor.instrumented_threads", Int64(heartbeat.instrumentedLanes))
-        if let active = heartbeat.active {
-            list.next(&out)
-            out.openKeyValue("processmonitor.active.lane")
-            out.appendLaneIDValue(active.lane, labels: labels)
-            out.append("}")
-            list.next(&out)
-            out.openKeyValue("processmonitor.active.label")
-            out.appendStringValue(labels.cap(active.label))
-            out.append("}")
-            seconds("processmonitor.active.age_s", active.age)
-            if let progress = active.progress {
-                Self.writeProgress(progress, prefix: "processmonitor.active.progress.", into: &out, list: &list)
-            }
-        }
-        seconds("processmonitor.stall_threshold_s", heartbeat.stallThreshold)
+        out.appendOTLPAttributes(heartbeat, Self.logAttributeFields, progress: RecordFields.activeProgress, labels: labels,
+                                 list: &list)
         int("processmonitor.stall_count", Int64(heartbeat.stalls.count))
         array("processmonitor.stalls", parts.stalls[..<keep.stalls])
         int("processmonitor.stalls_omitted", Int64(heartbeat.stalls.count - keep.stalls))
         array("processmonitor.stall_ends", parts.stallEnds[..<keep.stallEnds])
-        if keep.stallEnds < heartbeat.stallEnds.count {
-            int("processmonitor.stall_ends_omitted", Int64(heartbeat.stallEnds.count - keep.stallEnds))
-        }
-        let warnings = heartbeat.resourceWarnings.map { warning in
-            var element = LineBuffer(capacity: 128)
-            element.append("{\"kvlistValue\":{\"values\":[")
-            element.openKeyValue("resource")
-            element.appendStringValue(warning.resource.rawValue)
-            element.append("},")
-            element.openKeyValue("used")
-            element.appendIntValue(warning.used.otlpInt64)
-            element.append("},")
-            element.openKeyValue("limit")
-            element.appendIntValue(warning.limit.otlpInt64)
-            element.append("}]}}")
-            return element
-        }
-        array("processmonitor.resource_warnings", warnings[...])
+        int("processmonitor.stall_ends_omitted", Int64(heartbeat.stallEnds.count - keep.stallEnds))
+        let warnings = heartbeat.resourceWarnings.map { LogParts.element($0, RecordFields.warning, labels: labels) }
+        array("processmonitor.warnings", warnings[...])
+        let forecasts = heartbeat.forecasts.map { LogParts.element($0, RecordFields.forecast, labels: labels) }
+        array("processmonitor.forecasts", forecasts[...])
         array("processmonitor.phases", parts.phases[..<keep.phases])
         int("processmonitor.phases_omitted", Int64(heartbeat.omittedPhases) + Int64(heartbeat.phases.count - keep.phases))
         int("processmonitor.dropped_records", context.droppedRecords.otlpInt64)
-    }
-
-    /// `current`, `total` (left out when unknown), `elapsed_s`, `rate_per_s` and `eta_s` when
-    /// known, each key after `prefix`.
-    private static func writeProgress(
-        _ progress: ProgressReading, prefix: StaticString, into out: inout LineBuffer, list: inout OTLPList
-    ) {
-        func key(_ name: StaticString) {
-            list.next(&out)
-            out.append("{\"key\":\"")
-            out.append(prefix)
-            out.append(name)
-            out.append("\",\"value\":")
-        }
-        key("current")
-        out.appendIntValue(progress.current.otlpInt64)
-        out.append("}")
-        if progress.total > 0 {
-            key("total")
-            out.appendIntValue(progress.total.otlpInt64)
-            out.append("}")
-        }
-        key("elapsed_s")
-        out.appendSecondsValue(progress.elapsed)
-        out.append("}")
-        if let rate = progress.unitsPerSecond, rate.isFinite, rate >= 0 {
-            key("rate_per_s")
-            out.appendDoubleValue(rate)
-            out.append("}")
-        }
-        if let remaining = progress.estimatedRemaining {
-            key("eta_s")
-            out.appendSecondsValue(remaining)
-            out.append("}")
-        }
     }
 }

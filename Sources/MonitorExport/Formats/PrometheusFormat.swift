@@ -24,7 +24,7 @@ import ProcessMonitor
 /// )
 /// let monitor = try ProcessMonitor.start(observers: [exporter])
 /// ```
-public struct PrometheusFormat: HeartbeatFormat {
+public struct PrometheusFormat: HeartbeatPayloadFormat {
     /// Longest `phase` label value on `processmonitor_active_phase_info`, in UTF-8 bytes; a
     /// longer phase label is cut at a character boundary with a marker.
     ///
@@ -150,6 +150,45 @@ public struct PrometheusFormat: HeartbeatFormat {
         }
     }
 
+    /// One heartbeat's exposition: what a textfile holds and what a Pushgateway takes, typed
+    /// so a sink never has to recognise it by its text.
+    ///
+    /// ```swift
+    /// let exposition = try PrometheusFormat().payload(for: heartbeat, context: FormatContext())
+    /// try exposition.text.write(toFile: "job.prom", atomically: true, encoding: .utf8)
+    /// ```
+    public struct Exposition: Sendable, Equatable {
+        /// The lines in file order, without newlines.
+        public var lines: [String]
+        /// The heartbeat's level.
+        public var level: HeartbeatLevel
+
+        /// Creates an exposition.
+        ///
+        /// ```swift
+        /// let exposition = PrometheusFormat.Exposition(lines: ["# TYPE x gauge", "x 1"], level: .info)
+        /// ```
+        public init(lines: [String], level: HeartbeatLevel) {
+            self.lines = lines
+            self.level = level
+        }
+
+        /// The exposition as the text format wants it: each line ended by a line feed.
+        ///
+        /// ```swift
+        /// PrometheusFormat.Exposition(lines: ["x 1"], level: .info).text  // "x 1\n"
+        /// ```
+        public var text: String {
+            var text = ""
+            text.reserveCapacity(lines.reduce(0) { $0 + $1.utf8.count + 1 })
+            for line in lines {
+                text += line
+                text += "\n"
+            }
+            return text
+        }
+    }
+
     /// The exposition lines for one heartbeat, in file order; every line has the heartbeat's
     /// level, so a sink that routes on level sees one heartbeat's batch together.
     ///
@@ -158,108 +197,58 @@ public struct PrometheusFormat: HeartbeatFormat {
     /// print(lines.map(\.text).joined(separator: "\n"))
     /// ```
     public func render(_ heartbeat: Heartbeat, context: FormatContext) -> [RenderedLine] {
-        var out = ExpositionWriter(labels: renderedLabels, level: heartbeat.level)
-        let resources = heartbeat.resources
-        let cpu = heartbeat.cpu
-
-        out.gauge("processmonitor_heartbeat_timestamp_seconds",
-                  "Unix time at which the heartbeat was taken.",
-                  Self.unixMilliseconds(heartbeat.timestamp).map(SampleValue.milliseconds))
-        out.counter("processmonitor_heartbeats_total",
-                    "Heartbeats this process has produced, the latest included: the heartbeat's sequence number.",
-                    .count(heartbeat.sequence))
-        out.gauge("processmonitor_final_heartbeat",
-                  "1 when this is the last heartbeat, written as the monitor stopped, else 0.",
-                  .count(heartbeat.trigger == .final ? 1 : 0))
-        out.gauge("processmonitor_elapsed_seconds",
-                  "Time since the monitor started.",
-                  .duration(heartbeat.elapsed))
-
-        out.counter("processmonitor_cpu_seconds_total",
-                    "User plus system CPU time the process has used.",
-                    cpu.totalTime.map { .milliseconds($0.wholeMilliseconds) })
-        out.gauge("processmonitor_cpu_cores_busy",
-                  "Average number of CPU cores the process kept busy over the measured window.",
-                  Self.cores(cpu.coresBusy))
-        out.gauge("processmonitor_cpu_window_seconds",
-                  "The wall-clock window the CPU average covers.",
-                  cpu.window.map(SampleValue.duration))
-        out.gauge("processmonitor_cpu_available_cores",
-                  "CPU cores the process may use: the smaller of its affinity and its cgroup quota.",
-                  Self.cores(cpu.availableCores))
-        out.gauge("processmonitor_cpu_affinity_cores",
-                  "CPU cores in the process's affinity mask.",
-                  cpu.affinityCores.map { SampleValue.integer(Int64($0)) })
-        out.gauge("processmonitor_cpu_quota_cores",
-                  "The cgroup CPU quota in cores; no sample when there is no quota.",
-                  Self.cores(cpu.quotaCores))
-
-        out.gauge("processmonitor_resident_memory_bytes",
-                  "Resident set size (VmRSS).",
-                  resources.rssBytes.map(SampleValue.count))
-        out.gauge("processmonitor_resident_memory_peak_bytes",
-                  "Peak resident set size (VmHWM).",
-                  resources.peakRSSBytes.map(SampleValue.count))
-        out.gauge("processmonitor_memory_usage_bytes",
-                  "Memory charged to the process's cgroup, page cache included.",
-                  resources.memoryUsageBytes.map(SampleValue.count))
-        out.gauge("processmonitor_memory_limit_bytes",
-                  "The cgroup memory limit; no sample when there is none.",
-                  resources.memoryLimitBytes.map(SampleValue.count))
-        out.counter("processmonitor_oom_kills_total",
-                    "Processes of the cgroup that the OOM killer ended.",
-                    resources.oomKills.map(SampleValue.count))
-        out.gauge("processmonitor_threads",
-                  "Threads in the process.",
-                  resources.threads.map(SampleValue.count))
-        out.gauge("processmonitor_open_fds",
-                  "Open file descriptors.",
-                  resources.openFileDescriptors.map(SampleValue.count))
-        out.gauge("processmonitor_max_fds",
-                  "The soft limit on open file descriptors; no sample when unlimited.",
-                  resources.fileDescriptorLimit.map(SampleValue.count))
-        out.counter("processmonitor_read_bytes_total",
-                    "Bytes the process caused to be read from storage.",
-                    resources.readBytes.map(SampleValue.count))
-        out.counter("processmonitor_written_bytes_total",
-                    "Bytes the process caused to be written to storage.",
-                    resources.writeBytes.map(SampleValue.count))
-        let warnings = heartbeat.resourceWarnings
-        out.family("processmonitor_resource_warning", .gauge,
-                   "1 when the resource is at 90% or more of its limit, else 0.")
-        for resource in ResourceWarning.Resource.allCases {
-            let warned = warnings.contains { $0.resource == resource }
-            out.sample("processmonitor_resource_warning", label: ("resource", resource.rawValue),
-                       .count(warned ? 1 : 0))
-        }
-
-        out.gauge("processmonitor_instrumented_lanes",
-                  "Threads and tasks inside at least one scope.",
-                  .integer(Int64(heartbeat.instrumentedLanes)))
-        out.gauge("processmonitor_stalled_lanes",
-                  "Lanes whose innermost scope has run for at least the stall threshold.",
-                  .integer(Int64(heartbeat.stalls.count)))
-        out.gauge("processmonitor_stall_threshold_seconds",
-                  "Innermost scope age at which a lane counts as stalled.",
-                  .duration(heartbeat.stallThreshold))
-        out.gauge("processmonitor_oldest_phase_age_seconds",
-                  "Age of the oldest innermost scope (the active phase); 0 when no scope is open.",
-                  .duration(heartbeat.active?.age ?? .zero))
-        out.gauge("processmonitor_active_progress_ratio",
-                  "Progress of the active phase, done over total; no sample when the total is unknown.",
-                  heartbeat.active?.progress?.fraction.map(SampleValue.decimal))
-        out.family("processmonitor_active_phase_info", .gauge,
-                   "Always 1; the phase label names the active phase. No sample when idle.")
-        if let active = heartbeat.active {
-            out.sample("processmonitor_active_phase_info",
-                       label: ("phase", Self.phaseLimits.cap(active.label)), .count(1))
-        }
-
-        out.counter("processmonitor_dropped_records_total",
-                    "Heartbeats the sink could not write (disk full, directory gone).",
-                    .count(context.droppedRecords))
-        return out.lines
+        let exposition = payload(for: heartbeat, context: context)
+        return exposition.lines.map { RenderedLine(text: $0, level: exposition.level) }
     }
+
+    /// The heartbeat's exposition: every family of the figure table in its order.
+    ///
+    /// ```swift
+    /// let exposition = try PrometheusFormat().payload(for: heartbeat, context: FormatContext())
+    /// ```
+    public func payload(for heartbeat: Heartbeat, context: FormatContext) -> Exposition {
+        var out = ExpositionWriter(labels: renderedLabels)
+        for field in Self.familyFields {
+            guard let family = field.columns?.prometheus.family else { continue }
+            let value: SampleValue? = switch (field.reader, family.sample) {
+            case (.word(let get), .oneWhen(let word)): .count(get(heartbeat) == word ? 1 : 0)
+            case (.count(let get), _): get(heartbeat).map(SampleValue.count)
+            case (.seconds(let get), _): get(heartbeat).map(SampleValue.duration)
+            case (.number(let get), _): Self.decimal(get(heartbeat))
+            case (.word, _), (.label, _), (.lane, _), (.progress, _), (.active, _), (.text, _), (.frames, _), (.lines, _): nil
+            }
+            out.family(family, value)
+        }
+        for figure in RecordFields.derived {
+            guard let family = figure.prometheus.family else { continue }
+            switch figure.value {
+            case .count(let get): out.family(family, get(heartbeat, context).map(SampleValue.count))
+            case .seconds(let get): out.family(family, get(heartbeat).map(SampleValue.duration))
+            case .number(let get): out.family(family, Self.decimal(get(heartbeat)))
+            case .resourceWarnings:
+                out.family(family, nil)
+                let warnings = heartbeat.resourceWarnings
+                for resource in ResourceWarning.Resource.allCases {
+                    let warned = warnings.contains { $0.resource == resource }
+                    out.sample(family.name, label: ("resource", resource.rawValue), .count(warned ? 1 : 0))
+                }
+            case .resourceForecasts:
+                out.family(family, nil)
+                for forecast in heartbeat.forecasts {
+                    out.sample(family.name, label: ("resource", forecast.resource.rawValue), .duration(forecast.timeToLimit))
+                }
+            case .activePhaseInfo:
+                out.family(family, nil)
+                if let active = heartbeat.active {
+                    out.sample(family.name, label: ("phase", Self.phaseLimits.cap(active.label)), .count(1))
+                }
+            }
+        }
+        return Exposition(lines: out.lines, level: heartbeat.level)
+    }
+
+    /// The headline rows that are Prometheus families.
+    static let familyFields = RecordFields.headline.filter { $0.columns?.prometheus.family != nil }
 
     /// Pairs this format with a ``PrometheusTextfileSink`` at `path`: the one call that builds a
     /// Prometheus exporter, and what `--export prometheus:PATH` uses.
@@ -293,39 +282,38 @@ public struct PrometheusFormat: HeartbeatFormat {
         }
     }()
 
-    /// Cores are never negative or infinite; such a value in a hand-built heartbeat is no figure.
-    private static func cores(_ value: Double?) -> SampleValue? {
+    /// Figures are never negative or infinite; such a value in a hand-built heartbeat is no figure.
+    private static func decimal(_ value: Double?) -> SampleValue? {
         guard let value, value.isFinite, value >= 0 else { return nil }
         return .decimal(value)
     }
 
-    /// Milliseconds since 1970, rounded to the nearest as the other machine formats do; `nil`
-    /// for a date no `Int64` of milliseconds can hold (only a hand-built heartbeat has one).
-    private static func unixMilliseconds(_ date: Date) -> Int64? {
-        let raw = (date.timeIntervalSince1970 * 1000).rounded()
-        guard raw.isFinite, abs(raw) < 9e15 else { return nil }
-        return Int64(raw)
-    }
-
     /// A label value as the exposition format wants it: backslash, double quote and line feed
-    /// escaped, everything else verbatim. node_exporter's parser rejects any other escape, so a
-    /// carriage return or a control character stays raw.
+    /// escaped as `\\`, `\"` and `\n`. node_exporter's parser rejects any other escape, so the
+    /// other control characters (C0, DEL, C1) become visible text a parser reads as it is:
+    /// `\\r`, `\\t` and `\\u{1b}`, which a reader sees as `\r`, `\t` and `\u{1b}`, the way the
+    /// text format quotes them. A raw control byte would reach terminals and dashboards as is.
     ///
     /// ```swift
-    /// PrometheusFormat.escapedLabelValue("a \"b\"\n")  // a \"b\"\n
+    /// PrometheusFormat.escapedLabelValue("a \"b\"\n\u{1B}[31m")  // a \"b\"\n\\u{1b}[31m
     /// ```
     static func escapedLabelValue(_ value: String) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(value.utf8.count + 8)
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            default: bytes.append(byte)
+        var out = LineBuffer(capacity: value.utf8.count + 8)
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": out.append("\\\\")
+            case "\"": out.append("\\\"")
+            case "\n": out.append("\\n")
+            case "\r": out.append("\\\\r")
+            case "\t": out.append("\\\\t")
+            case "\u{0}" ... "\u{1F}", "\u{7F}" ... "\u{9F}":
+                out.append("\\")  // escapes the backslash of the \u{…} that follows
+                out.appendRustUnicodeEscape(scalar)
+            default:
+                out.append(scalar: scalar)
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return out.text
     }
 }
 
@@ -353,35 +341,20 @@ private enum SampleValue {
 
 /// Accumulates the lines of one exposition.
 private struct ExpositionWriter {
-    enum Kind: String {
-        case counter
-        case gauge
-    }
-
     /// The attribute labels, already escaped, without braces; empty for none.
     let labels: String
-    let level: HeartbeatLevel
-    var lines: [RenderedLine] = []
+    var lines: [String] = []
 
-    init(labels: String, level: HeartbeatLevel) {
+    init(labels: String) {
         self.labels = labels
-        self.level = level
         lines.reserveCapacity(96)
     }
 
-    mutating func family(_ name: String, _ kind: Kind, _ help: String) {
-        lines.append(RenderedLine(text: "# HELP \(name) \(help)", level: level))
-        lines.append(RenderedLine(text: "# TYPE \(name) \(kind.rawValue)", level: level))
-    }
-
-    mutating func gauge(_ name: String, _ help: String, _ value: SampleValue?) {
-        family(name, .gauge, help)
-        if let value { sample(name, label: nil, value) }
-    }
-
-    mutating func counter(_ name: String, _ help: String, _ value: SampleValue?) {
-        family(name, .counter, help)
-        if let value { sample(name, label: nil, value) }
+    /// `# HELP` and `# TYPE`, then the sample when there is a value.
+    mutating func family(_ family: PrometheusFamily, _ value: SampleValue?) {
+        lines.append(family.helpLine)
+        lines.append(family.typeLine)
+        if let value { sample(family.name, label: nil, value) }
     }
 
     mutating func sample(_ name: String, label: (name: String, value: String)?, _ value: SampleValue) {
@@ -394,6 +367,6 @@ private struct ExpositionWriter {
             text += "{" + labels + "}"
         }
         text += " " + value.text
-        lines.append(RenderedLine(text: text, level: level))
+        lines.append(text)
     }
 }

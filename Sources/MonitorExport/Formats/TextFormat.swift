@@ -4,7 +4,8 @@ import ProcessMonitor
 ///
 /// People and scripts grep these lines, so the default ``Style/seed`` reproduces the Rust seed's
 /// messages byte for byte for the same values: one headline (info), one
-/// `[process-monitor][STALL]` line per stall (warning, never capped), one `phase` line per
+/// `[process-monitor][STALL]` line per stall (warning; never capped in the seed style, as in the
+/// seed; the extended style lists ``ExportLimits/maxStallLines`` and counts the rest), one `phase` line per
 /// listed phase (info), then an `... and N more active thread(s) omitted` line when the monitor
 /// capped the phases.
 ///
@@ -51,6 +52,8 @@ public struct TextFormat: HeartbeatFormat {
         /// - ` memory={used}/{limit} (P%)`, ` oom_kills=N` and ` fds={open}/{limit}` on the
         ///   headline, when known;
         /// - ` waiting_on=N` on the phase line of a lane waiting on N live child lanes;
+        /// - at most ``ExportLimits/maxStallLines`` `[STALL]` lines, then
+        ///   `[process-monitor][STALL] ... and N more stalled lane(s) omitted` (warning);
         /// - `[process-monitor][STALL-END] thread=… phase="…" after=3m12s` (info) once for each
         ///   reported stall that has ended;
         /// - `[process-monitor][WARN] memory=… of limit=… (95%)` and `… fds=… of limit=…` (warning)
@@ -174,14 +177,58 @@ public struct TextFormat: HeartbeatFormat {
         appendHeadline(heartbeat, to: &line)
         lines.append(finish(line, level: .info))
 
-        for stall in heartbeat.stalls {
+        // The seed printed every STALL line ("loud and unconditional"), so the seed style does
+        // too; the extended style caps them like phases and counts the rest on one line.
+        let listedStalls = style.isExtended ? min(heartbeat.stalls.count, limits.maxStallLines) : heartbeat.stalls.count
+        for stall in heartbeat.stalls[..<listedStalls] {
             start(&line, .warning, timestamp: timestamp)
             line.append("[process-monitor][STALL] thread=")
             line.appendLane(stall.lane, limits: limits)
             line.append(" phase=")
             line.appendDebugQuoted(limits.cap(stall.label))
             line.append(" stuck=")
-            line.appendDuration(stall.age)
+            guard style.isExtended else {
+                line.appendDuration(stall.age)
+                lines.append(finish(line, level: .warning))
+                continue
+            }
+            line.appendDurationTenths(stall.age)
+            appendStallReason(stall, to: &line)
+            lines.append(finish(line, level: .warning))
+            if stall.stack.count > 1 || stall.thread?.state == .suspended && !stall.stack.isEmpty {
+                start(&line, .warning, timestamp: timestamp)
+                line.append("[process-monitor][STALL-STACK] thread=")
+                line.appendLane(stall.lane, limits: limits)
+                line.append(" scopes=")
+                for (index, frame) in stall.stack.enumerated() {
+                    if index > 0 { line.append(" > ") }
+                    line.appendDebugQuoted(limits.cap(frame.label))
+                    line.append(" ")
+                    line.appendDurationTenths(frame.age)
+                }
+                if stall.depth > stall.stack.count {
+                    line.append(" > ... ")
+                    line.appendInteger(stall.depth - stall.stack.count)
+                    line.append(" deeper")
+                }
+                lines.append(finish(line, level: .warning))
+            }
+            for (index, frame) in (stall.backtrace ?? []).enumerated() {
+                start(&line, .warning, timestamp: timestamp)
+                line.append("[process-monitor][STALL-BACKTRACE] thread=")
+                line.appendLane(stall.lane, limits: limits)
+                line.append(" frame=")
+                line.appendInteger(index)
+                line.append(" ")
+                line.appendDebugQuoted(limits.cap(frame))
+                lines.append(finish(line, level: .warning))
+            }
+        }
+        if listedStalls < heartbeat.stalls.count {
+            start(&line, .warning, timestamp: timestamp)
+            line.append("[process-monitor][STALL] ... and ")
+            line.appendInteger(heartbeat.stalls.count - listedStalls)
+            line.append(" more stalled lane(s) omitted")
             lines.append(finish(line, level: .warning))
         }
 
@@ -193,27 +240,40 @@ public struct TextFormat: HeartbeatFormat {
                 line.append(" phase=")
                 line.appendDebugQuoted(limits.cap(end.label))
                 line.append(" after=")
-                line.appendDuration(end.duration)
+                line.appendDurationTenths(end.duration)
                 lines.append(finish(line, level: .info))
             }
-            for warning in heartbeat.resourceWarnings {
+            for resource in ResourceWarning.Resource.allCases {
+                let warning = heartbeat.resourceWarnings.first { $0.resource == resource }
+                let forecast = heartbeat.forecasts.first { $0.resource == resource }
+                guard let used = warning?.used ?? forecast?.used, let limit = warning?.limit ?? forecast?.limit else {
+                    continue
+                }
                 start(&line, .warning, timestamp: timestamp)
                 line.append("[process-monitor][WARN] ")
-                switch warning.resource {
+                switch resource {
                 case .memory:
                     line.append("memory=")
-                    line.appendBytes(warning.used)
+                    line.appendBytes(used)
                     line.append(" of limit=")
-                    line.appendBytes(warning.limit)
+                    line.appendBytes(limit)
                 case .fileDescriptors:
                     line.append("fds=")
-                    line.appendInteger(warning.used)
+                    line.appendInteger(used)
                     line.append(" of limit=")
-                    line.appendInteger(warning.limit)
+                    line.appendInteger(limit)
                 }
                 line.append(" (")
-                line.appendPercent(used: warning.used, of: warning.limit)
+                line.appendPercent(used: used, of: limit)
                 line.append(")")
+                if let forecast {
+                    line.append(" limit_in=")
+                    line.appendDuration(forecast.timeToLimit)
+                    if let remaining = heartbeat.active?.progress?.estimatedRemaining {
+                        line.append(" job_eta=")
+                        line.appendDuration(remaining)
+                    }
+                }
                 lines.append(finish(line, level: .warning))
             }
         }
@@ -285,7 +345,9 @@ public struct TextFormat: HeartbeatFormat {
         }
         guard style.isExtended else { return }
         if let limit = resources.memoryLimitBytes, let used = resources.memoryInUseBytes {
-            line.append(" memory=")
+            // Whose memory: the cgroup's charge (what the OOM killer compares), or the
+            // process's RSS where the cgroup does not say.
+            line.append(resources.memoryUsageBytes != nil ? " cgroup_memory=" : " rss_memory=")
             line.appendBytes(used)
             line.append("/")
             line.appendBytes(limit)
@@ -304,6 +366,49 @@ public struct TextFormat: HeartbeatFormat {
                 line.append("/")
                 line.appendInteger(limit)
             }
+        }
+        if heartbeat.trigger != .scheduled {
+            line.append(" trigger=")
+            line.append(heartbeat.trigger.rawValue)
+        }
+    }
+
+    /// The extended style's *why* of a stall, after `stuck=`: the threshold it passed, how long
+    /// its counter has not moved, and what its thread is doing.
+    private func appendStallReason(_ stall: Stall, to line: inout LineBuffer) {
+        line.append(" threshold=")
+        line.appendDurationTenths(stall.threshold)
+        if let quiet = stall.progress?.sinceLastMove {
+            line.append(" no_progress_for=")
+            line.appendDurationTenths(quiet)
+        }
+        guard let thread = stall.thread else { return }
+        line.append(" thread_state=")
+        line.append(thread.state.rawValue)
+        if let call = thread.syscall {
+            line.append(" syscall=")
+            line.appendDebugQuotedIfNeeded(call)
+        }
+        if let fd = thread.fileDescriptor {
+            line.append(" fd=")
+            line.appendInteger(Int(fd))
+        }
+        if let target = thread.target {
+            line.append(" target=")
+            line.appendDebugQuoted(limits.cap(target))
+        }
+        if let channel = thread.waitChannel {
+            line.append(" wchan=")
+            line.appendDebugQuotedIfNeeded(limits.cap(channel))
+        }
+        if let cpu = thread.cpuFraction {
+            line.append(" thread_cpu=")
+            line.appendFixed((cpu * 100).rounded(.toNearestOrEven), fractionDigits: 0)
+            line.append("%")
+        }
+        if let id = thread.threadID {
+            line.append(" tid=")
+            line.appendInteger(Int(id))
         }
     }
 

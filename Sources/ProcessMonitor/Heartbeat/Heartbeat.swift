@@ -53,6 +53,9 @@ public struct Heartbeat: Sendable, Equatable {
     public var omittedPhases: Int
     /// The stall threshold that was in force for this heartbeat.
     public var stallThreshold: Duration
+    /// Resources on course to reach their limit within the forecast horizon, from the trend of
+    /// recent heartbeats (see ``ResourceForecast``).
+    public var forecasts: [ResourceForecast]
 
     /// Creates a heartbeat value; the monitor builds these, tests and decoders may too.
     ///
@@ -76,7 +79,8 @@ public struct Heartbeat: Sendable, Equatable {
         stallEnds: [StallEnd] = [],
         phases: [Phase],
         omittedPhases: Int,
-        stallThreshold: Duration
+        stallThreshold: Duration,
+        forecasts: [ResourceForecast] = []
     ) {
         self.sequence = sequence
         self.timestamp = timestamp
@@ -92,6 +96,7 @@ public struct Heartbeat: Sendable, Equatable {
         self.phases = phases
         self.omittedPhases = omittedPhases
         self.stallThreshold = stallThreshold
+        self.forecasts = forecasts
     }
 
     /// Resources at 90 % or more of their limit (memory, file descriptors), derived from
@@ -104,12 +109,13 @@ public struct Heartbeat: Sendable, Equatable {
     /// ```
     public var resourceWarnings: [ResourceWarning] { ResourceWarning.warnings(for: resources) }
 
-    /// `.warning` when the heartbeat carries stalls or resource warnings, `.info` otherwise.
+    /// `.warning` when the heartbeat carries stalls, resource warnings or forecasts, `.info`
+    /// otherwise.
     ///
     /// ```swift
     /// if heartbeat.level == .warning { pageSomeone() }
     /// ```
     public var level: HeartbeatLevel {
-        stalls.isEmpty && !ResourceWarning.anyWarning(for: resources) ? .info : .warning
+        stalls.isEmpty && forecasts.isEmpty && !ResourceWarning.anyWarning(for: resources) ? .info : .warning
     }
 }

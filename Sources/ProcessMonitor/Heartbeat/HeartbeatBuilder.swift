@@ -24,16 +24,20 @@ struct BuiltHeartbeat {
     var heartbeat: Heartbeat
     /// Indices into the snapshot's lanes, in the order of `heartbeat.stalls`.
     var stalledRecords: [Int]
+    /// Thread lanes that are not stalled but may be by the next scheduled heartbeat.
+    var nearStallRecords: [Int] = []
 }
 
 enum HeartbeatBuilder {
-    /// Builds a heartbeat with the seed's rules, and two of our own:
+    /// Builds a heartbeat with the seed's rules, and our own:
     /// - lanes order by the age of their innermost frame, oldest first, ties by lane id;
     /// - `active` is the first of them, with the progress of its innermost counted frame;
-    /// - a lane stalls when that age is at least its threshold (the innermost scope's own, if it
-    ///   set one, else the configuration's) *and* it has no live descendant lane: a task that
-    ///   awaits child tasks which are still inside scopes is waiting on them, not stalled, and a
-    ///   child that stops changing is reported itself, where the time is spent;
+    /// - a lane stalls when its innermost scope is at least its threshold old (the scope's own,
+    ///   if it set one, else the configuration's), *and* its progress counter, if it has one,
+    ///   has not moved for that long either (``ProgressWatch``: a scope that is counting is
+    ///   alive, however old), *and* it has no live descendant lane: a task that awaits child
+    ///   tasks which are still inside scopes is waiting on them, not stalled, and a child that
+    ///   stops changing is reported itself, where the time is spent;
     /// - stalls are never capped; phases are capped at `maxPhaseLines` and the rest counted.
     /// Every duration is truncated to whole milliseconds, the precision machine formats carry,
     /// so a heartbeat survives a round trip through JSON unchanged.
@@ -42,6 +46,7 @@ enum HeartbeatBuilder {
         let lanes = snapshot.lanes
         let now = inputs.now
         let thresholdMs = inputs.configuration.stallThreshold.wholeMilliseconds
+        let intervalMs = inputs.configuration.interval.wholeMilliseconds
         let cap = inputs.configuration.maxPhaseLines
         let indexByKey = Self.indexByKey(lanes)
         let descendants = activeDescendants(of: lanes, indexByKey: indexByKey)
@@ -55,18 +60,40 @@ enum HeartbeatBuilder {
             if a.ageMs != b.ageMs { return a.ageMs > b.ageMs }
             return lanes[a.index].id < lanes[b.index].id
         }
+        /// The lane's threshold in milliseconds; `nil` for a scope that never stalls.
+        func threshold(_ lane: LaneRecord) -> Int64? {
+            guard let own = lane.stallThresholdMilliseconds else { return thresholdMs }
+            return own == .max ? nil : Int64(clamping: own)
+        }
+        /// How long the lane has been without a sign of life: its innermost scope's age, or
+        /// less if its counter moved since.
+        func quietMs(_ key: Key) -> Int64 {
+            guard let moved = lanes[key.index].progressMovedAt else { return key.ageMs }
+            return min(key.ageMs, milliseconds(from: moved, to: now))
+        }
         func stalls(_ key: Key) -> Bool {
-            guard descendants[key.index] == 0 else { return false }
-            guard let own = lanes[key.index].stallThresholdMilliseconds else { return key.ageMs >= thresholdMs }
-            return own != .max && UInt64(clamping: key.ageMs) >= own
+            guard descendants[key.index] == 0, let limit = threshold(lanes[key.index]) else { return false }
+            return quietMs(key) >= limit
+        }
+        /// A thread lane that may stall by the next scheduled heartbeat: its thread's CPU time is
+        /// read now, so the stall can say how busy the thread was over a whole window.
+        func nearStall(_ key: Key) -> Bool {
+            guard lanes[key.index].threadID != 0, descendants[key.index] == 0,
+                  let limit = threshold(lanes[key.index]) else { return false }
+            return quietMs(key) >= limit - min(limit, intervalMs)
         }
 
         var stalled: [Key] = []
+        var near: [Int] = []
         var top: [Key] = []
         top.reserveCapacity(cap + 1)
         for (index, lane) in lanes.enumerated() {
             let key = Key(ageMs: milliseconds(from: lane.entered, to: now), index: index)
-            if stalls(key) { stalled.append(key) }
+            if stalls(key) {
+                stalled.append(key)
+            } else if nearStall(key) {
+                near.append(index)
+            }
             // Keep the `cap` oldest in order: an insertion into a short sorted array.
             if top.count < cap || precedes(key, top[top.count - 1]) {
                 let position = top.firstIndex(where: { precedes(key, $0) }) ?? top.count
@@ -81,7 +108,8 @@ enum HeartbeatBuilder {
                 ProgressReading(
                     current: $0.current,
                     total: $0.total,
-                    elapsed: .milliseconds(milliseconds(from: $0.entered, to: now))
+                    elapsed: .milliseconds(milliseconds(from: $0.entered, to: now)),
+                    sinceLastMove: .milliseconds(milliseconds(from: lane.progressMovedAt ?? $0.entered, to: now))
                 )
             }
         }
@@ -100,12 +128,20 @@ enum HeartbeatBuilder {
                 sinceLastChange: .milliseconds(milliseconds(from: lane.lastChange, to: now)),
                 progress: progress(lane),
                 parent: parent(lane),
-                activeDescendants: descendants[key.index]
+                activeDescendants: descendants[key.index],
+                stallThreshold: threshold(lane).map { .milliseconds($0) }
             )
         }
         let stallValues = stalled.map { key -> Stall in
             let lane = lanes[key.index]
-            return Stall(lane: lane.id, label: snapshot.resolve(lane.label), age: .milliseconds(key.ageMs))
+            return Stall(
+                lane: lane.id,
+                label: snapshot.resolve(lane.label),
+                age: .milliseconds(key.ageMs),
+                threshold: .milliseconds(threshold(lane) ?? thresholdMs),
+                progress: progress(lane),
+                depth: lane.depth
+            )
         }
         let active = top.first.map { key -> ActivePhase in
             let lane = lanes[key.index]
@@ -133,7 +169,7 @@ enum HeartbeatBuilder {
             omittedPhases: max(0, lanes.count - cap),
             stallThreshold: .milliseconds(thresholdMs)
         )
-        return BuiltHeartbeat(heartbeat: heartbeat, stalledRecords: stalled.map(\.index))
+        return BuiltHeartbeat(heartbeat: heartbeat, stalledRecords: stalled.map(\.index), nearStallRecords: near)
     }
 
     /// For each record, how many open lanes descend from it through parent links (children,

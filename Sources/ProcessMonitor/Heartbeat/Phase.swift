@@ -22,6 +22,9 @@ public struct Phase: Sendable, Equatable {
     /// *waiting* on them: however old its innermost scope, it is not reported as a stall; a
     /// descendant that stops changing is reported itself, where the time is spent.
     public var activeDescendants: Int
+    /// The threshold past which this phase would be a stall: its innermost scope's own, or the
+    /// monitor's; `nil` for a scope that is never one (``StallThreshold/never``).
+    public var stallThreshold: Duration?
 
     /// Creates a phase value.
     ///
@@ -37,7 +40,8 @@ public struct Phase: Sendable, Equatable {
         sinceLastChange: Duration,
         progress: ProgressReading? = nil,
         parent: LaneID? = nil,
-        activeDescendants: Int = 0
+        activeDescendants: Int = 0,
+        stallThreshold: Duration? = .seconds(120)
     ) {
         self.lane = lane
         self.depth = depth
@@ -47,5 +51,6 @@ public struct Phase: Sendable, Equatable {
         self.progress = progress
         self.parent = parent
         self.activeDescendants = activeDescendants
+        self.stallThreshold = stallThreshold
     }
 }

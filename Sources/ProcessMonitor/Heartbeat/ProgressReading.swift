@@ -13,16 +13,22 @@ public struct ProgressReading: Sendable, Equatable {
     public var total: UInt64
     /// Time the scope that owns the counter has been running; the rate is taken over it.
     public var elapsed: Duration
+    /// How long the counter has not moved, as the monitor saw it: it compares each counter with
+    /// the previous heartbeat's reading, so this is exact to one heartbeat (a counter first seen
+    /// above zero counts as just moved; one still at zero, as never moved since the scope began).
+    /// `nil` when unknown (a reading built by hand, or decoded from a record that lacks it).
+    public var sinceLastMove: Duration?
 
     /// Creates a reading.
     ///
     /// ```swift
     /// let unknownTotal = ProgressReading(current: 17, total: 0, elapsed: .seconds(3))
     /// ```
-    public init(current: UInt64, total: UInt64, elapsed: Duration) {
+    public init(current: UInt64, total: UInt64, elapsed: Duration, sinceLastMove: Duration? = nil) {
         self.current = current
         self.total = total
         self.elapsed = elapsed
+        self.sinceLastMove = sinceLastMove
     }
 
     /// `current / total`, or `nil` when the total is unknown.

@@ -71,6 +71,10 @@ final class Lane: Sendable {
     let parentBinding = Atomic<UInt64>(0)
     /// The lane's place in the registry's list, changed only under the registry lock.
     let registryIndex = Atomic<Int>(-1)
+    /// A thread lane's kernel thread id (`gettid()`), set by the registry when a thread takes
+    /// the lane, 0 for task lanes: what the monitor reads `/proc/self/task/TID` by when the
+    /// lane stalls.
+    let threadID = Atomic<Int32>(0)
     /// A thread lane's idle task lane kept at hand (see ``LaneRegistry``); owner thread only.
     let cachedTaskLane = Atomic<Unmanaged<Lane>?>(nil)
     /// Allocated on the first `String` label and kept for the lane's life.
@@ -259,7 +263,8 @@ final class Lane: Sendable {
                     progress = RawProgress(
                         current: progressCurrent[index].load(ordering: .relaxed),
                         total: progressTotal[index].load(ordering: .relaxed),
-                        entered: entered[index].load(ordering: .relaxed)
+                        entered: entered[index].load(ordering: .relaxed),
+                        epoch: progressEpoch[index].load(ordering: .relaxed)
                     )
                     break
                 }
@@ -320,11 +325,66 @@ final class Lane: Sendable {
                     progress: progress,
                     taskNumber: task,
                     stallThresholdMilliseconds: threshold,
-                    parentKey: parentKey
+                    parentKey: parentKey,
+                    generation: s1,
+                    threadID: threadID.load(ordering: .relaxed)
                 )
             )
         }
         return .busy
+    }
+
+    /// Every stored frame, outermost first, as long as the lane has not pushed or popped since
+    /// `generation` was read (``RawLaneState/generation``); `nil` once it has, or when the owner
+    /// keeps changing it. For the few lanes a heartbeat reports as stalled: it allocates.
+    func readStack(generation: UInt64, maxAttempts: Int = 16) -> [(label: String, entered: UInt64)]? {
+        var bytes: [UInt8] = []
+        var raw: [(RawLabel, UInt64)] = []
+        for _ in 0..<maxAttempts {
+            let s1 = state.load(ordering: .acquiring)
+            guard s1 == generation else { return nil }
+            let stored = min(Int(truncatingIfNeeded: s1 & Self.depthMask), Self.capacity)
+            bytes.removeAll(keepingCapacity: true)
+            raw.removeAll(keepingCapacity: true)
+            let storage = arena.load(ordering: .acquiring)
+            for index in 0..<stored {
+                let word = labelWord[index].load(ordering: .relaxed)
+                let info = labelInfo[index].load(ordering: .relaxed)
+                let kind = (info >> Self.kindShift) & 0xFF
+                let count = Int(truncatingIfNeeded: info & 0xFFFF_FFFF)
+                let label: RawLabel
+                switch kind {
+                case Self.kindStaticPointer:
+                    label = .staticBytes(UnsafePointer(bitPattern: UInt(truncatingIfNeeded: word)), count)
+                case Self.kindStaticScalar:
+                    label = .scalar(UInt32(truncatingIfNeeded: word))
+                default:
+                    let start = bytes.count
+                    if count > 0, let storage {
+                        // Bounded by the arena's size whatever a torn read says.
+                        let arenaObject = storage.takeUnretainedValue()
+                        let first = min(Int(truncatingIfNeeded: word) / 8, Self.arenaWords)
+                        let wordCount = min((count + 7) / 8, Self.arenaWords - first)
+                        var remaining = count
+                        for w in 0..<wordCount {
+                            let value = arenaObject.words[first + w].load(ordering: .relaxed)
+                            for shift in 0..<min(8, remaining) {
+                                bytes.append(UInt8(truncatingIfNeeded: value >> (UInt64(shift) * 8)))
+                            }
+                            remaining -= 8
+                        }
+                    }
+                    label = .buffered(start..<bytes.count)
+                }
+                raw.append((label, entered[index].load(ordering: .relaxed)))
+            }
+            atomicMemoryFence(ordering: .acquiring)
+            guard state.load(ordering: .relaxed) == s1 else { continue }
+            // Only now, with the copy known to be whole, are static label pointers followed.
+            let snapshot = MonitorSnapshot(labelBytes: bytes)
+            return raw.map { (snapshot.resolve(.raw($0.0)), $0.1) }
+        }
+        return nil
     }
 
     /// The time the frame at `depth` (1-based) was entered, if the lane is at least that deep
@@ -371,6 +431,9 @@ struct RawProgress: Equatable {
     var current: UInt64
     var total: UInt64
     var entered: UInt64
+    /// The counted frame's epoch: with the lane, it names this counter across heartbeats (a
+    /// new scope at the same depth gets a new one), so the monitor can tell it moved.
+    var epoch: UInt64 = 0
 }
 
 struct RawLaneState: Equatable {
@@ -384,6 +447,11 @@ struct RawLaneState: Equatable {
     var stallThresholdMilliseconds: UInt64?
     /// The parent lane's identity (its address), while the link holds.
     var parentKey: UInt?
+    /// The state word the copy was taken at: ``Lane/readStack(generation:maxAttempts:)`` reads the
+    /// same stack later only if it has not changed since.
+    var generation: UInt64 = 0
+    /// The kernel thread id of a thread lane; 0 for task lanes.
+    var threadID: Int32 = 0
 }
 
 enum LaneRead: Equatable {

@@ -77,6 +77,23 @@ final class LaneRegistry: Sendable {
         state.withLock { buffer.append(contentsOf: $0.lanes) }
     }
 
+    /// The calling thread's lane name, for tests: the id the registry gave its lane.
+    func currentLaneNames() -> [String] {
+        let lane = currentThreadLane()
+        return state.withLock { state in
+            state.lanes.indices.compactMap { state.lanes[$0] === lane ? state.ids[$0]?.name : nil }
+        }
+    }
+
+    /// Gives a thread lane a new name; heartbeats show it from the next one.
+    func rename(_ lane: Lane, to name: String?) {
+        state.withLock { state in
+            let index = lane.registryIndex.load(ordering: .relaxed)
+            guard index >= 0, index < state.lanes.count, state.lanes[index] === lane else { return }
+            state.ids[index]?.name = name
+        }
+    }
+
     /// Idle thread lanes waiting for a new thread.
     var pooledThreadLaneCount: Int { state.withLock { $0.freeThreadLanes.count } }
 
@@ -95,6 +112,7 @@ final class LaneRegistry: Sendable {
             } else {
                 lane = Lane(kind: .thread)
             }
+            lane.threadID.store(currentKernelThreadID(), ordering: .relaxed)
             state.register(lane, id: LaneID(kind: .thread, number: state.nextThreadNumber, name: name))
             state.nextThreadNumber += 1
             return lane

@@ -92,20 +92,82 @@ func makeCurrentThreadLane() -> Lane {
     return lane
 }
 
-/// `main` for the main thread; the thread's name otherwise, unless it is only the process name
-/// every unnamed thread inherits on Linux (Rust reports those as unnamed too).
+/// The current thread's lane name: `main`, the name its creator gave it, or what Dispatch
+/// runs on it (see ``threadLaneName(isMain:comm:fullName:queueLabel:processName:)``).
 func currentThreadName() -> String? {
     if Thread.isMainThread { return "main" }
     #if os(Linux)
-    let name = readFirstLine("/proc/thread-self/comm")
+    let comm = readFirstLine("/proc/thread-self/comm")
     #else
     var buffer = [CChar](repeating: 0, count: 64)
     guard pthread_getname_np(pthread_self(), &buffer, buffer.count) == 0 else { return nil }
-    let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let comm = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     #endif
-    if name.isEmpty || name == processName { return nil }
-    return name
+    return threadLaneName(isMain: false, comm: comm, queueLabel: currentQueueLabel(), processName: processName)
 }
+
+/// A thread lane's name from what the OS and Dispatch say about the thread:
+/// - `main` for the main thread;
+/// - the name the thread was given (`Thread.current.name = …` inside it, or
+///   `pthread_setname_np`; Linux keeps at most 15 bytes, and Foundation drops a longer name
+///   altogether, so ``nameCurrentThread(_:)`` is the way to a longer one);
+/// - `dispatch:default-qos`, `dispatch:utility-qos.overcommit`, ... for Dispatch's worker
+///   threads (which serve `concurrentPerform`, global queues and Swift's global executor),
+///   whose kernel names are the last 15 bytes of their root queue's label
+///   (`oot.default-qos`); `queueLabel` tells the overcommit pools apart;
+/// - `nil` for a thread with no name of its own (Linux gives unnamed threads the process's).
+func threadLaneName(isMain: Bool, comm: String, queueLabel: String?, processName: String) -> String? {
+    if isMain { return "main" }
+    let rootPrefix = "com.apple.root."
+    let rootLabel = queueLabel.flatMap { $0.hasPrefix(rootPrefix) ? String($0.dropFirst(rootPrefix.count)) : nil }
+    if comm.isEmpty || comm == processName { return nil }
+    let roots = ["maintenance", "background", "utility", "default", "user-initiated", "user-interactive"]
+        .flatMap { ["\($0)-qos", "\($0)-qos.overcommit"] }
+    let matching = roots.filter { String((rootPrefix + $0).utf8.suffix(15)) == comm }
+    if !matching.isEmpty {
+        if let rootLabel, matching.contains(rootLabel) { return "dispatch:" + rootLabel }
+        return matching.count == 1 ? "dispatch:" + matching[0] : "dispatch:" + (comm.hasSuffix("overcommit") ? "overcommit" : comm)
+    }
+    return comm
+}
+
+/// Names the calling thread's lane, as heartbeats show it (`ThreadId(7)/checkpoint-writer`),
+/// and the thread itself for `top -H` and debuggers (the OS keeps 15 bytes of it). Call it
+/// whenever the thread takes on a role; the lane keeps the whole name, up to 256 bytes.
+///
+/// On Linux, Foundation's `Thread.name` reaches the OS only when set from inside the thread
+/// and at most 15 bytes long (a longer one is silently dropped); a thread's first scope picks
+/// up such a name by itself. This function has neither limit.
+///
+/// ```swift
+/// Thread {
+///     nameCurrentThread("checkpoint-writer-\(shard)")
+///     withScope("write checkpoint") { writeCheckpoint() }
+/// }.start()
+/// ```
+public func nameCurrentThread(_ name: String) {
+    let kept = String(decoding: name.utf8.prefix(256), as: UTF8.self)
+    nameCurrentThreadForOS(kept)
+    LaneRegistry.shared.rename(currentThreadLane(), to: kept.isEmpty ? nil : kept)
+}
+
+/// The label of the Dispatch queue the calling thread runs, if any. `dispatch_queue_get_label`
+/// is not imported into Swift on Linux, so it is looked up by name, once.
+private func currentQueueLabel() -> String? {
+    guard let getLabel = queueLabelFunction else { return nil }
+    return getLabel(nil).map { String(cString: $0) }
+}
+
+private typealias QueueLabelFunction = @convention(c) (OpaquePointer?) -> UnsafePointer<CChar>?
+
+private let queueLabelFunction: QueueLabelFunction? = {
+    #if os(Linux)
+    guard let symbol = dlsym(nil, "dispatch_queue_get_label") else { return nil }
+    return unsafeBitCast(symbol, to: QueueLabelFunction.self)
+    #else
+    return nil
+    #endif
+}()
 
 private let processName: String = {
     #if os(Linux)

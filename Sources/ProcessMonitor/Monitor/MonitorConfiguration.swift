@@ -23,11 +23,22 @@ public struct MonitorConfiguration: Sendable, Equatable {
     /// for cancellation. `PROCESS_MONITOR_DISABLE=1` sets it, so an operator can turn the
     /// monitor off without a rebuild. Default `true`.
     public var isEnabled: Bool
+    /// Whether a stalled thread's native stack is captured (Linux), once per stall, into
+    /// ``Stall/backtrace``. Off by default: it signals the stalled thread, which interrupts the
+    /// system call it is blocked in (restarted where the kernel allows, as with any signal).
+    /// `PROCESS_MONITOR_STALL_STACKS=1` sets it.
+    public var captureStacks: Bool
+    /// How far ahead a resource trend is projected: a limit the fit reaches within this horizon
+    /// is a ``ResourceForecast``. Default 15 minutes; allowed 1 minute through 7 days; `nil`
+    /// turns forecasts off.
+    public var forecastHorizon: Duration?
 
     /// The allowed range of ``interval``.
     public static let intervalRange: ClosedRange<Duration> = .milliseconds(10) ... .seconds(86_400)
     /// The allowed range of ``stallThreshold``.
     public static let stallThresholdRange: ClosedRange<Duration> = .milliseconds(1) ... .seconds(365 * 86_400)
+    /// The allowed range of ``forecastHorizon``.
+    public static let forecastHorizonRange: ClosedRange<Duration> = .seconds(60) ... .seconds(7 * 86_400)
     /// The allowed range of ``maxPhaseLines``.
     public static let maxPhaseLinesRange: ClosedRange<Int> = 1 ... 10_000
 
@@ -42,6 +53,8 @@ public struct MonitorConfiguration: Sendable, Equatable {
         stallThreshold = .seconds(120)
         maxPhaseLines = 8
         isEnabled = true
+        captureStacks = false
+        forecastHorizon = .seconds(900)
     }
 
     /// Creates a configuration, throwing a ``MonitorError`` that names the first field out of
@@ -54,12 +67,16 @@ public struct MonitorConfiguration: Sendable, Equatable {
         interval: Duration = .seconds(60),
         stallThreshold: Duration = .seconds(120),
         maxPhaseLines: Int = 8,
-        isEnabled: Bool = true
+        isEnabled: Bool = true,
+        captureStacks: Bool = false,
+        forecastHorizon: Duration? = .seconds(900)
     ) throws(MonitorError) {
         self.interval = interval
         self.stallThreshold = stallThreshold
         self.maxPhaseLines = maxPhaseLines
         self.isEnabled = isEnabled
+        self.captureStacks = captureStacks
+        self.forecastHorizon = forecastHorizon
         try validate()
     }
 
@@ -71,6 +88,7 @@ public struct MonitorConfiguration: Sendable, Equatable {
     public func validate() throws(MonitorError) {
         try Self.check("interval", interval, in: Self.intervalRange)
         try Self.check("stallThreshold", stallThreshold, in: Self.stallThresholdRange)
+        if let forecastHorizon { try Self.check("forecastHorizon", forecastHorizon, in: Self.forecastHorizonRange) }
         guard Self.maxPhaseLinesRange.contains(maxPhaseLines) else {
             throw MonitorError(
                 code: .invalidConfiguration,

@@ -8,6 +8,7 @@ final class MonitorLoop: @unchecked Sendable {
     let origin: UInt64
     var tracker: CPUTracker
     var stalls = StallTracker()
+    var watch: HeartbeatWatch
     let snapshotter = Snapshotter()
     var sequence: UInt64 = 0
     /// Whether the once-only warning about rejected per-scope thresholds went out.
@@ -19,10 +20,11 @@ final class MonitorLoop: @unchecked Sendable {
         self.started = started
         self.origin = origin
         self.tracker = tracker
+        self.watch = HeartbeatWatch(configuration: monitor.configuration)
     }
 
     func run() {
-        nameCurrentThread("process-monitor")
+        nameCurrentThreadForOS("process-monitor")
         let control = monitor.control
         let interval = UInt64(max(1, monitor.configuration.interval.wholeNanoseconds))
         // Beats land on whole intervals after start, plus a few milliseconds: the coarse clock
@@ -52,7 +54,7 @@ final class MonitorLoop: @unchecked Sendable {
             }
             sequence += 1
             let heartbeat = monitor.makeHeartbeat(
-                snapshotter: snapshotter, tracker: &tracker, stalls: &stalls, started: started,
+                snapshotter: snapshotter, tracker: &tracker, stalls: &stalls, watch: &watch, started: started,
                 sequence: sequence, trigger: trigger
             )
             if !warnedAboutThresholds, StallThreshold.rejectedCount > 0 {

@@ -82,7 +82,7 @@ final class ObserverMailbox: @unchecked Sendable {
     var isCurrentThread: Bool { lock.withLock { threadBits == pthreadSelfBits() } }
 
     private func deliverUntilClosed() {
-        nameCurrentThread("pm-observer-\(index + 1)")
+        nameCurrentThreadForOS("pm-observer-\(index + 1)")
         lock.withLock { threadBits = pthreadSelfBits() }
         while true {
             let (next, droppedSinceLast): (Heartbeat?, Int) = lock.withLock {

@@ -312,6 +312,7 @@ public final class ProcessMonitor: Sendable {
         snapshotter: Snapshotter,
         tracker: inout CPUTracker,
         stalls: inout StallTracker,
+        watch: inout HeartbeatWatch,
         started: UInt64,
         sequence: UInt64,
         trigger: Heartbeat.Trigger
@@ -320,13 +321,14 @@ public final class ProcessMonitor: Sendable {
         let sample = sampler.sample()
         let now = clock.monotonicNanoseconds()
         let cpu = tracker.update(sample, now: now)
-        let snapshot = snapshotter.take()
+        var snapshot = snapshotter.take()
+        watch.progress.observe(&snapshot, now: now)
         let ends = stalls.ended(now: now) { scope in
             // Keys are lane addresses, and lanes are never freed.
             guard let pointer = UnsafeRawPointer(bitPattern: scope.key) else { return nil }
             return Unmanaged<Lane>.fromOpaque(pointer)._withUnsafeGuaranteedRef { $0.stallProbe(depth: scope.depth) }
         }
-        let built = HeartbeatBuilder.build(
+        var built = HeartbeatBuilder.build(
             HeartbeatInputs(
                 snapshot: snapshot,
                 sample: sample,
@@ -341,6 +343,13 @@ public final class ProcessMonitor: Sendable {
                 stallEnds: ends
             )
         )
+        watch.inspector.inspect(&built, snapshot: snapshot, now: now) { key in
+            // Keys are lane addresses, and lanes are never freed.
+            UnsafeRawPointer(bitPattern: key).map { Unmanaged<Lane>.fromOpaque($0).takeUnretainedValue() }
+        }
+        if let forecasts = watch.forecaster?.update(sample.resources, now: now) {
+            built.heartbeat.forecasts = forecasts
+        }
         stalls.record(built, snapshot: snapshot)
         return built.heartbeat
     }

@@ -21,6 +21,13 @@ struct LaneRecord: Equatable {
     var parentKey: UInt?
     /// The innermost frame's own stall threshold in milliseconds (`UInt64.max`: never).
     var stallThresholdMilliseconds: UInt64?
+    /// The lane's state word when it was read, for reading its whole stack later.
+    var generation: UInt64 = 0
+    /// A thread lane's kernel thread id; 0 for task lanes and records built by hand.
+    var threadID: Int32 = 0
+    /// When the monitor last saw ``progress``'s counter move (monotonic ns), filled in by
+    /// ``ProgressWatch``; `nil` when it has not seen it move.
+    var progressMovedAt: UInt64?
 }
 
 /// Every open lane at one instant, plus the bytes of their dynamic labels.

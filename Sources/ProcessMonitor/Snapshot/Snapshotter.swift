@@ -40,7 +40,9 @@ final class Snapshotter {
                         progress: state.progress,
                         key: UInt(bitPattern: laneBuffer[index].toOpaque()),
                         parentKey: state.parentKey,
-                        stallThresholdMilliseconds: state.stallThresholdMilliseconds
+                        stallThresholdMilliseconds: state.stallThresholdMilliseconds,
+                        generation: state.generation,
+                        threadID: state.threadID
                     )
                 )
             }

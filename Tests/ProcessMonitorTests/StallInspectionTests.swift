@@ -1,0 +1,105 @@
+import Foundation
+import ProcessMonitorTesting
+import Synchronization
+import Testing
+import TestSupport
+
+@testable import ProcessMonitor
+
+#if os(Linux)
+import Glibc
+
+/// A stall says why: through a real monitor, a thread stuck in `read` inside nested scopes, and
+/// an `async` task suspended in one.
+@Suite struct StallInspectionTests {
+    func makeMonitor(_ clock: ManualMonitorClock) throws -> ProcessMonitor {
+        try ProcessMonitor(
+            configuration: MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(5)),
+            observers: [], clock: clock, sampler: FixedSampler()
+        )
+    }
+
+    @Test func aThreadStuckInReadShowsItsCallDescriptorAndStack() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        defer { close(readEnd); close(writeEnd) }
+        let outer = "inspection outer \(UUID())"
+        let entered = Atomic<Bool>(false)
+        let done = Atomic<Bool>(false)
+        let thread = Thread {
+            withScope(label: outer) {
+                withScope("wait for peer") {
+                    entered.store(true, ordering: .releasing)
+                    var byte: UInt8 = 0
+                    _ = read(readEnd, &byte, 1)
+                }
+            }
+            done.store(true, ordering: .releasing)
+        }
+        thread.start()
+        #expect(waitUntil { entered.load(ordering: .acquiring) })
+        // The clock starts after the scopes were entered, so their ages are at least what it
+        // is advanced by, however long the machine took to get here.
+        let clock = ManualMonitorClock()
+        let monitor = try makeMonitor(clock)
+        try monitor.start()
+        defer { monitor.stop() }
+        // Near the threshold the thread's CPU time is read, so the stall has a figure.
+        clock.advance(by: .seconds(4))
+        _ = monitor.emitNow()
+        clock.advance(by: .seconds(2))
+        var stall: Stall?
+        // The thread may not have reached `read` yet: wait until a heartbeat sees it there.
+        #expect(waitUntil {
+            stall = monitor.emitNow()?.stalls.first { $0.stack.first?.label == outer }
+            return stall?.thread?.syscall == "read"
+        })
+        let found = try #require(stall)
+        #expect(found.label == "wait for peer")
+        #expect(found.depth == 2)
+        #expect(found.stack.map(\.label) == [outer, "wait for peer"], "outermost first")
+        #expect(found.stack.allSatisfy { $0.age >= .seconds(5) })
+        let activity = try #require(found.thread)
+        #expect(activity.state == .sleeping)
+        #expect(activity.fileDescriptor == readEnd)
+        #expect(activity.target?.hasPrefix("pipe:[") == true)
+        #expect(activity.threadID != nil)
+        #expect(activity.cpuFraction != nil, "read one window before, so a CPU figure")
+        #expect(found.backtrace == nil, "stacks are not captured unless asked for")
+        var byte: UInt8 = 1
+        _ = write(writeEnd, &byte, 1)
+        #expect(waitUntil { done.load(ordering: .acquiring) })
+    }
+
+    @Test func aSuspendedTaskSaysSoAndShowsItsScopes() async throws {
+        let outer = "suspended outer \(UUID())"
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        let entered = Atomic<Bool>(false)
+        let task = Task {
+            await withScope(label: outer) {
+                await withScope("await the mirror") {
+                    entered.store(true, ordering: .releasing)
+                    for await _ in stream { break }
+                }
+            }
+        }
+        #expect(await waitUntil { entered.load(ordering: .acquiring) })
+        let clock = ManualMonitorClock()
+        let monitor = try makeMonitor(clock)
+        try monitor.start()
+        clock.advance(by: .seconds(6))
+        let heartbeat = try #require(await monitor.emit())
+        let stall = try #require(
+            heartbeat.stalls.first { $0.stack.first?.label == outer },
+            "stalls: \(heartbeat.stalls.map { ($0.lane, $0.label, $0.stack.map(\.label)) })"
+        )
+        #expect(stall.thread == .suspended)
+        #expect(stall.stack.map(\.label) == [outer, "await the mirror"])
+        #expect(stall.lane.kind == .task)
+        continuation.finish()
+        await task.value
+        await monitor.shutdown()
+    }
+}
+#endif
