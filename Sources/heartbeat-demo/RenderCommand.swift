@@ -16,6 +16,9 @@ import Glibc
 enum RenderCommand {
     static let usage = "usage: heartbeat-demo render --to text|logfmt|jsonl|otlp-json|html [--style seed|extended] [--title TEXT] [FILE...]"
 
+    /// Bad lines named one by one on stderr before the rest are only counted.
+    static let maxReportedLines = 100
+
     /// The formats a log can be turned into, besides `html`.
     static let formats = DemoOptions.formats.filter(\.makesLog)
 
@@ -65,7 +68,13 @@ enum RenderCommand {
         let sink = StandardStreamSink.standardOutput
         var htmlReport = HTMLReport(title: title ?? defaultTitle(paths))
         var bad = 0
+        var badLines = 0
         var opened = 0
+        // One message per bad line for the first ones; past that, a count at the end.
+        func reportBadLine(_ message: String) {
+            badLines += 1
+            if badLines <= maxReportedLines { report(message) }
+        }
         var cache: [[String: String]: any HeartbeatFormat] = [:]
         for path in paths {
             let source = path == "-" ? "stdin" : path
@@ -82,7 +91,7 @@ enum RenderCommand {
                 guard let line else {
                     bad += 1
                     let reason = "longer than \(HeartbeatRecordDecoder.maxLineBytes) bytes; skipped"
-                    report("\(source) line \(number): \(reason)")
+                    reportBadLine("\(source) line \(number): \(reason)")
                     if html { htmlReport.noteSkippedLine(source: source, line: number, reason: reason) }
                     continue
                 }
@@ -109,7 +118,7 @@ enum RenderCommand {
                     }
                 } catch {
                     bad += 1
-                    report("\(source) line \(number): \(error.message)")
+                    reportBadLine("\(source) line \(number): \(error.message)")
                     if html { htmlReport.noteSkippedLine(source: source, line: number, reason: error.message) }
                 }
             }
@@ -117,6 +126,9 @@ enum RenderCommand {
                 bad += 1
                 report("\(source): read error: \(failure)")
             }
+        }
+        if badLines > maxReportedLines {
+            report("\(badLines - maxReportedLines) more unreadable line(s) not shown (\(badLines) in all)")
         }
         if html, opened > 0, !writeStandardOutput(htmlReport.render()) {
             report("cannot write the report: \(String(cString: strerror(errno)))")
