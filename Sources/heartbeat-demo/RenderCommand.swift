@@ -31,7 +31,7 @@ enum RenderCommand {
             }
         },
         Setting(flag: "--style", variable: nil, placeholder: "seed|extended", help: "the text style") { text, options throws(SettingProblem) in
-            guard let style = [TextFormat.Style.seed, .extended].first(where: { $0.description == text }) else {
+            guard let style = [TextFormat.Style.seed, .extended].first(where: { $0.name == text }) else {
                 throw SettingProblem("must be seed or extended")
             }
             options.style = style

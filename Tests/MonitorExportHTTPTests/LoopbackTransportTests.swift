@@ -111,7 +111,8 @@ import Testing
     @Test func theJobDefaultsToTheExecutableName() throws {
         let server = try LoopbackServer()
         defer { server.stop() }
-        let exporter = try PushgatewayExporter.make(url: "http://127.0.0.1:\(server.port)")
+        let exporter = try ExportSpecification(parsing: "pushgateway:http://127.0.0.1:\(server.port)", formats: [.prometheusPushgateway])
+            .makeExporter()
         let sink = try #require(exporter.sink as? PushgatewaySink)
         #expect(sink.job == OTLPProcessIdentity.executableName() && !sink.job.isEmpty && sink.instance == nil)
         sink.close()
