@@ -2,13 +2,13 @@
 # Checks ProcessMonitor's machine formats with independent tools, not with our own code:
 #   - every JSON Lines record: one JSON document per line (jq, and Python's strict parser,
 #     which also refuses NaN/Infinity), at most MAX_LINE_BYTES, valid against
-#     schemas/heartbeat.v2.schema.json (check-jsonschema, one file per line: it reads whole
+#     schemas/heartbeat.v3.schema.json (check-jsonschema, one file per line: it reads whole
 #     documents, not JSON Lines);
 #   - deliberately broken records (a missing, a misspelled, a mistyped field, a bad timestamp)
 #     are REJECTED by the schema, so the schema is known to have teeth;
 #   - every logfmt line decodes with the reference decoder, go-logfmt (Debian's package, built
 #     offline from GOPATH), into a flat map of strings valid against
-#     schemas/logfmt-line.v2.schema.json; broken lines are rejected there too.
+#     schemas/logfmt-line.v3.schema.json; broken lines are rejected there too.
 #
 # Usage: .ci/check-machine-output.sh FILE.jsonl FILE.logfmt
 # Installs jq, Go, go-logfmt (apt) and check-jsonschema (pip) when they are missing.
@@ -25,13 +25,13 @@ logfmt=$(realpath "$2")
 max_line_bytes=${MAX_LINE_BYTES:-16384}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
-# SCHEMA_VERSION=1 checks records of the first schema version; current output is version 2.
-if [[ ${SCHEMA_VERSION:-2} == 1 ]]; then
+# SCHEMA_VERSION=1 checks records of the first schema version; current output is version 3.
+if [[ ${SCHEMA_VERSION:-3} == 1 ]]; then
     heartbeat_schema="$root/schemas/heartbeat.schema.json"
     logfmt_schema="$root/schemas/logfmt-line.schema.json"
 else
-    heartbeat_schema="$root/schemas/heartbeat.v2.schema.json"
-    logfmt_schema="$root/schemas/logfmt-line.v2.schema.json"
+    heartbeat_schema="$root/schemas/heartbeat.v3.schema.json"
+    logfmt_schema="$root/schemas/logfmt-line.v3.schema.json"
 fi
 gopath=/usr/share/gocode
 

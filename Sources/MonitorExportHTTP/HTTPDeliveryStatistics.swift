@@ -28,7 +28,7 @@ public struct HTTPDeliveryStatistics: Sendable, Equatable, CustomStringConvertib
     /// ```
     public var droppedQueueFull: UInt64 = 0
     /// Requests the server refused in a way retrying cannot fix (400, 401, 404, 413, 500, …),
-    /// or lines that were not a request at all.
+    /// redirects (3xx, never followed), or lines that were not a request at all.
     ///
     /// ```swift
     /// if sink.statistics.droppedRejected > 0 { print("check the endpoint and headers") }

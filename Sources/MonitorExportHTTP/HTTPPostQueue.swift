@@ -16,7 +16,7 @@ import ProcessMonitor
 /// would land after that is not waited for), then counts whatever is left as dropped and
 /// cuts the request in flight short.
 // @unchecked Sendable: the mutable state is touched only with `lock` held, except
-// `consecutiveFailures`, which only the sender thread uses.
+// `consecutiveFailures` and `warnedAboutRedirect`, which only the sender thread uses.
 final class HTTPPostQueue: @unchecked Sendable {
     struct Settings: Sendable {
         var capacity: Int
@@ -53,6 +53,9 @@ final class HTTPPostQueue: @unchecked Sendable {
     private var finished = false
     private var stats = HTTPDeliveryStatistics()
     private var consecutiveFailures = 0
+    /// Whether a redirect was warned about: one warning says what to fix; later ones are only
+    /// counted (the sender thread alone reads and writes it).
+    private var warnedAboutRedirect = false
 
     /// Starts the sender thread. `warn` gets one sentence per problem; rate-limit it outside.
     init(settings: Settings, transport: any HTTPTransport, timing: Timing = .system, name: String,
@@ -195,6 +198,14 @@ final class HTTPPostQueue: @unchecked Sendable {
             case .reject(let reason):
                 guard record({ $0.droppedRejected &+= 1 }) else { return }
                 warn("\(request.url.path): \(reason); dropped, since sending it again cannot help")
+                return
+            case .redirected(let reason):
+                consecutiveFailures = 0
+                guard record({ $0.droppedRejected &+= 1 }) else { return }
+                guard !warnedAboutRedirect else { return }
+                warnedAboutRedirect = true
+                warn("\(request.url.path): \(reason), so the request and its headers (Authorization) never go elsewhere; "
+                    + "dropped. Configure the address the server redirects to. Later redirects are counted as rejected, not warned about")
                 return
             case .retry(let reason, let retryAfter):
                 consecutiveFailures += 1

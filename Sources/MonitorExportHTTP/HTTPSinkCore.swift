@@ -47,15 +47,19 @@ final class HTTPSinkCore: Sendable {
     }
 
     /// Checks `configuration`, connects to `endpoint` once unless the configuration says not
-    /// to, and returns the real transport with the configured headers.
+    /// to, and returns the real transport with the configured headers: the sink's own for
+    /// plain HTTP, `URLSession` for HTTPS or through a proxy (see ``SocketTransport``).
     static func checkedTransport(
         for endpoint: HTTPBaseURL, configuration: OTLPHTTPSink.Configuration
-    ) throws(ExportError) -> URLSessionTransport {
+    ) throws(ExportError) -> any HTTPTransport {
         try configuration.validate()
         if let timeout = configuration.reachabilityCheckTimeout {
             try ReachabilityCheck.check(host: endpoint.host, port: endpoint.port, timeout: timeout, endpoint: endpoint.base)
         }
         let headers = configuration.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+        if let url = endpoint.components.url, SocketTransport.handles(url) {
+            return SocketTransport(headers: headers)
+        }
         return URLSessionTransport(headers: headers, timeout: configuration.requestTimeout)
     }
 

@@ -11,8 +11,11 @@ struct HTTPPostRequest: Sendable, Equatable {
 
 /// What became of one attempt to send a request.
 enum HTTPOutcome: Sendable, Equatable {
-    /// The server answered.
+    /// The server answered; `body` holds at most the transport's limit of the answer's body.
     case response(status: Int, retryAfter: String?, body: Data)
+    /// The server answered with a redirect (3xx), which is never followed: the request stays
+    /// with the configured endpoint, and its headers with it. `location` is where it pointed.
+    case redirect(status: Int, location: String?)
     /// No answer: the connection failed, timed out or was cut. `retryable` is false for
     /// failures that waiting cannot fix (a TLS certificate the client refuses, a bad URL).
     case failed(reason: String, retryable: Bool)

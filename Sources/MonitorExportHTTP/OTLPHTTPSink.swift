@@ -11,10 +11,13 @@ import ProcessMonitor
 /// `Content-Type: application/json`.
 ///
 /// ``send(_:)`` only queues: a bounded queue (``Configuration/queueCapacity``)
-/// feeds a sender thread of the sink's own, which posts one request at a time with
-/// `URLSession`. 429, 502, 503, 504, timeouts and failed connections are retried with
-/// exponential backoff and jitter, honouring `Retry-After` (seconds or an HTTP date), as the
-/// OTLP specification asks; other answers drop the request at once. Whatever is dropped (queue
+/// feeds a sender thread of the sink's own, which posts one request at a time (plain `http://`
+/// over a connection of its own, `https://` or through a proxy with `URLSession`). 429, 502,
+/// 503, 504, timeouts and failed connections are retried with exponential backoff and jitter,
+/// honouring `Retry-After` (seconds or an HTTP date), as the OTLP specification asks; other
+/// answers drop the request at once. At most 64 KiB of an answer's body is read, and a
+/// redirect is never followed (the headers, `Authorization` among them, never go elsewhere):
+/// it is dropped, counted as rejected and warned about once. Whatever is dropped (queue
 /// full, refused, retried too long, left at close) is counted in ``droppedRecords``, which the
 /// next heartbeat reports, and warned about at most once a minute through the
 /// `SinkDiagnostics`.

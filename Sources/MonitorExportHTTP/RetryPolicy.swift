@@ -1,11 +1,14 @@
 import Foundation
+import MonitorExport
 
 /// When a failed request is tried again, and after how long: the rules of the OTLP/HTTP
 /// specification, as a pure function of the outcome, the attempt count and a random draw.
 ///
 /// - Retryable: 429, 502, 503, 504, and failures to connect or to get an answer in time.
 ///   Everything else that is not 2xx (400 for a malformed body, 401, 404, 413, 500, …) is
-///   dropped at once: sending the same bytes again cannot fix it.
+///   dropped at once: sending the same bytes again cannot fix it. A redirect (3xx) is dropped
+///   too, and never followed: the endpoint is misconfigured, and following would hand the
+///   request's headers to another address.
 /// - Delay: `Retry-After` when the server sends one (seconds or an HTTP date), else exponential
 ///   backoff `initial × 2^(n−1)` capped at `maxBackoff`, with jitter: a random point in its
 ///   upper half, so many jobs behind one collector do not retry in step. A `Retry-After` is
@@ -26,16 +29,22 @@ struct RetryPolicy: Sendable, Equatable {
         case retry(reason: String, retryAfter: Duration?)
         /// Not worth trying again.
         case reject(reason: String)
+        /// A redirect, not followed and not worth trying again: the endpoint needs fixing.
+        case redirected(reason: String)
     }
 
     static func classify(_ outcome: HTTPOutcome, now: Date) -> Decision {
         switch outcome {
         case .failed(let reason, let retryable):
             return retryable ? .retry(reason: reason, retryAfter: nil) : .reject(reason: reason)
+        case .redirect(let status, let location):
+            return redirected(status, location: location)
         case .response(let status, let retryAfter, let body):
             switch status {
             case 200 ..< 300:
                 return .delivered(warning: partialSuccessWarning(body))
+            case 300 ..< 400:
+                return redirected(status, location: nil)
             case 429, 502, 503, 504:
                 return .retry(
                     reason: "HTTP \(status)\(statusPhrase(status))",
@@ -45,6 +54,11 @@ struct RetryPolicy: Sendable, Equatable {
                 return .reject(reason: "HTTP \(status)\(statusPhrase(status))\(excerpt(body))")
             }
         }
+    }
+
+    private static func redirected(_ status: Int, location: String?) -> Decision {
+        .redirected(reason: "HTTP \(status)\(statusPhrase(status)) redirects"
+            + (location.map { " to \(MessageValue.excerpt($0))" } ?? "") + ", which is not followed")
     }
 
     /// The wait before the next attempt, after `failures` consecutive failed attempts (≥ 1).
@@ -139,6 +153,11 @@ struct RetryPolicy: Sendable, Equatable {
 
     private static func statusPhrase(_ status: Int) -> String {
         switch status {
+        case 301: " Moved Permanently"
+        case 302: " Found"
+        case 303: " See Other"
+        case 307: " Temporary Redirect"
+        case 308: " Permanent Redirect"
         case 400: " Bad Request"
         case 401: " Unauthorized"
         case 403: " Forbidden"

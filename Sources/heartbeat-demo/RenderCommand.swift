@@ -19,6 +19,9 @@ enum RenderCommand {
 
     static let usage = "usage: heartbeat-demo render --to text|logfmt|jsonl|otlp-json|html [--style seed|extended] [--title TEXT] [FILE...]"
 
+    /// Bad lines named one by one on stderr before the rest are only counted.
+    static let maxReportedLines = 100
+
     /// The formats a log can be turned into, besides `html`.
     static let formats = DemoOptions.formats.filter(\.makesLog)
 
@@ -56,7 +59,17 @@ enum RenderCommand {
         let paths = options.paths.isEmpty ? ["-"] : options.paths
         guard paths.count(where: { $0 == "-" }) <= 1 else { return usageError("stdin (-) may be given only once") }
 
-        let complain = { (problem: HeartbeatLogReader.Problem) in Self.complain(problem.message) }
+        // One message per bad line for the first ones; past that, a count at the end.
+        var badLines = 0
+        func complain(_ problem: HeartbeatLogReader.Problem) {
+            if problem.line != nil { badLines += 1 }
+            if problem.line == nil || badLines <= maxReportedLines { Self.complain(problem.message) }
+        }
+        defer {
+            if badLines > maxReportedLines {
+                Self.complain("\(badLines - maxReportedLines) more unreadable line(s) not shown (\(badLines) in all)")
+            }
+        }
         if let target = options.target {
             var converter = HeartbeatLogConverter(to: target, textStyle: options.style)
             let read = HeartbeatLogReader.read(paths, record: { record, _ throws(ExportError) in

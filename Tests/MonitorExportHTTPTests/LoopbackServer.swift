@@ -12,14 +12,34 @@ final class LoopbackServer: Sendable {
         var body: Data
     }
 
+    /// One scripted answer: a status line plus headers, and a body.
+    struct Reply: Sendable {
+        var head: String
+        /// Sent as it is, with its Content-Length.
+        var body = Data("{}".utf8)
+        /// When set, a body of this many bytes is announced and streamed in 64 KiB pieces
+        /// instead, until it is all sent or the client goes away.
+        var streamedBytes: Int?
+        /// Streams that body with `Transfer-Encoding: chunked`, one chunk per piece.
+        var chunked = false
+    }
+
     let port: Int
     private let listener: Int32
-    private let script: LockedValue<[String]>
+    private let script: LockedValue<[Reply]>
     private let log = LockedValue<[Received]>([])
+    /// Body bytes the kernel accepted from this server, over all answers.
+    private let sent = LockedValue(0)
+    /// Connections answered and closed.
+    private let handled = LockedValue(0)
 
     /// `responses` are raw status lines plus headers, e.g. `"503 Service Unavailable\r\nRetry-After: 0"`.
-    init(responses: [String] = []) throws {
-        script = LockedValue(responses)
+    convenience init(responses: [String] = []) throws {
+        try self.init(replies: responses.map { Reply(head: $0) })
+    }
+
+    init(replies: [Reply]) throws {
+        script = LockedValue(replies)
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard listener >= 0 else { throw POSIXError(.EMFILE) }
         self.listener = listener
@@ -42,6 +62,17 @@ final class LoopbackServer: Sendable {
 
     var received: [Received] { log.withLock { $0 } }
 
+    /// Adds answers to the script, each a status line plus headers.
+    func queue(_ responses: [String]) {
+        script.withLock { $0.append(contentsOf: responses.map { Reply(head: $0) }) }
+    }
+
+    /// Body bytes written to clients so far.
+    var bodyBytesSent: Int { sent.withLock { $0 } }
+
+    /// Connections answered and closed so far.
+    var connectionsHandled: Int { handled.withLock { $0 } }
+
     /// Stops accepting: later connections are refused.
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
@@ -54,6 +85,7 @@ final class LoopbackServer: Sendable {
             guard connection >= 0 else { return }
             handle(connection)
             close(connection)
+            handled.withLock { $0 += 1 }
         }
     }
 
@@ -82,9 +114,40 @@ final class LoopbackServer: Sendable {
             body.append(contentsOf: buffer[0 ..< count])
         }
         log.withLock { $0.append(Received(requestLine: head.first ?? "", headers: headers, body: body)) }
-        let status = script.withLock { $0.isEmpty ? "200 OK" : $0.removeFirst() }
-        let reply = "HTTP/1.1 \(status)\r\nContent-Length: 2\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{}"
-        _ = reply.utf8CString.withUnsafeBufferPointer { write(connection, $0.baseAddress, $0.count - 1) }
+        let reply = script.withLock { $0.isEmpty ? Reply(head: "200 OK") : $0.removeFirst() }
+        let announced = reply.chunked ? "Transfer-Encoding: chunked" : "Content-Length: \(reply.streamedBytes ?? reply.body.count)"
+        let answer = "HTTP/1.1 \(reply.head)\r\n\(announced)\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+        guard sendAll(connection, Data(answer.utf8)) else { return }
+        guard let streamed = reply.streamedBytes else {
+            if sendAll(connection, reply.body) { sent.withLock { $0 += reply.body.count } }
+            return
+        }
+        let piece = Data(repeating: UInt8(ascii: "x"), count: 64 * 1024)
+        var left = streamed
+        while left > 0 {
+            let chunk = piece.prefix(left)
+            let framed = reply.chunked ? Data((String(chunk.count, radix: 16) + "\r\n").utf8) + chunk + Data("\r\n".utf8) : chunk
+            // Fails once the client has closed the connection: it stopped reading.
+            guard sendAll(connection, framed) else { return }
+            sent.withLock { $0 += chunk.count }
+            left -= chunk.count
+        }
+        if reply.chunked { _ = sendAll(connection, Data("0\r\n\r\n".utf8)) }
+    }
+
+    /// Sends all of `data`; false when the peer is gone. MSG_NOSIGNAL: a closed peer must not
+    /// raise SIGPIPE in the test process.
+    private func sendAll(_ connection: Int32, _ data: Data) -> Bool {
+        data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let count = send(connection, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { return false }
+                offset += count
+            }
+            return true
+        }
     }
 }
 

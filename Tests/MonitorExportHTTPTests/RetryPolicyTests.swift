@@ -16,7 +16,7 @@ import Testing
         #expect(retryAfter == nil)
     }
 
-    @Test(arguments: [301, 400, 401, 403, 404, 413, 415, 500, 501, 505])
+    @Test(arguments: [400, 401, 403, 404, 413, 415, 500, 501, 505])
     func dropsOtherStatusesAtOnce(status: Int) {
         guard case .reject(let reason) = RetryPolicy.classify(.response(status: status, retryAfter: "5", body: Data("bad\nbody".utf8)), now: now) else {
             Issue.record("\(status) should not be retried")
@@ -24,6 +24,16 @@ import Testing
         }
         #expect(reason.hasPrefix("HTTP \(status)"))
         #expect(reason.hasSuffix(": bad body"))
+    }
+
+    /// Every 3xx is a failure that retrying cannot fix, whether the transport saw it as a
+    /// redirect (with where it pointed) or as a plain answer (304, or 300 without Location).
+    @Test func redirectsAreNeitherDeliveredNorRetried() {
+        #expect(RetryPolicy.classify(.redirect(status: 307, location: "http://elsewhere:9/v1/logs"), now: now)
+            == .redirected(reason: "HTTP 307 Temporary Redirect redirects to http://elsewhere:9/v1/logs, which is not followed"))
+        for status in [300, 304, 399] {
+            #expect(RetryPolicy.classify(.status(status), now: now) == .redirected(reason: "HTTP \(status) redirects, which is not followed"))
+        }
     }
 
     @Test func retriesConnectionFailuresButNotRefusedCertificates() {

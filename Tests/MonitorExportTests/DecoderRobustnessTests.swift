@@ -33,8 +33,9 @@ import Testing
         let pattern = try NSRegularExpression(pattern: #""([a-z_]+)":(-?[0-9][0-9.eE+-]*)"#)
         let matches = pattern.matches(in: line, range: NSRange(line.startIndex..., in: line))
         #expect(matches.count > 20)
+        // Not JSON, or beyond any Double: no field may accept these.
+        let neverValid: Set = ["1.", "00", "1e400", "-1e400"]
         var decoded = 0
-        var rejected = 0
         for match in matches {
             let numberRange = Range(match.range(at: 2), in: line)!
             let key = String(line[Range(match.range(at: 1), in: line)!])
@@ -44,8 +45,8 @@ import Testing
                 do {
                     _ = try HeartbeatRecordDecoder().decode(line: mutated)
                     decoded += 1
+                    #expect(!neverValid.contains(number), "\(key)=\(number) was accepted")
                 } catch {
-                    rejected += 1
                     // Not JSON at all ("1.", "00") is a syntax error with its byte offset;
                     // anything that parses must be rejected by name.
                     #expect(
@@ -54,7 +55,7 @@ import Testing
                 }
             }
         }
-        #expect(rejected > 0)
-        #expect(decoded + rejected == matches.count * Self.hostileNumbers.count)
+        // Some hostile-looking numbers are fine somewhere ("-0", "0.0001" for a fraction).
+        #expect(decoded > 0)
     }
 }

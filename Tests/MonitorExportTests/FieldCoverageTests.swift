@@ -10,7 +10,7 @@ import Testing
     /// Every figure known: a contained job with a memory warning, stalls, an ended stall, phases
     /// with progress, a parent and waiting children, and the CPU counter.
     static func full() -> Heartbeat {
-        var heartbeat = MachineFixtures.contained()
+        var heartbeat = MachineFixtures.explained()
         heartbeat.cpu.totalTime = .milliseconds(4_321_500)
         return heartbeat
     }
@@ -207,6 +207,14 @@ import Testing
             for field in table {
                 #expect(element[field.key] != nil, "JSON Lines \(key)[] lacks \(field.key)", sourceLocation: sourceLocation)
                 let nested: [String] = if case .progress = field.reader { RecordFields.progress.map(\.key) } else { [field.key] }
+                if case .frames = field.reader {
+                    // An array of objects: every frame field in JSON Lines and OTLP, the JSON text in logfmt.
+                    let frames = try #require(element[field.key] as? [[String: Any]], sourceLocation: sourceLocation)
+                    for frameField in RecordFields.frame {
+                        #expect(frames.first?[frameField.key] != nil, "JSON Lines \(key)[].\(field.key)[] lacks \(frameField.key)",
+                                sourceLocation: sourceLocation)
+                    }
+                }
                 for name in nested {
                     let logfmtName = nested.count > 1 ? "progress_" + name : field.logfmtName
                     let otlpName = nested.count > 1 ? "progress." + name : field.otlpName
@@ -218,6 +226,7 @@ import Testing
         try check(RecordFields.stall, json: "stalls", logfmt: "stall")
         try check(RecordFields.stallEnd, json: "stall_ends", logfmt: "stall_end")
         try check(RecordFields.warning, json: "warnings", logfmt: "resource_warning")
+        try check(RecordFields.forecast, json: "forecasts", logfmt: "resource_forecast")
         // The first phase has progress and children; the second a parent.
         var parented = heartbeat
         parented.phases.swapAt(0, 1)

@@ -73,21 +73,21 @@ func topLevelKeys(_ line: String) -> [String] {
         "memory_limit_bytes", "memory_usage_bytes", "memory_headroom_bytes", "oom_kills", "open_fds", "fd_limit",
         "cpu_cores", "cpu_available_cores", "cpu_affinity_cores", "cpu_quota_cores", "cpu_window_s", "cpu_time_s",
         "instrumented_threads", "active", "stall_threshold_s", "stalls", "stalls_omitted", "stall_ends",
-        "stall_ends_omitted", "warnings", "phases", "phases_omitted", "dropped_records", "attributes",
+        "stall_ends_omitted", "warnings", "forecasts", "phases", "phases_omitted", "dropped_records", "attributes",
     ]
 
     @Test func idleRecordIsExactlyAsDocumented() throws {
         let format = try JSONLinesFormat(attributes: ["rank": "3", "job": "etl"])
         let line = format.record(for: MachineFixtures.idle(), context: FormatContext(droppedRecords: 5))
         #expect(line == #"{"timestamp":"2024-05-01T12:00:00.123Z","level":"info","message":"heartbeat: idle","#
-            + #""schema_version":2,"seq":1,"pid":7,"trigger":"requested","elapsed_s":5.000,"rss_bytes":null,"#
+            + #""schema_version":3,"seq":1,"pid":7,"trigger":"requested","elapsed_s":5.000,"rss_bytes":null,"#
             + #""peak_rss_bytes":null,"process_threads":null,"read_bytes":null,"write_bytes":null,"#
             + #""memory_limit_bytes":null,"memory_usage_bytes":null,"memory_headroom_bytes":null,"oom_kills":null,"#
             + #""open_fds":null,"fd_limit":null,"#
             + #""cpu_cores":null,"cpu_available_cores":null,"cpu_affinity_cores":null,"cpu_quota_cores":null,"#
             + #""cpu_window_s":null,"cpu_time_s":null,"instrumented_threads":0,"#
             + #""active":null,"stall_threshold_s":120.000,"stalls":[],"stalls_omitted":0,"#
-            + #""stall_ends":[],"stall_ends_omitted":0,"warnings":[],"phases":[],"#
+            + #""stall_ends":[],"stall_ends_omitted":0,"warnings":[],"forecasts":[],"phases":[],"#
             + #""phases_omitted":0,"dropped_records":5,"attributes":{"job":"etl","rank":"3"}}"#)
     }
 
@@ -100,7 +100,7 @@ func topLevelKeys(_ line: String) -> [String] {
         let line = JSONLinesFormat().record(for: heartbeat)
         #expect(line == #"{"timestamp":"2024-05-01T12:00:00.123Z","level":"warn","#
             + #""message":"heartbeat: 1 stall; BMS coord_corrections for 6m40s, 250/1000 (25%)","#
-            + #""schema_version":2,"seq":42,"pid":4242,"trigger":"scheduled","elapsed_s":3725.004,"#
+            + #""schema_version":3,"seq":42,"pid":4242,"trigger":"scheduled","elapsed_s":3725.004,"#
             + #""rss_bytes":536870912,"peak_rss_bytes":1073741824,"process_threads":12,"read_bytes":4096,"#
             + #""write_bytes":0,"memory_limit_bytes":null,"memory_usage_bytes":null,"memory_headroom_bytes":null,"#
             + #""oom_kills":null,"open_fds":null,"fd_limit":null,"#
@@ -108,12 +108,16 @@ func topLevelKeys(_ line: String) -> [String] {
             + #""cpu_window_s":60.000,"cpu_time_s":null,"#
             + #""instrumented_threads":9,"active":{"lane":"ThreadId(1)/main","label":"BMS coord_corrections","#
             + #""age_s":400.000,"progress":{"current":250,"total":1000,"elapsed_s":10.000,"rate_per_s":25,"#
-            + #""eta_s":30.000}},"stall_threshold_s":120.000,"stalls":[{"thread":"ThreadId(1)/main","#
-            + #""label":"BMS coord_corrections","stuck_s":400.000}],"stalls_omitted":0,"#
-            + #""stall_ends":[],"stall_ends_omitted":0,"warnings":[],"phases":[{"#
+            + #""eta_s":30.000,"since_last_move_s":null}},"stall_threshold_s":120.000,"stalls":[{"#
+            + #""thread":"ThreadId(1)/main","label":"BMS coord_corrections","stuck_s":400.000,"#
+            + #""threshold_s":120.000,"depth":1,"progress":null,"thread_state":null,"tid":null,"syscall":null,"#
+            + #""fd":null,"target":null,"wchan":null,"thread_cpu_ratio":null,"thread_cpu_window_s":null,"#
+            + #""stack":[],"backtrace":null}],"stalls_omitted":0,"#
+            + #""stall_ends":[],"stall_ends_omitted":0,"warnings":[],"forecasts":[],"phases":[{"#
             + #""thread":"TaskId(2)","depth":2,"label":"phase 1 \"step\"","in_frame_s":399.000,"#
             + #""updated_ago_s":1.501,"progress":{"current":17,"total":null,"elapsed_s":3.250,"#
-            + #""rate_per_s":5.230769230769231,"eta_s":null},"parent":null,"waiting_on":0}],"#
+            + #""rate_per_s":5.230769230769231,"eta_s":null,"since_last_move_s":null},"parent":null,"waiting_on":0,"#
+            + #""stall_threshold_s":120.000}],"#
             + #""phases_omitted":0,"dropped_records":0,"#
             + #""attributes":{}}"#)
     }
@@ -363,14 +367,15 @@ func topLevelKeys(_ line: String) -> [String] {
         expectError(Self.edited(#""rss_bytes":536870912,"#, ""), mentioning: "missing field 'rss_bytes'")
         expectError(Self.edited(#","stall_threshold_s":120.000"#, ""), mentioning: "missing field 'stall_threshold_s'")
         expectError(Self.edited(#""stuck_s":399.000"#, #""x":1"#), mentioning: "missing field 'stalls[1].stuck_s'")
-        expectError(Self.edited(#""eta_s":30.000}},"stall"#, #""eta_z":30.000}},"stall"#),
+        expectError(Self.edited(#""eta_s":30.000,"since_last_move_s":null}},"stall"#, #""eta_z":30.000,"since_last_move_s":null}},"stall"#),
                     mentioning: "missing field 'active.progress.eta_s'")
     }
 
     @Test func misspelledFieldsAreNamed() {
         expectError(Self.edited(#""dropped_records":0"#, #""dropped_records":0,"droped_records":0"#),
                     mentioning: "unknown field 'droped_records'")
-        expectError(Self.edited(#""depth":1,"#, #""depth":1,"dept":1,"#), mentioning: "unknown field 'phases[0].dept'")
+        expectError(Self.edited(#""depth":1,"label":"phase 0"#, #""depth":1,"dept":1,"label":"phase 0"#),
+                    mentioning: "unknown field 'phases[0].dept'")
     }
 
     @Test func mistypedFieldsAreNamed() {
@@ -392,8 +397,8 @@ func topLevelKeys(_ line: String) -> [String] {
         expectError(Self.edited(#""stalls":["#, #""stalls":{"a":1},"x":["#), mentioning: "stalls: expected an array")
         expectError(Self.edited(#""attributes":{}"#, #""attributes":{"job":7}"#), mentioning: "attributes.job: expected a string")
         expectError(Self.edited(#""cpu_cores":1.9"#, #""cpu_cores":true"#), mentioning: "cpu_cores")
-        expectError(Self.edited(#""schema_version":2"#, #""schema_version":3"#), mentioning: "unsupported schema_version 3")
-        expectError(Self.edited(#""schema_version":2"#, #""schema_version":0"#), mentioning: "unsupported schema_version 0")
+        expectError(Self.edited(#""schema_version":3"#, #""schema_version":4"#), mentioning: "unsupported schema_version 4")
+        expectError(Self.edited(#""schema_version":3"#, #""schema_version":0"#), mentioning: "unsupported schema_version 0")
     }
 
     /// Records the schema rejects, each of which an earlier decoder accepted.
@@ -401,7 +406,8 @@ func topLevelKeys(_ line: String) -> [String] {
         expectError(Self.edited(#""seq":42"#, #""seq":0"#), mentioning: "seq: 0 is out of range (1 through")
         expectError(Self.edited(#""level":"warn""#, #""level":"info""#), mentioning: #"level: "info" does not match"#)
         expectError(Self.edited(#""total":1000"#, #""total":0"#), mentioning: "active.progress.total: 0 is out of range (1 through")
-        expectError(Self.edited(#""depth":1,"#, #""depth":0,"#), mentioning: "phases[0].depth: 0 is out of range (1 through")
+        expectError(Self.edited(#""depth":1,"label":"phase 0"#, #""depth":0,"label":"phase 0"#),
+                    mentioning: "phases[0].depth: 0 is out of range (1 through")
         expectError(Self.edited(#""cpu_cores":1.9"#, #""cpu_cores":-1"#), mentioning: "cpu_cores: expected a number of at least 0")
         expectError(Self.edited(#""cpu_available_cores":2"#, #""cpu_available_cores":0"#),
                     mentioning: "cpu_available_cores: expected a number above 0")
@@ -469,7 +475,7 @@ func topLevelKeys(_ line: String) -> [String] {
             #expect(record.heartbeat.stallEnds.isEmpty && record.heartbeat.phases.allSatisfy { $0.parent == nil })
             let again = try HeartbeatRecordDecoder().decode(line: JSONLinesFormat(attributes: record.attributes).record(
                 for: record.heartbeat, context: FormatContext(droppedRecords: record.droppedRecords)))
-            #expect(again.schemaVersion == 2)
+            #expect(again.schemaVersion == RecordFields.currentVersion)
             #expect(again.heartbeat == record.heartbeat)
         }
         // A v1 record may not carry v2 fields: the version decides what is allowed.

@@ -76,7 +76,17 @@ enum MachineFixtures {
         heartbeat.instrumentedLanes = .max
         heartbeat.active = ActivePhase(lane: .thread(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max),
                                        progress: progress)
-        heartbeat.stalls = [Stall(lane: .task(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max))]
+        heartbeat.stalls = [Stall(
+            lane: .task(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max), threshold: .milliseconds(Int64.max),
+            progress: progress, depth: .max,
+            stack: Array(repeating: ScopeFrame(label: nasty, age: .milliseconds(Int64.max)), count: 64),
+            thread: ThreadActivity(state: .diskWait, threadID: .max, syscall: nasty, fileDescriptor: .max, target: nasty,
+                                   waitChannel: nasty, cpuFraction: 1, cpuWindow: .milliseconds(Int64.max)),
+            backtrace: Array(repeating: nasty, count: 64)
+        )]
+        heartbeat.forecasts = [ResourceForecast(resource: .fileDescriptors, used: .max - 1, limit: .max,
+                                                growthPerSecond: .greatestFiniteMagnitude, timeToLimit: .milliseconds(Int64.max),
+                                                window: .milliseconds(Int64.max))]
         heartbeat.stallEnds = [StallEnd(lane: .task(.max, name: nasty), label: nasty, duration: .milliseconds(Int64.max))]
         heartbeat.phases[0] = Phase(lane: .thread(.max, name: nasty), depth: .max, label: nasty, age: .milliseconds(Int64.max),
                                     sinceLastChange: .milliseconds(Int64.max), progress: progress,
@@ -135,6 +145,36 @@ enum MachineFixtures {
         heartbeat.phases[1].parent = .thread(1, name: "main")
         heartbeat.phases[0].activeDescendants = 2
         heartbeat.stallEnds = [StallEnd(lane: .task(9), label: "flush \"cache\"", duration: .milliseconds(192_250))]
+        return heartbeat
+    }
+
+    /// Every version 3 figure known: a contained job whose first stall says why (a counter that
+    /// stopped, a thread blocked in `read` on a socket, its scope stack and a backtrace), a
+    /// phase with a threshold of its own and one that never stalls, and a memory forecast.
+    static func explained() -> Heartbeat {
+        var heartbeat = contained()
+        heartbeat.stalls[0] = Stall(
+            lane: .thread(1, name: "main"), label: "BMS coord_corrections", age: .milliseconds(400_000),
+            threshold: .seconds(300),
+            progress: ProgressReading(current: 250, total: 1000, elapsed: .seconds(400), sinceLastMove: .milliseconds(310_500)),
+            depth: 2,
+            stack: [ScopeFrame(label: "run job", age: .milliseconds(3_700_000)),
+                    ScopeFrame(label: "BMS coord_corrections", age: .milliseconds(400_000))],
+            thread: ThreadActivity(state: .sleeping, threadID: 4711, syscall: "read", fileDescriptor: 7,
+                                   target: "socket:[90210]", waitChannel: "sk_wait_data", cpuFraction: 0.125,
+                                   cpuWindow: .seconds(60)),
+            backtrace: ["read + 14 in libc.so.6", "Peer.receive() + 52 in job", "main + 10 in job"]
+        )
+        heartbeat.stalls[1].thread = .suspended
+        heartbeat.stalls[1].stack = [ScopeFrame(label: "fetch \"shard\" 7", age: .milliseconds(399_000))]
+        heartbeat.active?.progress?.sinceLastMove = .milliseconds(1_500)
+        heartbeat.phases[0].stallThreshold = .seconds(600)
+        heartbeat.phases[0].progress?.sinceLastMove = .milliseconds(1_500)
+        heartbeat.phases[2].stallThreshold = nil
+        heartbeat.forecasts = [
+            ResourceForecast(resource: .memory, used: 245 << 20, limit: 256 << 20, growthPerSecond: 1234.5,
+                             timeToLimit: .milliseconds(9_340_100), window: .seconds(600)),
+        ]
         return heartbeat
     }
 
@@ -208,6 +248,21 @@ enum MachineFixtures {
         }
     }
 
+    static func randomActivity(using rng: inout SeededGenerator) -> ThreadActivity? {
+        guard Int.random(in: 0 ..< 4, using: &rng) > 0 else { return nil }
+        let state = ThreadActivity.State.allCases.randomElement(using: &rng)!
+        guard state != .suspended else { return .suspended }
+        var activity = ThreadActivity(state: state)
+        if Bool.random(using: &rng) { activity.threadID = Int32.random(in: 0 ... .max, using: &rng) }
+        if Bool.random(using: &rng) { activity.syscall = randomLabel(using: &rng) }
+        if Bool.random(using: &rng) { activity.fileDescriptor = Int32.random(in: 0 ... .max, using: &rng) }
+        if Bool.random(using: &rng) { activity.target = randomLabel(using: &rng) }
+        if Bool.random(using: &rng) { activity.waitChannel = randomLabel(using: &rng) }
+        if Bool.random(using: &rng) { activity.cpuFraction = Double.random(in: 0 ... 1, using: &rng) }
+        if Bool.random(using: &rng) { activity.cpuWindow = randomDuration(using: &rng) }
+        return activity
+    }
+
     static func randomCores(using rng: inout SeededGenerator) -> Double? {
         switch Int.random(in: 0 ..< 4, using: &rng) {
         case 0: return nil
@@ -224,7 +279,14 @@ enum MachineFixtures {
     /// timestamp in whole milliseconds, labels under the cap.
     static func randomHeartbeat(using rng: inout SeededGenerator) -> Heartbeat {
         let stalls = (0 ..< Int.random(in: 0 ... 3, using: &rng)).map { _ in
-            Stall(lane: randomLane(using: &rng), label: randomLabel(using: &rng), age: randomDuration(using: &rng))
+            Stall(lane: randomLane(using: &rng), label: randomLabel(using: &rng), age: randomDuration(using: &rng),
+                  threshold: randomDuration(using: &rng), progress: randomProgress(using: &rng),
+                  depth: Int.random(in: 1 ... 70, using: &rng),
+                  stack: (0 ..< Int.random(in: 0 ... 4, using: &rng)).map { _ in
+                      ScopeFrame(label: randomLabel(using: &rng), age: randomDuration(using: &rng))
+                  },
+                  thread: randomActivity(using: &rng),
+                  backtrace: Bool.random(using: &rng) ? nil : (0 ..< Int.random(in: 0 ... 3, using: &rng)).map { _ in randomLabel(using: &rng) })
         }
         let phases = (0 ..< Int.random(in: 0 ... 8, using: &rng)).map { _ in
             Phase(lane: randomLane(using: &rng), depth: Int.random(in: 1 ... 1000, using: &rng),

@@ -117,7 +117,10 @@ func sampleHeartbeat() -> Heartbeat {
         ,{"key":"processmonitor.stall_count","value":{"intValue":"1"}}\#
         ,{"key":"processmonitor.stalls","value":{"arrayValue":{"values":[{"kvlistValue":{"values":[{"key":"thread","value":{"stringValue":"ThreadId(1)/main"}}\#
         ,{"key":"label","value":{"stringValue":"load \"shards\""}}\#
-        ,{"key":"stuck_s","value":{"doubleValue":142.318}}]}}]}}}\#
+        ,{"key":"stuck_s","value":{"doubleValue":142.318}}\#
+        ,{"key":"threshold_s","value":{"doubleValue":120.000}}\#
+        ,{"key":"depth","value":{"intValue":"1"}}\#
+        ,{"key":"stack","value":{"arrayValue":{"values":[]}}}]}}]}}}\#
         ,{"key":"processmonitor.stalls_omitted","value":{"intValue":"0"}}\#
         ,{"key":"processmonitor.stall_ends","value":{"arrayValue":{"values":[{"kvlistValue":{"values":[{"key":"thread","value":{"stringValue":"TaskId(3)"}}\#
         ,{"key":"label","value":{"stringValue":"fetch"}}\#
@@ -133,7 +136,8 @@ func sampleHeartbeat() -> Heartbeat {
         ,{"key":"progress.elapsed_s","value":{"doubleValue":10.000}}\#
         ,{"key":"progress.rate_per_s","value":{"doubleValue":25.0}}\#
         ,{"key":"progress.eta_s","value":{"doubleValue":30.000}}\#
-        ,{"key":"waiting_on","value":{"intValue":"0"}}]}}]}}}\#
+        ,{"key":"waiting_on","value":{"intValue":"0"}}\#
+        ,{"key":"stall_threshold_s","value":{"doubleValue":120.000}}]}}]}}}\#
         ,{"key":"processmonitor.phases_omitted","value":{"intValue":"0"}}\#
         ,{"key":"processmonitor.dropped_records","value":{"intValue":"3"}}]}],"schemaUrl":"https://opentelemetry.io/schemas/1.44.0"}],"schemaUrl":"https://opentelemetry.io/schemas/1.44.0"}]}
         """#

@@ -203,6 +203,8 @@ enum PrometheusFixtures {
             # TYPE processmonitor_resource_warning gauge
             processmonitor_resource_warning{job_name="etl",rank="3",resource="memory"} 1
             processmonitor_resource_warning{job_name="etl",rank="3",resource="fds"} 0
+            # HELP processmonitor_resource_limit_in_seconds Time until the resource reaches its limit at the trend of the last heartbeats; a sample only while a forecast warns.
+            # TYPE processmonitor_resource_limit_in_seconds gauge
             # HELP processmonitor_stalled_lanes Lanes whose innermost scope has run for at least the stall threshold.
             # TYPE processmonitor_stalled_lanes gauge
             processmonitor_stalled_lanes{job_name="etl",rank="3"} 2
@@ -238,7 +240,7 @@ enum PrometheusFixtures {
         let idle = format.render(MachineFixtures.idle(), context: FormatContext())
         // Same families, same order, whatever is known.
         #expect(families(idle) == families(full))
-        #expect(families(full).count == 28)
+        #expect(families(full).count == 29)
         let samples = try idle.compactMap { try parseExpositionLine($0.text) }
         let names = Set(samples.map(\.name))
         for unknown in [

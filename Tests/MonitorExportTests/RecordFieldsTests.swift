@@ -86,7 +86,8 @@ import Testing
                 bound = positive ? 0.5 : 0
             case .lane(_, _, let canBeNull): nullable = canBeNull
             case .progress, .active: nullable = true
-            case .word, .label: nullable = false
+            case .word, .label, .frames: nullable = false
+            case .text, .lines: nullable = true
             }
             #expect(Self.acceptsNull(property, defs: defs) == nullable, "\(location).\(field.key): null rule",
                     sourceLocation: sourceLocation)
@@ -130,17 +131,22 @@ import Testing
             try same("stallEnd", RecordFields.stallEnd)
             try same("warning", RecordFields.warning)
         }
+        if version >= 3 {
+            try same("frame", RecordFields.frame)
+            try same("forecast", RecordFields.forecast)
+        }
         #expect((properties["schema_version"] as? [String: Any])?["const"] as? Int == version)
     }
 
     @Test func theTableIsTheLogfmtSchema() throws {
-        let schema = try Self.json("schemas/logfmt-line.v2.schema.json")
+        let schema = try Self.json("schemas/logfmt-line.v\(RecordFields.currentVersion).schema.json")
         let properties = try #require(schema["properties"] as? [String: Any])
         // Every flattened key the format can write is declared.
         var keys = Set(RecordFields.headline.filter { $0.key != "active" }.map(\.key))
         keys.formUnion(RecordFields.active.filter { $0.key != "progress" }.map { "active_" + $0.key })
         keys.formUnion(RecordFields.progress.map { "progress_" + $0.key })
-        for table in [RecordFields.stall.map(\.key), RecordFields.stallEnd.map(\.key), RecordFields.warning.map(\.key),
+        for table in [RecordFields.stall.filter { $0.key != "progress" }.map(\.key), RecordFields.stallEnd.map(\.key),
+                      RecordFields.warning.map(\.key), RecordFields.forecast.map(\.key),
                       RecordFields.phase.filter { $0.key != "progress" }.map(\.key)] {
             keys.formUnion(table)
         }
@@ -173,7 +179,9 @@ import Testing
         func unique<Root>(_ table: [RecordField<Root>]) -> Bool { Set(table.map(\.key)).count == table.count }
         #expect(unique(RecordFields.headline) && unique(RecordFields.active) && unique(RecordFields.progress))
         #expect(unique(RecordFields.stall) && unique(RecordFields.stallEnd) && unique(RecordFields.warning) && unique(RecordFields.phase))
-        #expect(Set(RecordFields.topLevelKeys(version: 2)).count == RecordFields.topLevelKeys(version: 2).count)
+        #expect(unique(RecordFields.frame) && unique(RecordFields.forecast))
+        let keys = RecordFields.topLevelKeys(version: RecordFields.currentVersion)
+        #expect(Set(keys).count == keys.count)
     }
 }
 

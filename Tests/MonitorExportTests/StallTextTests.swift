@@ -36,33 +36,35 @@ import Testing
         #expect(!lines(heartbeat(stalls: [], trigger: .requested), .seed)[0].contains("trigger"))
     }
 
-    @Test func theExtendedStallSaysWhyAtTheEndOfTheLine() {
+    @Test func theExtendedStallSaysWhyAtTheEndOfTheLine() throws {
         let text = lines(heartbeat(stalls: [blocked]), .extended)
+        try #require(text.count == 3, "\(text)")
         #expect(text[1] == #"[process-monitor][STALL] thread=ThreadId(3)/io phase="read peer" stuck=3m03.4s threshold=2m00.0s no_progress_for=2m05.0s thread_state=sleeping syscall=read fd=7 target="socket:[90210]" wchan=sk_wait_data thread_cpu=0% tid=4711"#)
         #expect(text[2] == #"[process-monitor][STALL-STACK] thread=ThreadId(3)/io scopes="sync shards" 10m00.0s > "read peer" 3m03.4s"#)
         #expect(text.count == 3)
     }
 
-    @Test func aSpinningThreadAndASuspendedTask() {
+    @Test func aSpinningThreadAndASuspendedTask() throws {
         let spinning = Stall(lane: .thread(2), label: "solve", age: .milliseconds(800), threshold: .milliseconds(500),
                              stack: [ScopeFrame(label: "solve", age: .milliseconds(800))],
                              thread: ThreadActivity(state: .running, threadID: 9, cpuFraction: 0.985, cpuWindow: .seconds(1)))
         let suspended = Stall(lane: .task(7), label: "fetch", age: .seconds(4), threshold: .seconds(3),
                               stack: [ScopeFrame(label: "fetch", age: .seconds(4))], thread: .suspended)
         let text = lines(heartbeat(stalls: [spinning, suspended]), .extended)
+        try #require(text.count == 4, "\(text)")
         #expect(text[1] == #"[process-monitor][STALL] thread=ThreadId(2) phase="solve" stuck=0.8s threshold=0.5s thread_state=running thread_cpu=98% tid=9"#)
         #expect(text[2] == #"[process-monitor][STALL] thread=TaskId(7) phase="fetch" stuck=4.0s threshold=3.0s thread_state=suspended"#)
         #expect(text[3] == #"[process-monitor][STALL-STACK] thread=TaskId(7) scopes="fetch" 4.0s"#, "a task always shows where it awaits")
-        #expect(text.count == 4)
     }
 
-    @Test func hostileKernelWordsAreQuotedAndBacktracesGetLinesOfTheirOwn() {
+    @Test func hostileKernelWordsAreQuotedAndBacktracesGetLinesOfTheirOwn() throws {
         var stall = blocked
         stall.stack = []
         stall.thread?.waitChannel = "evil\nwchan"
         stall.thread?.syscall = "syscall_999"
         stall.backtrace = ["blockedInKnownFunction() + 52 in Job", "main + 10 in Job"]
         let text = lines(heartbeat(stalls: [stall]), .extended)
+        try #require(text.count == 4, "\(text)")
         #expect(text[1].contains(#" syscall=syscall_999 "#))
         #expect(text[1].contains(#" wchan="evil\nwchan" "#))
         #expect(text[2] == #"[process-monitor][STALL-BACKTRACE] thread=ThreadId(3)/io frame=0 "blockedInKnownFunction() + 52 in Job""#)

@@ -113,9 +113,14 @@ private struct Pipe {
         #expect(Set(records.map { $0.split(separator: " ").prefix(2).joined(separator: " ") }).count == 1200)
     }
 
-    @Test func sharedStandardStreamsAreDistinct() {
-        #expect(StandardStreamSink.standardError !== StandardStreamSink.standardOutput)
-        #expect(StandardStreamSink.standardError === StandardStreamSink.standardError)
+    /// One lock per stream, shared by every sink on it (and by the sinks' warnings), so two
+    /// sinks on stderr never interleave inside a line; stdout's is another.
+    @Test func everySinkOnAStreamSharesThatStreamsLock() {
+        let shared = StandardStreamSink.standardError
+        #expect(StandardStreamSink(.standardError).lock === shared.lock)
+        #expect(StandardStreamSink(.standardOutput).lock === StandardStreamSink.standardOutput.lock)
+        #expect(StandardStreamSink.standardOutput.lock !== shared.lock)
+        #expect(StandardStreamSink(fileDescriptor: 2, name: "pipe").lock !== shared.lock, "a caller's descriptor has a lock of its own")
     }
 }
 

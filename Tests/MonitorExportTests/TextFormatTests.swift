@@ -385,11 +385,12 @@ struct TextFormatLineTests {
         }
     }
 
-    /// What `render --to text --style seed` does with a schema-2 record: the v2 figures (memory,
-    /// descriptors, quota, stall ends, task trees) travel through JSON and back, and the seed
-    /// style prints exactly the lines rustc printed for the seed's values, none of them added.
-    @Test("a v2 record read back prints the seed's lines byte for byte")
-    func v2RecordToSeedLines() throws {
+    /// What `render --to text --style seed` does with a schema-3 record: the v2 figures (memory,
+    /// descriptors, quota, stall ends, task trees) and the v3 ones (why a stall is a stall, the
+    /// scopes' own thresholds, forecasts) travel through JSON and back, and the seed style prints
+    /// exactly the lines rustc printed for the seed's values, none of them added.
+    @Test("a v3 record read back prints the seed's lines byte for byte")
+    func v3RecordToSeedLines() throws {
         var heartbeat = busyHeartbeat()
         heartbeat.resources.memoryLimitBytes = 4 << 30
         heartbeat.resources.memoryUsageBytes = (4 << 30) - 100
@@ -402,10 +403,20 @@ struct TextFormatLineTests {
         heartbeat.stallEnds = [StallEnd(lane: .task(9), label: "flush", duration: .seconds(192))]
         heartbeat.phases[0].activeDescendants = 3
         heartbeat.phases[1].parent = .thread(1, name: "main")
+        heartbeat.phases[0].stallThreshold = .seconds(600)
+        heartbeat.stalls[0].threshold = .seconds(90)
+        heartbeat.stalls[0].depth = 2
+        heartbeat.stalls[0].stack = [ScopeFrame(label: "run", age: .seconds(3000)), ScopeFrame(label: heartbeat.stalls[0].label, age: heartbeat.stalls[0].age)]
+        heartbeat.stalls[0].thread = ThreadActivity(state: .sleeping, threadID: 77, syscall: "futex", waitChannel: "futex_wait_queue",
+                                                    cpuFraction: 0, cpuWindow: .seconds(60))
+        heartbeat.stalls[1].thread = .suspended
+        heartbeat.forecasts = [ResourceForecast(resource: .memory, used: (4 << 30) - 100, limit: 4 << 30, growthPerSecond: 10,
+                                                timeToLimit: .seconds(10), window: .seconds(600))]
         #expect(heartbeat.resourceWarnings.count == 2, "the record carries warnings the seed never printed")
         let record = JSONLinesFormat().record(for: heartbeat)
-        #expect(record.contains(#""schema_version":2"#))
+        #expect(record.contains(#""schema_version":3"#))
         let decoded = try HeartbeatRecordDecoder().decode(line: record)
+        #expect(decoded.heartbeat == heartbeat, "every figure survives the round trip")
         let lines = texts(TextFormat(style: .seed), decoded.heartbeat)
         #expect(lines.count == busySeedLines.count)
         for (ours, seed) in zip(lines, busySeedLines) {

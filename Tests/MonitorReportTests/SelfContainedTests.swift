@@ -45,8 +45,38 @@ import Testing
         #expect(html.contains("affinity cores 2"))
     }
 
-    @Test("the same input gives the same bytes")
-    func deterministic() {
-        #expect(fullReport() == fullReport())
+    /// Three ranks of a job with several attributes each, their records split over three files
+    /// given in `order`: everything a dictionary or a set could hand back in another order.
+    static func keyedReport(order: [Int] = [0, 1, 2]) -> String {
+        var files: [[(DecodedRecord, String)]] = [[], [], []]
+        for rank in 0 ..< 3 {
+            let attributes = ["job": "train", "rank": "\(rank)", "host": "node-\(rank % 2)", "zone": "z\(rank)", "a": "1"]
+            for beat in sampleLog(count: 18, pid: 4000 + Int32(rank % 2)) {
+                let file = 2 - Int(beat.sequence - 1) / 6
+                files[file].append((record(beat, attributes: attributes), ["hb.jsonl", "hb.jsonl.1", "hb.jsonl.2"][file]))
+            }
+        }
+        var report = HTMLReport(title: "ranks")
+        for file in order {
+            for (record, source) in files[file] { report.add(record, source: source) }
+        }
+        return report.render()
+    }
+
+    /// Swift seeds its hashing per process, so two renderings in one process agree even when
+    /// the output depends on dictionary order. The comparison is made with a rendering from
+    /// another process (an exit test), and with the files given in another order.
+    @Test("the same input gives the same bytes, in another process and in any file order")
+    func deterministic() async throws {
+        let here = Self.keyedReport()
+        let child = await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+            FileHandle.standardOutput.write(Data(SelfContainedTests.keyedReport().utf8))
+        }
+        let there = String(decoding: child?.standardOutputContent ?? [], as: UTF8.self)
+        // Compared outside #expect, which would print both pages on a failure.
+        let sameInAnotherProcess = there == here
+        let sameInAnotherOrder = Self.keyedReport(order: [2, 0, 1]) == here
+        #expect(sameInAnotherProcess, "another process rendered other bytes (\(there.utf8.count) vs \(here.utf8.count))")
+        #expect(sameInAnotherOrder, "the files in another order gave other bytes")
     }
 }

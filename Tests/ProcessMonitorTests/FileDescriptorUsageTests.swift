@@ -36,9 +36,18 @@ import Darwin
     }
 
     #if os(Linux)
-    @Test func countsTheProcessTable() throws {
-        let open = try #require(FileDescriptorUsage.sample().open)
-        #expect(open > 0)
+    /// Every entry counts but `.` and `..`, numbered or not; a directory made for the test holds
+    /// exactly what it says (numbers far above any descriptor of the listing's own).
+    @Test func countsEveryEntryButTheDots() throws {
+        let directory = NSTemporaryDirectory() + "/fd-fixture-\(UUID())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for name in ["1000000", "1000001", "1000002", "2147483647", "99999999999", "socket"] {
+            #expect(FileManager.default.createFile(atPath: directory + "/" + name, contents: nil))
+        }
+        #expect(FileDescriptorUsage.sample(procFDDirectory: directory).open == 6)
+        let live = try #require(FileDescriptorUsage.sample().open)
+        #expect(live >= 3, "stdin, stdout and stderr at least")
     }
 
     /// Other tests open and close files in parallel in this process, so the count of the shared

@@ -59,7 +59,27 @@ import Testing
     }
 
     #if os(Linux)
-    @Test func liveProcReportsThisProcess() {
+    /// Spins until this thread's own CPU clock has advanced by `amount`; returns the advance.
+    static func burnThreadCPU(_ amount: Duration) -> Duration {
+        func now() -> Duration {
+            var spec = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+            return .seconds(spec.tv_sec) + .nanoseconds(spec.tv_nsec)
+        }
+        let start = now()
+        var x = 0.0
+        var i = 0.0
+        while now() - start < amount {
+            for _ in 0 ..< 10_000 {
+                x += i.squareRoot()
+                i += 1
+            }
+        }
+        withExtendedLifetime(x) {}
+        return now() - start
+    }
+
+    @Test func liveProcReportsThisProcess() throws {
         let sample = ProcSelfSampler().sample()
         #expect((sample.resources.rssBytes ?? 0) > 1 << 20)
         #expect((sample.resources.peakRSSBytes ?? 0) >= (sample.resources.rssBytes ?? 0))
@@ -67,12 +87,13 @@ import Testing
         #expect(sample.resources.readBytes != nil)
         #expect(sample.cpuTime != nil)
         #expect((sample.availableCores ?? 0) >= 1)
-        // CPU time only grows.
-        var x = 0.0
-        for i in 0..<2_000_000 { x += Double(i).squareRoot() }
-        #expect(x > 0)
+        // The process's CPU time grows by at least what this thread spends (its own clock, not
+        // the wall clock), less a tick either side: /proc counts in ticks.
+        let spent = Self.burnThreadCPU(.milliseconds(300))
         let later = ProcSelfSampler().sample()
-        #expect(later.cpuTime! >= sample.cpuTime!)
+        let grown = try #require(later.cpuTime) - (try #require(sample.cpuTime))
+        let tick = sample.cpuTimeResolution ?? .milliseconds(10)
+        #expect(grown >= spent - tick * 2, "grew \(grown) while this thread alone spent \(spent)")
     }
     #endif
 }

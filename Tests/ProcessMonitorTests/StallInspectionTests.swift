@@ -13,10 +13,12 @@ import Glibc
 /// an `async` task suspended in one.
 @Suite struct StallInspectionTests {
     func makeMonitor(_ clock: ManualMonitorClock) throws -> ProcessMonitor {
-        try ProcessMonitor(
+        let monitor = try ProcessMonitor(
             configuration: MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(5)),
             observers: [], clock: clock, sampler: FixedSampler()
         )
+        monitor.reportWarnings(to: CapturedReports().append)  // another suite's bad threshold is not this test's
+        return monitor
     }
 
     @Test func aThreadStuckInReadShowsItsCallDescriptorAndStack() throws {

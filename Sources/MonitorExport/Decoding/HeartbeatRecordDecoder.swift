@@ -86,8 +86,16 @@ public struct HeartbeatRecordDecoder: Sendable {
             _ = try record.integer("stall_ends_omitted", as: Int.self)
             _ = try record.elements("warnings", RecordFields.warning, blank: .blank, version: version)
         }
+        if version >= 3 {
+            heartbeat.forecasts = try record.elements("forecasts", RecordFields.forecast, blank: .blank, version: version)
+        }
         heartbeat.phases = try record.elements("phases", RecordFields.phase, blank: .blank, version: version)
         heartbeat.omittedPhases = try record.integer("phases_omitted", as: Int.self)
+        if version < 3 {
+            // Before version 3 every scope had the monitor's threshold as far as the record says.
+            for index in heartbeat.stalls.indices { heartbeat.stalls[index].threshold = heartbeat.stallThreshold }
+            for index in heartbeat.phases.indices { heartbeat.phases[index].stallThreshold = heartbeat.stallThreshold }
+        }
         let dropped = try record.integer("dropped_records", as: UInt64.self)
         var attributes: [String: String] = [:]
         guard var attributeObject = try record.optionalObject("attributes") else {
@@ -104,9 +112,11 @@ public struct HeartbeatRecordDecoder: Sendable {
         try record.finish()
         // The level is derived, so a record whose level disagrees with its content is not ours.
         let warns = !heartbeat.stalls.isEmpty || omittedStalls > 0 || (version >= 2 && !heartbeat.resourceWarnings.isEmpty)
+            || !heartbeat.forecasts.isEmpty
         guard recordLevel == (warns ? .warning : .info) else {
             throw invalid("level: \(level.debugDescription) does not match the record, which "
-                + (warns ? "carries stalls or resource warnings (expected \"warn\")" : "carries neither stalls nor resource warnings (expected \"info\")"))
+                + (warns ? "carries stalls, resource warnings or forecasts (expected \"warn\")"
+                    : "carries no stalls, resource warnings or forecasts (expected \"info\")"))
         }
         return DecodedRecord(heartbeat: heartbeat, attributes: attributes, droppedRecords: dropped,
                              omittedStalls: omittedStalls, schemaVersion: version)
@@ -162,6 +172,29 @@ struct ObjectReader {
         let value = try take(key)
         guard case .string(let text) = value else { throw mistyped(key, "a string", value) }
         return text
+    }
+
+    mutating func optionalString(_ key: String) throws(ExportError) -> String? {
+        let value = try take(key)
+        if case .null = value { return nil }
+        guard case .string(let text) = value else { throw mistyped(key, "a string or null", value) }
+        return text
+    }
+
+    /// An array of strings, or `nil` for `null`.
+    mutating func optionalStrings(_ key: String) throws(ExportError) -> [String]? {
+        let value = try take(key)
+        if case .null = value { return nil }
+        guard case .array(let elements) = value else { throw mistyped(key, "an array of strings or null", value) }
+        var strings: [String] = []
+        strings.reserveCapacity(elements.count)
+        for (index, element) in elements.enumerated() {
+            guard case .string(let text) = element else {
+                throw invalid("\(name(key))[\(index)]: expected a string, found \(element.kindName)")
+            }
+            strings.append(text)
+        }
+        return strings
     }
 
     mutating func integer<T: FixedWidthInteger>(_ key: String, as type: T.Type) throws(ExportError) -> T {
@@ -337,6 +370,16 @@ struct ObjectReader {
                 try object.read(into: &active, RecordFields.fields(RecordFields.active, version: version), version: version)
                 try object.finish()
                 set(&root, active)
+            case .text(_, let set, let allowed):
+                let text = try optionalString(key)
+                guard set(&root, text) else {
+                    let expected = (allowed ?? []).map { "\"\($0)\"" }.joined(separator: ", ")
+                    throw invalid("\(name(key)): expected one of \(expected) or null, found \(text.map { MessageValue.quoted($0) } ?? "null")")
+                }
+            case .frames(_, let set):
+                set(&root, try elements(key, RecordFields.frame, blank: ScopeFrame(label: "", age: .zero), version: version))
+            case .lines(_, let set):
+                set(&root, try optionalStrings(key))
             }
         }
     }

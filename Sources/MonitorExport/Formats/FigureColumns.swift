@@ -209,6 +209,8 @@ package struct DerivedFigure: Sendable {
         case resourceWarnings
         /// Always 1, labelled `phase` with the active phase's label; no sample when idle.
         case activePhaseInfo
+        /// One series per forecast, labelled `resource`: the time left to its limit.
+        case resourceForecasts
     }
 
     /// What the figure is computed from, in JSON Lines terms (`stalls`, `active.age_s`).

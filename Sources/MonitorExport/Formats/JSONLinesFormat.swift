@@ -8,7 +8,7 @@ import ProcessMonitor
 /// shows is here as a number with its unit in the key (`elapsed_s`, `rss_bytes`); unknown
 /// values are `null`, never `NaN`. Durations are seconds with exactly three fraction digits and
 /// fractional figures are Swift's shortest round-trip decimal, so ``HeartbeatRecordDecoder``
-/// reads back the identical heartbeat. The fields are those of `schemas/heartbeat.v2.schema.json`.
+/// reads back the identical heartbeat. The fields are those of `schemas/heartbeat.v3.schema.json`.
 ///
 /// Labels and thread names are cut to ``ExportLimits/maxLabelBytes``. When a record would still
 /// exceed ``ExportLimits/maxLineBytes`` (stalls are never capped, so a thousand stuck threads
@@ -152,6 +152,10 @@ public struct JSONLinesFormat: HeartbeatFormat {
                 out.appendElement(warning, RecordFields.warning, index, labels)
             }
         }
+        out.append("],\"forecasts\":[")
+        for (index, forecast) in heartbeat.forecasts.enumerated() {
+            out.appendElement(forecast, RecordFields.forecast, index, labels)
+        }
         out.append("],\"phases\":[")
         let phases = elements(&out, .phases, heartbeat.phases.count)
         out.append("],\"phases_omitted\":")
@@ -290,6 +294,11 @@ extension LineBuffer {
             append(warning.resource == .memory ? "memory at " : "fds at ")
             appendPercent(used: warning.used, of: warning.limit)
             append(" of limit; ")
+        }
+        for forecast in heartbeat.forecasts {
+            append(forecast.resource == .memory ? "memory limit in " : "fd limit in ")
+            appendDuration(forecast.timeToLimit)
+            append("; ")
         }
         if !heartbeat.stalls.isEmpty {
             appendInteger(heartbeat.stalls.count)

@@ -47,7 +47,35 @@ extension LineBuffer {
         case .active(let get):
             guard let active = get(root) else { return append("null") }
             appendJSONObject(active, RecordFields.active, labels: labels)
+        case .text(let get, let isWord):
+            guard let text = get(root) else { return append("null") }
+            appendJSONString(isWord ? text : labels.cap(text))
+        case .frames(let get):
+            appendJSONFrames(get(root), labels: labels)
+        case .lines(let get):
+            guard let lines = get(root) else { return append("null") }
+            appendJSONLines(lines, labels: labels)
         }
+    }
+
+    /// `[{"label":…,"age_s":…},…]`.
+    mutating func appendJSONFrames(_ frames: [ScopeFrame], labels: ExportLimits) {
+        bytes.append(0x5B)  // [
+        for index in frames.indices {
+            if index > 0 { bytes.append(0x2C) }
+            appendJSONObject(frames[index], RecordFields.frame, labels: labels)
+        }
+        bytes.append(0x5D)  // ]
+    }
+
+    /// `["…","…"]`, each string cut like a label.
+    mutating func appendJSONLines(_ lines: [String], labels: ExportLimits) {
+        bytes.append(0x5B)  // [
+        for index in lines.indices {
+            if index > 0 { bytes.append(0x2C) }
+            appendJSONString(labels.cap(lines[index]))
+        }
+        bytes.append(0x5D)  // ]
     }
 
     /// ` key=value` for each field of `root` (keys of flattened objects carry their prefix);
@@ -77,8 +105,51 @@ extension LineBuffer {
                 if let progress = get(root) { appendLogfmtFields(progress, RecordFields.progress, labels: labels) }
             case .active(let get):
                 if let active = get(root) { appendLogfmtFields(active, RecordFields.active, labels: labels) }
+            case .text(let get, let isWord):
+                bytes.append(contentsOf: fields[index].logfmtKey)
+                if let text = get(root) { appendLogfmtValue(isWord ? text : labels.cap(text)) } else { append("null") }
+            case .frames(let get):
+                // No arrays in logfmt: the JSON array, as one quoted value.
+                bytes.append(contentsOf: fields[index].logfmtKey)
+                let frames = get(root)
+                appendLogfmtJSONArray(frames.count, labels: labels) { $0.appendJSONObject(frames[$1], RecordFields.frame, labels: labels) }
+            case .lines(let get):
+                bytes.append(contentsOf: fields[index].logfmtKey)
+                guard let lines = get(root) else {
+                    append("null")
+                    continue
+                }
+                appendLogfmtJSONArray(lines.count, labels: labels) { $0.appendJSONString(labels.cap(lines[$1])) }
             }
         }
+    }
+
+    /// A JSON array of `count` elements as one logfmt value. A logfmt line holds one stall with
+    /// all its keys, so the array keeps as many leading elements as fit in four label limits
+    /// and ends with the string `"…+N more"` for the rest; JSON Lines carries them all.
+    mutating func appendLogfmtJSONArray(_ count: Int, labels: ExportLimits, element: (inout LineBuffer, Int) -> Void) {
+        let budget = 4 * labels.maxLabelBytes
+        var json = LineBuffer(capacity: 256)
+        json.bytes.append(0x5B)  // [
+        var kept = 0
+        while kept < count {
+            let mark = json.count
+            if kept > 0 { json.bytes.append(0x2C) }
+            element(&json, kept)
+            if json.count > budget {
+                json.bytes.removeSubrange(mark...)
+                break
+            }
+            kept += 1
+        }
+        if kept < count {
+            if kept > 0 { json.bytes.append(0x2C) }
+            json.append("\"…+")
+            json.appendInteger(count - kept)
+            json.append(" more\"")
+        }
+        json.bytes.append(0x5D)  // ]
+        appendLogfmtValue(json.text)
     }
 
     /// `{"key":"…","value":{…}}` for each known field of `root`, comma-separated by `list`, as
@@ -131,6 +202,36 @@ extension LineBuffer {
                 if let active = get(root) {
                     appendOTLPAttributes(active, RecordFields.active, progress: RecordFields.activeProgress, labels: labels, list: &list)
                 }
+            case .text(let get, let isWord):
+                guard let text = get(root) else { continue }
+                list.next(&self)
+                bytes.append(contentsOf: fields[index].otlpKey)
+                appendStringValue(isWord ? text : labels.cap(text))
+                bytes.append(0x7D)  // }
+            case .frames(let get):
+                list.next(&self)
+                bytes.append(contentsOf: fields[index].otlpKey)
+                append("{\"arrayValue\":{\"values\":[")
+                var frames = OTLPList()
+                for frame in get(root) {
+                    frames.next(&self)
+                    append("{\"kvlistValue\":{\"values\":[")
+                    var members = OTLPList()
+                    appendOTLPAttributes(frame, RecordFields.frame, progress: progress, labels: labels, list: &members)
+                    append("]}}")
+                }
+                append("]}}}")
+            case .lines(let get):
+                guard let lines = get(root) else { continue }
+                list.next(&self)
+                bytes.append(contentsOf: fields[index].otlpKey)
+                append("{\"arrayValue\":{\"values\":[")
+                var values = OTLPList()
+                for line in lines {
+                    values.next(&self)
+                    appendStringValue(labels.cap(line))
+                }
+                append("]}}}")
             }
         }
     }

@@ -18,7 +18,7 @@ import ProcessMonitor
 /// controls and U+2028/U+2029), each still read back identically by go-logfmt's decoder. An
 /// unknown figure is written `null`, as go-logfmt writes Go's `nil`; a structure that does not
 /// exist (no active phase, no progress counter) leaves its keys out. Each line validates against
-/// `schemas/logfmt-line.v2.schema.json` once decoded into a flat map of strings.
+/// `schemas/logfmt-line.v3.schema.json` once decoded into a flat map of strings.
 ///
 /// ```swift
 /// let format = try LogfmtFormat(attributes: ["job": "train-42"])
@@ -117,6 +117,9 @@ public struct LogfmtFormat: HeartbeatFormat {
         }
         for warning in heartbeat.resourceWarnings {
             lines.append(element(stamped, warning, RecordFields.warning, level: .warning, kind: "resource_warning", into: &out))
+        }
+        for forecast in heartbeat.forecasts {
+            lines.append(element(stamped, forecast, RecordFields.forecast, level: .warning, kind: "resource_forecast", into: &out))
         }
         for phase in heartbeat.phases {
             lines.append(element(stamped, phase, RecordFields.phase, level: .info, kind: "phase", into: &out))

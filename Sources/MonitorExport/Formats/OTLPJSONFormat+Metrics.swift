@@ -33,7 +33,7 @@ extension OTLPJSONFormat {
             case .count(let get): get(heartbeat).map { .int($0.otlpInt64) }
             case .seconds(let get): get(heartbeat).map { .seconds($0) }
             case .number(let get): get(heartbeat).flatMap { $0.isFinite && $0 >= 0 ? .double($0) : nil }
-            case .word, .label, .lane, .progress, .active: nil
+            case .word, .label, .lane, .progress, .active, .text, .frames, .lines: nil
             }
             if let value { metrics.write(metric, value, into: &out) }
         }
@@ -43,7 +43,7 @@ extension OTLPJSONFormat {
             case .count(let get): get(heartbeat, context).map { .int($0.otlpInt64) }
             case .seconds(let get): get(heartbeat).map { .seconds($0) }
             case .number(let get): get(heartbeat).flatMap { $0.isFinite ? .double($0) : nil }
-            case .resourceWarnings, .activePhaseInfo: nil
+            case .resourceWarnings, .activePhaseInfo, .resourceForecasts: nil
             }
             if let value { metrics.write(metric, value, into: &out) }
         }

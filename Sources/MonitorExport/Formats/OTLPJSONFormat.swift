@@ -415,6 +415,8 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
         int("processmonitor.stall_ends_omitted", Int64(heartbeat.stallEnds.count - keep.stallEnds))
         let warnings = heartbeat.resourceWarnings.map { LogParts.element($0, RecordFields.warning, labels: labels) }
         array("processmonitor.warnings", warnings[...])
+        let forecasts = heartbeat.forecasts.map { LogParts.element($0, RecordFields.forecast, labels: labels) }
+        array("processmonitor.forecasts", forecasts[...])
         array("processmonitor.phases", parts.phases[..<keep.phases])
         int("processmonitor.phases_omitted", Int64(heartbeat.omittedPhases) + Int64(heartbeat.phases.count - keep.phases))
         int("processmonitor.dropped_records", context.droppedRecords.otlpInt64)

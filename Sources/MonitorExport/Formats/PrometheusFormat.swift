@@ -215,7 +215,7 @@ public struct PrometheusFormat: HeartbeatPayloadFormat {
             case (.count(let get), _): get(heartbeat).map(SampleValue.count)
             case (.seconds(let get), _): get(heartbeat).map(SampleValue.duration)
             case (.number(let get), _): Self.decimal(get(heartbeat))
-            case (.word, _), (.label, _), (.lane, _), (.progress, _), (.active, _): nil
+            case (.word, _), (.label, _), (.lane, _), (.progress, _), (.active, _), (.text, _), (.frames, _), (.lines, _): nil
             }
             out.family(family, value)
         }
@@ -231,6 +231,11 @@ public struct PrometheusFormat: HeartbeatPayloadFormat {
                 for resource in ResourceWarning.Resource.allCases {
                     let warned = warnings.contains { $0.resource == resource }
                     out.sample(family.name, label: ("resource", resource.rawValue), .count(warned ? 1 : 0))
+                }
+            case .resourceForecasts:
+                out.family(family, nil)
+                for forecast in heartbeat.forecasts {
+                    out.sample(family.name, label: ("resource", forecast.resource.rawValue), .duration(forecast.timeToLimit))
                 }
             case .activePhaseInfo:
                 out.family(family, nil)

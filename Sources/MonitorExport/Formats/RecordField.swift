@@ -28,6 +28,15 @@ package struct FieldKind<Root>: Sendable {
         /// The active phase: an object of ``RecordFields/active`` or `null`; flattened with an
         /// `active_` prefix in logfmt, and left out there when `nil`.
         case active(get: @Sendable (Root) -> ActivePhase?, set: @Sendable (inout Root, ActivePhase?) -> Void)
+        /// A string or `null`: one of `allowed` when given (the setter refuses others), else
+        /// free text cut to the label limit (a system call, a descriptor's target).
+        case text(get: @Sendable (Root) -> String?, set: @Sendable (inout Root, String?) -> Bool, allowed: [String]?)
+        /// A scope stack: an array of ``RecordFields/frame`` objects, outermost first. Logfmt,
+        /// which has no arrays, carries it as that array's JSON text.
+        case frames(get: @Sendable (Root) -> [ScopeFrame], set: @Sendable (inout Root, [ScopeFrame]) -> Void)
+        /// An array of strings (each cut to the label limit) or `null`: a native backtrace.
+        /// Logfmt carries it as the array's JSON text.
+        case lines(get: @Sendable (Root) -> [String]?, set: @Sendable (inout Root, [String]?) -> Void)
     }
 
     let storage: Storage
@@ -95,6 +104,25 @@ package struct FieldKind<Root>: Sendable {
         FieldKind(storage: .active(get: get, set: set), derived: false)
     }
 
+    static func text(
+        _ get: @escaping @Sendable (Root) -> String?, _ set: @escaping @Sendable (inout Root, String?) -> Bool,
+        allowed: [String]? = nil
+    ) -> FieldKind {
+        FieldKind(storage: .text(get: get, set: set, allowed: allowed), derived: false)
+    }
+
+    static func frames(
+        _ get: @escaping @Sendable (Root) -> [ScopeFrame], _ set: @escaping @Sendable (inout Root, [ScopeFrame]) -> Void
+    ) -> FieldKind {
+        FieldKind(storage: .frames(get: get, set: set), derived: false)
+    }
+
+    static func lines(
+        _ get: @escaping @Sendable (Root) -> [String]?, _ set: @escaping @Sendable (inout Root, [String]?) -> Void
+    ) -> FieldKind {
+        FieldKind(storage: .lines(get: get, set: set), derived: false)
+    }
+
     /// The getter alone, for the writers.
     var reader: FieldReader<Root> {
         switch storage {
@@ -106,6 +134,9 @@ package struct FieldKind<Root>: Sendable {
         case .lane(let get, _, _): .lane(get)
         case .progress(let get, _): .progress(get)
         case .active(let get, _): .active(get)
+        case .text(let get, _, let allowed): .text(get, isWord: allowed != nil)
+        case .frames(let get, _): .frames(get)
+        case .lines(let get, _): .lines(get)
         }
     }
 }
@@ -121,6 +152,10 @@ package enum FieldReader<Root>: Sendable {
     case lane(@Sendable (Root) -> LaneID?)
     case progress(@Sendable (Root) -> ProgressReading?)
     case active(@Sendable (Root) -> ActivePhase?)
+    /// A string or `nil`; a word of a fixed set when `isWord`, else text cut like a label.
+    case text(@Sendable (Root) -> String?, isWord: Bool)
+    case frames(@Sendable (Root) -> [ScopeFrame])
+    case lines(@Sendable (Root) -> [String]?)
 
     /// The value as a plain number, for charts and metrics: counts, seconds and numbers;
     /// `nil` for an unknown figure, a non-finite or negative number, and non-numeric kinds.
@@ -129,7 +164,7 @@ package enum FieldReader<Root>: Sendable {
         case .count(let get): get(root).map { Double($0) }
         case .seconds(let get): get(root).map { Double($0.wholeMilliseconds) / 1000 }
         case .number(let get): get(root).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
-        case .word, .label, .lane, .progress, .active: nil
+        case .word, .label, .lane, .progress, .active, .text, .frames, .lines: nil
         }
     }
 }

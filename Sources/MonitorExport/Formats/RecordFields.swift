@@ -39,7 +39,7 @@ import ProcessMonitor
 /// The field tables, in output order.
 package enum RecordFields {
     /// The `schema_version` the formats write; the decoder also reads every older one.
-    static let currentVersion = 2
+    static let currentVersion = 3
     static let supportedVersions = 1 ... currentVersion
 
     /// Before the headline fields come `timestamp`, `level`, `message` and `schema_version`,
@@ -251,6 +251,12 @@ package enum RecordFields {
             prometheus: .gauge("processmonitor_resource_warning", "1 when the resource is at 90% or more of its limit, else 0."),
             otlp: .none(because: "the log record's processmonitor.warnings")),
         DerivedFigure(
+            source: "forecasts",
+            value: .resourceForecasts,
+            prometheus: .gauge("processmonitor_resource_limit_in_seconds", unit: .seconds,
+                               "Time until the resource reaches its limit at the trend of the last heartbeats; a sample only while a forecast warns."),
+            otlp: .none(because: "the log record's processmonitor.forecasts")),
+        DerivedFigure(
             source: "stalls",
             value: .count { heartbeat, _ in UInt64(heartbeat.stalls.count) },
             prometheus: .gauge("processmonitor_stalled_lanes", "Lanes whose innermost scope has run for at least the stall threshold."),
@@ -297,16 +303,62 @@ package enum RecordFields {
         RecordField("elapsed_s", .seconds({ $0.elapsed }, { $0.elapsed = $1 ?? .zero })),
         RecordField("rate_per_s", .number({ $0.unitsPerSecond }, { _, _ in }, derived: true)),
         RecordField("eta_s", .seconds({ $0.estimatedRemaining }, { _, _ in }, nullable: true, derived: true)),
+        RecordField("since_last_move_s", since: 3, .seconds({ $0.sinceLastMove }, { $0.sinceLastMove = $1 }, nullable: true)),
     ].map { $0.nested(logfmt: "progress_", otlp: "progress.") }
 
     /// The `progress` object of the active phase, as OTLP names it (`processmonitor.active.progress.current`).
     static let activeProgress = progress.map { $0.nested(logfmt: "progress_", otlp: "processmonitor.active.progress.") }
 
-    /// An element of `stalls`.
+    /// An element of `stalls`: where the lane is stuck, and (since version 3) why: the
+    /// threshold it passed, its counter, every open scope, and what its thread is doing.
     static let stall: [RecordField<Stall>] = [
         RecordField("thread", .lane({ $0.lane }, { $0.lane = $1 ?? $0.lane })),
         RecordField("label", .label({ $0.label }, { $0.label = $1 })),
         RecordField("stuck_s", .seconds({ $0.age }, { $0.age = $1 ?? .zero })),
+        RecordField("threshold_s", since: 3, .seconds({ $0.threshold }, { $0.threshold = $1 ?? .zero })),
+        RecordField("depth", since: 3, .integer({ $0.depth }, { $0.depth = $1 }, minimum: 1)),
+        RecordField("progress", since: 3, .progress({ $0.progress }, { $0.progress = $1 })),
+        RecordField("thread_state", since: 3, .text({ $0.thread?.state.rawValue }, { stall, word in
+            guard let word else {
+                stall.thread = nil
+                return true
+            }
+            guard let state = ThreadActivity.State(rawValue: word) else { return false }
+            stall.thread = ThreadActivity(state: state)
+            return true
+        }, allowed: ThreadActivity.State.allCases.map(\.rawValue))),
+        RecordField("tid", since: 3, .count({ $0.thread?.threadID.map { UInt64(clamping: $0) } }, { stall, value in
+            stall.setActivity { $0.threadID = value.map { Int32(clamping: $0) } }
+        }, maximum: UInt64(Int32.max))),
+        RecordField("syscall", since: 3, .text({ $0.thread?.syscall }, { stall, text in
+            stall.setActivity { $0.syscall = text }
+            return true
+        })),
+        RecordField("fd", since: 3, .count({ $0.thread?.fileDescriptor.map { UInt64(clamping: $0) } }, { stall, value in
+            stall.setActivity { $0.fileDescriptor = value.map { Int32(clamping: $0) } }
+        }, maximum: UInt64(Int32.max))),
+        RecordField("target", since: 3, .text({ $0.thread?.target }, { stall, text in
+            stall.setActivity { $0.target = text }
+            return true
+        })),
+        RecordField("wchan", since: 3, .text({ $0.thread?.waitChannel }, { stall, text in
+            stall.setActivity { $0.waitChannel = text }
+            return true
+        })),
+        RecordField("thread_cpu_ratio", since: 3, .number({ $0.thread?.cpuFraction }, { stall, value in
+            stall.setActivity { $0.cpuFraction = value }
+        })),
+        RecordField("thread_cpu_window_s", since: 3, .seconds({ $0.thread?.cpuWindow }, { stall, value in
+            stall.setActivity { $0.cpuWindow = value }
+        }, nullable: true)),
+        RecordField("stack", since: 3, .frames({ $0.stack }, { $0.stack = $1 })),
+        RecordField("backtrace", since: 3, .lines({ $0.backtrace }, { $0.backtrace = $1 })),
+    ]
+
+    /// An element of a stall's `stack`: one open scope, outermost first.
+    static let frame: [RecordField<ScopeFrame>] = [
+        RecordField("label", since: 3, .label({ $0.label }, { $0.label = $1 })),
+        RecordField("age_s", since: 3, .seconds({ $0.age }, { $0.age = $1 ?? .zero })),
     ]
 
     /// An element of `stall_ends`.
@@ -327,6 +379,20 @@ package enum RecordFields {
         RecordField("limit", since: 2, .count({ $0.limit }, { $0.limit = $1 ?? 0 }, nullable: false)),
     ]
 
+    /// An element of `forecasts`: a resource whose trend reaches its limit within the horizon.
+    static let forecast: [RecordField<ResourceForecast>] = [
+        RecordField("resource", since: 3, .word({ $0.resource.rawValue }, { forecast, word in
+            guard let resource = ResourceWarning.Resource(rawValue: word) else { return false }
+            forecast.resource = resource
+            return true
+        }, allowed: ResourceWarning.Resource.allCases.map(\.rawValue))),
+        RecordField("used", since: 3, .count({ $0.used }, { $0.used = $1 ?? 0 }, nullable: false)),
+        RecordField("limit", since: 3, .count({ $0.limit }, { $0.limit = $1 ?? 0 }, nullable: false)),
+        RecordField("growth_per_s", since: 3, .number({ $0.growthPerSecond }, { $0.growthPerSecond = $1 ?? 0 }, positive: true)),
+        RecordField("limit_in_s", since: 3, .seconds({ $0.timeToLimit }, { $0.timeToLimit = $1 ?? .zero })),
+        RecordField("window_s", since: 3, .seconds({ $0.window }, { $0.window = $1 ?? .zero })),
+    ]
+
     /// An element of `phases`.
     static let phase: [RecordField<Phase>] = [
         RecordField("thread", .lane({ $0.lane }, { $0.lane = $1 ?? $0.lane })),
@@ -337,6 +403,7 @@ package enum RecordFields {
         RecordField("progress", .progress({ $0.progress }, { $0.progress = $1 })),
         RecordField("parent", since: 2, .lane({ $0.parent }, { $0.parent = $1 }, nullable: true)),
         RecordField("waiting_on", since: 2, .integer({ $0.activeDescendants }, { $0.activeDescendants = $1 })),
+        RecordField("stall_threshold_s", since: 3, .seconds({ $0.stallThreshold }, { $0.stallThreshold = $1 }, nullable: true)),
     ]
 
     /// The fields a record of `version` has, in order.
@@ -350,6 +417,7 @@ package enum RecordFields {
         keys += fields(headline, version: version).map(\.key)
         keys += ["stalls", "stalls_omitted"]
         if version >= 2 { keys += ["stall_ends", "stall_ends_omitted", "warnings"] }
+        if version >= 3 { keys += ["forecasts"] }
         keys += ["phases", "phases_omitted", "dropped_records", "attributes"]
         return keys
     }
@@ -373,8 +441,22 @@ extension Stall {
     static let blank = Stall(lane: .thread(0), label: "", age: .zero)
 }
 
+extension Stall {
+    /// Sets a figure of the thread's activity, creating one in state `unknown` when a record
+    /// gives a figure without a state (no writer does, but a decoder must not drop it).
+    mutating func setActivity(_ change: (inout ThreadActivity) -> Void) {
+        var activity = thread ?? ThreadActivity(state: .unknown)
+        change(&activity)
+        if thread != nil || activity != ThreadActivity(state: .unknown) { thread = activity }
+    }
+}
+
 extension StallEnd {
     static let blank = StallEnd(lane: .thread(0), label: "", duration: .zero)
+}
+
+extension ResourceForecast {
+    static let blank = ResourceForecast(resource: .memory, used: 0, limit: 0, growthPerSecond: 0, timeToLimit: .zero, window: .zero)
 }
 
 extension ResourceWarning {

@@ -72,7 +72,7 @@ public final class StandardStreamSink: HeartbeatSink, @unchecked Sendable {
 
     private let descriptor: Int32
     private let name: String
-    private let lock: PosixLock
+    let lock: PosixLock
     private let buffer = RecordBuffer(capacity: 1024)
     private let limiter: WarningLimiter
     private let dropped = Atomic<UInt64>(0)
