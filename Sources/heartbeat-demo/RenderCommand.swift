@@ -34,7 +34,7 @@ enum RenderCommand {
             }
         },
         Setting(flag: "--style", variable: nil, placeholder: "seed|extended", help: "the text style") { text, options throws(SettingProblem) in
-            guard let style = [TextFormat.Style.seed, .extended].first(where: { $0.description == text }) else {
+            guard let style = [TextFormat.Style.seed, .extended].first(where: { $0.name == text }) else {
                 throw SettingProblem("must be seed or extended")
             }
             options.style = style
@@ -61,7 +61,7 @@ enum RenderCommand {
 
         // One message per bad line for the first ones; past that, a count at the end.
         var badLines = 0
-        let complain = { (problem: HeartbeatLogReader.Problem) in
+        func complain(_ problem: HeartbeatLogReader.Problem) {
             if problem.line != nil { badLines += 1 }
             if problem.line == nil || badLines <= maxReportedLines { Self.complain(problem.message) }
         }

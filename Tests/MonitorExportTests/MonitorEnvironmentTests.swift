@@ -87,7 +87,10 @@ import Testing
     }
 
     @Test func unknownVariablesAreListedNotIgnored() throws {
-        let settings = try MonitorEnvironment(["PROCESS_MONITOR_INTERVALL": "1s", "PROCESS_MONITOR_FOO": "x", "OTHER": "y"])
+        let warnings = CapturedWarnings()
+        let settings = try MonitorEnvironment(["PROCESS_MONITOR_INTERVALL": "1s", "PROCESS_MONITOR_FOO": "x", "OTHER": "y"],
+                                              diagnostics: testDiagnostics(warnings))
+        #expect(warnings.messages.count == 1)
         #expect(settings.unknownVariables == ["PROCESS_MONITOR_FOO", "PROCESS_MONITOR_INTERVALL"])
     }
 

@@ -51,13 +51,13 @@ public struct MonitorEnvironment: Sendable {
     /// environment sets.
     public var configuration: MonitorConfiguration
     /// The exporters `PROCESS_MONITOR_EXPORT` names, in order; empty when it is not set.
-    public var exports: [ExportSpecification]
+    package var exports: [ExportSpecification]
     /// `PROCESS_MONITOR_ATTRIBUTES`.
-    public var attributes: [String: String]
+    package var attributes: [String: String]
     /// `PROCESS_MONITOR_TEXT_STYLE`, when set.
-    public var textStyle: TextFormat.Style?
+    package var textStyle: TextFormat.Style?
     /// `PROCESS_MONITOR_*` variables that are not one of ``variables``.
-    public var unknownVariables: [String]
+    package var unknownVariables: [String]
     /// `--max-bytes` and `--max-files`, which a command line may set for every file destination.
     package var rotationBytes: Int?
     package var rotationFiles: Int?
@@ -213,7 +213,7 @@ public struct MonitorEnvironment: Sendable {
             },
             Setting(
                 flag: "--text-style", variable: "PROCESS_MONITOR_TEXT_STYLE", placeholder: "seed|extended",
-                help: "seed (the Rust original's bytes) or extended", current: { $0.textStyle?.description }
+                help: "seed (the Rust original's bytes) or extended", current: { $0.textStyle?.name }
             ) { text, settings throws(SettingProblem) in
                 switch text {
                 case "seed": settings.textStyle = .seed

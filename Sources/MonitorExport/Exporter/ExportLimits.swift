@@ -22,11 +22,11 @@ public struct ExportLimits: Sendable, Equatable {
     public let maxStallLines: Int
 
     /// The allowed range of ``maxLabelBytes``.
-    public static let maxLabelBytesRange: ClosedRange<Int> = 16 ... 4096
+    package static let maxLabelBytesRange: ClosedRange<Int> = 16 ... 4096
     /// The allowed range of ``maxLineBytes``.
-    public static let maxLineBytesRange: ClosedRange<Int> = 2048 ... (1 << 20)
+    package static let maxLineBytesRange: ClosedRange<Int> = 2048 ... (1 << 20)
     /// The allowed range of ``maxStallLines``.
-    public static let maxStallLinesRange: ClosedRange<Int> = 1 ... 10_000
+    package static let maxStallLinesRange: ClosedRange<Int> = 1 ... 10_000
 
     /// The defaults: 256-byte labels, 16 KiB lines, 32 stall lines.
     public static let `default` = ExportLimits(uncheckedLabel: 256, line: 16 * 1024, stalls: 32)
@@ -78,7 +78,7 @@ public struct ExportLimits: Sendable, Equatable {
     /// ```swift
     /// ExportLimits.truncationMarker(cutBytes: 1200)  // "…[+1200 bytes]"
     /// ```
-    public static func truncationMarker(cutBytes: Int) -> String { "…[+\(cutBytes) bytes]" }
+    package static func truncationMarker(cutBytes: Int) -> String { "…[+\(cutBytes) bytes]" }
 
     /// `label` itself when it fits in ``maxLabelBytes``; otherwise its longest prefix of whole
     /// characters that fits together with the truncation marker, then the marker.

@@ -16,9 +16,9 @@ import ProcessMonitor
 /// ```
 public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible {
     /// The format.
-    public var format: ExportFormat
+    package var format: ExportFormat
     /// The destination, as given.
-    public var destination: String
+    package var destination: String
     /// The options given after the destination, `NAME=VALUE` each, in the format's order.
     private var settings: [(option: ExportFormat.Option, value: String)]
 
@@ -94,7 +94,7 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
     /// ```swift
     /// try ExportSpecification(parsing: "text:stderr;style=extended").options(over: ExportOptions()).textStyle  // .extended
     /// ```
-    public func options(over base: ExportOptions) throws(ExportError) -> ExportOptions {
+    package func options(over base: ExportOptions) throws(ExportError) -> ExportOptions {
         var options = base
         for setting in settings {
             try setting.option.apply(setting.value, to: &options)
