@@ -1,11 +1,13 @@
 import Foundation
 import ProcessMonitor
-import Synchronization
 
 /// A clock that only moves when told to, for deterministic heartbeats in tests.
 ///
-/// Its monotonic reading starts at the real coarse monotonic time, so scopes entered during a
-/// test (stamped by the real clock) get sensible ages; advance it to age them.
+/// Its monotonic reading starts at the real monotonic time, so scopes entered during a test
+/// (stamped by the real clock) get sensible ages; advance it to age them. A monitor schedules
+/// its heartbeats on it: advancing the clock to a due time fires the scheduled heartbeat (a
+/// moment later, on the monitor's thread), and ``requestedWakeUps`` says which times the
+/// monitor asked for.
 ///
 /// ```swift
 /// let clock = ManualMonitorClock()
@@ -13,7 +15,13 @@ import Synchronization
 /// clock.advance(by: .seconds(90))
 /// ```
 public final class ManualMonitorClock: MonitorClock {
-    private let offset = Atomic<Int64>(0)
+    private struct Schedule {
+        var offset: Int64 = 0
+        var wakes: [@Sendable () -> Void] = []
+        var requested: [Duration] = []
+    }
+
+    private let schedule = LockedValue(Schedule())
     private let base: UInt64
     private let wallBase: Date
 
@@ -27,22 +35,59 @@ public final class ManualMonitorClock: MonitorClock {
         wallBase = wallClock
     }
 
-    /// Moves both clocks forward.
+    /// Moves both clocks forward, then wakes every monitor waiting on this clock so it looks
+    /// at the new time. A negative duration moves nothing; the offset saturates.
     ///
     /// ```swift
     /// clock.advance(by: .milliseconds(1500))
     /// ```
     public func advance(by duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        offset.add(seconds * 1_000_000_000 + attoseconds / 1_000_000_000, ordering: .relaxed)
+        let step = max(0, duration.wholeNanoseconds)
+        let wakes = schedule.withLock { schedule in
+            let (sum, overflow) = schedule.offset.addingReportingOverflow(step)
+            schedule.offset = overflow ? .max : sum
+            defer { schedule.wakes.removeAll() }
+            return schedule.wakes
+        }
+        // Outside the lock: a monitor that wakes may ask this clock for a wake-up at once.
+        for wake in wakes { wake() }
     }
 
+    /// The times monitors asked to be woken at, as durations since this clock was created, one
+    /// entry each time a monitor went to sleep on this clock, in order. A monitor that looks at
+    /// the clock and finds its heartbeat not yet due asks for the same time again, so a new
+    /// entry also says the monitor has seen the latest ``advance(by:)``.
+    ///
+    /// ```swift
+    /// #expect(clock.requestedWakeUps.last == .seconds(60))
+    /// ```
+    public var requestedWakeUps: [Duration] { schedule.withLock { $0.requested } }
+
+    /// How far the clock has been advanced.
+    ///
+    /// ```swift
+    /// clock.advance(by: .seconds(5))
+    /// #expect(clock.elapsed == .seconds(5))
+    /// ```
+    public var elapsed: Duration { .nanoseconds(schedule.withLock { $0.offset }) }
+
     public func monotonicNanoseconds() -> UInt64 {
-        UInt64(Int64(base) + offset.load(ordering: .relaxed))
+        base.adding(saturating: elapsed)
     }
 
     public func now() -> Date {
-        wallBase.addingTimeInterval(Double(offset.load(ordering: .relaxed)) / 1e9)
+        wallBase.addingTimeInterval(elapsed.secondsAsDouble)
+    }
+
+    /// Records the deadline and keeps `wake` for the next ``advance(by:)``: this clock never
+    /// moves by itself, so the monitor sleeps until it is moved.
+    public func scheduleWakeUp(at deadline: UInt64, wake: @escaping @Sendable () -> Void) -> Duration? {
+        let requested = Duration.nanoseconds(Int64(clamping: deadline &- base))
+        schedule.withLock { schedule in
+            schedule.wakes.append(wake)
+            schedule.requested.append(requested)
+        }
+        return nil
     }
 }
 

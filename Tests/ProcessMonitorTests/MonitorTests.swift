@@ -233,18 +233,86 @@ struct ObserverFailure: Error {}
         #expect(recorderRef.value == nil && failingRef.value == nil, "an observer leaked")
     }
 
+    /// Scheduled heartbeats run on the injected clock: each is due exactly one interval after
+    /// the last, fires when the clock gets there and not before, and measures its elapsed time
+    /// on the same clock.
     @Test func scheduledHeartbeatsFireOnTheInterval() throws {
         let recorder = HeartbeatRecorder()
+        let clock = ManualMonitorClock()
         let monitor = try makeMonitor(
-            observers: [recorder],
-            configuration: try MonitorConfiguration(interval: .milliseconds(10), stallThreshold: .seconds(1))
+            observers: [recorder], clock: clock,
+            configuration: try MonitorConfiguration(interval: .seconds(60), stallThreshold: .seconds(30))
         )
         try monitor.start()
-        // Wait for scheduled beats by count, not by time.
+        defer { monitor.stop() }
+        #expect(waitUntil { clock.requestedWakeUps == [.seconds(60)] }, "the first beat is due one interval after start")
+
+        // One second short of the interval: the monitor looks, goes back to sleep, fires nothing.
+        clock.advance(by: .seconds(59))
+        #expect(waitUntil { clock.requestedWakeUps.count == 2 })
+        #expect(clock.requestedWakeUps.last == .seconds(60))
+        #expect(monitor.emitNow()?.sequence == 1, "no scheduled heartbeat before the interval")
+
+        clock.advance(by: .seconds(1))
+        #expect(waitUntil { recorder.heartbeats.contains { $0.trigger == .scheduled } })
+        let beat = try #require(recorder.heartbeats.first { $0.trigger == .scheduled })
+        #expect(beat.sequence == 2)
+        #expect(beat.elapsed == .seconds(60))
+        #expect(waitUntil { clock.requestedWakeUps.last == .seconds(120) }, "the next one is due an interval later")
+    }
+
+    /// After the clock jumps several intervals at once (a suspended machine or process), one
+    /// heartbeat fires, not a burst, and the next is due on the first whole interval after now.
+    @Test func aJumpOfSeveralIntervalsFiresOneBeatAndSkipsTheMissedOnes() throws {
+        let recorder = HeartbeatRecorder()
+        let clock = ManualMonitorClock()
+        let monitor = try makeMonitor(
+            observers: [recorder], clock: clock,
+            configuration: try MonitorConfiguration(interval: .seconds(60), stallThreshold: .seconds(30))
+        )
+        try monitor.start()
+        defer { monitor.stop() }
+        #expect(waitUntil { clock.requestedWakeUps == [.seconds(60)] })
+        clock.advance(by: .seconds(60))
+        #expect(waitUntil { clock.requestedWakeUps.last == .seconds(120) })
+
+        clock.advance(by: .seconds(330))  // now 390 s: the beats due at 120 ... 360 s were missed
+        #expect(waitUntil { clock.requestedWakeUps.last == .seconds(420) })
+        #expect(!clock.requestedWakeUps.contains(.seconds(180)), "no deadline was asked for in the gap")
+        #expect(monitor.emitNow()?.sequence == 3, "exactly one scheduled heartbeat for the jump")
+        #expect(waitUntil { recorder.heartbeats.count == 3 })
+        #expect(recorder.heartbeats.map(\.trigger) == [.scheduled, .scheduled, .requested])
+        #expect(recorder.heartbeats.map(\.elapsed) == [.seconds(60), .seconds(390), .seconds(390)])
+    }
+
+    /// The next deadline after a beat, including the skip after a jump, and no overflow.
+    @Test func nextDeadlineSkipsMissedIntervalsAndSaturates() {
+        let second: UInt64 = 1_000_000_000
+        #expect(MonitorLoop.deadline(after: 60 * second, interval: 60 * second, now: 60 * second) == 120 * second)
+        #expect(MonitorLoop.deadline(after: 60 * second, interval: 60 * second, now: 119 * second) == 120 * second)
+        // At exactly the next deadline that beat counts as missed too: it is due now.
+        #expect(MonitorLoop.deadline(after: 60 * second, interval: 60 * second, now: 120 * second) == 180 * second)
+        #expect(MonitorLoop.deadline(after: 60 * second, interval: 60 * second, now: 390 * second) == 420 * second)
+        #expect(MonitorLoop.deadline(after: .max - 10, interval: 60 * second, now: .max - 5) == .max)
+        #expect(MonitorLoop.deadline(after: 1, interval: .max / 2, now: .max - 1) == .max)
+    }
+
+    /// With the real clock, scheduled heartbeats come by themselves, each at least its whole
+    /// number of intervals after start (never early; how late depends on the machine).
+    @Test func scheduledHeartbeatsComeOnTheSystemClock() throws {
+        let recorder = HeartbeatRecorder()
+        let monitor = try ProcessMonitor(
+            configuration: try MonitorConfiguration(interval: .milliseconds(10), stallThreshold: .seconds(1)),
+            observers: [recorder], clock: SystemMonitorClock(), sampler: FixedSampler()
+        )
+        try monitor.start()
         #expect(waitUntil { recorder.heartbeats.count >= 3 })
         monitor.stop()
         let beats = recorder.heartbeats
         #expect(beats.prefix(3).allSatisfy { $0.trigger == .scheduled })
+        for (index, beat) in beats.prefix(3).enumerated() {
+            #expect(beat.elapsed >= .milliseconds(10 * (index + 1)), "beat \(index + 1) came early: \(beat.elapsed)")
+        }
         #expect(beats.last?.trigger == .final)
         #expect(beats.map(\.sequence) == Array(1...UInt64(beats.count)))
     }

@@ -46,7 +46,7 @@ import TestSupport
         lane.push("outer")
         let outerEntered = try #require(lane.enteredTime(ofFrameAt: 1))
         // Wait for the scopes' clock to tick, so the inner scope's time differs.
-        #expect(waitUntil { coarseMonotonicNanoseconds() > outerEntered })
+        #expect(waitUntil { ScopeClock.shared.now() > outerEntered })
         lane.push("inner")
         var bytes: [UInt8] = []
         guard case .open(let state) = lane.read(into: &bytes) else {

@@ -162,15 +162,20 @@ package struct LineBuffer {
         appendDigits(value)
     }
 
-    /// The decimal digits of a positive integer, least significant first, then reversed.
+    /// The decimal digits of an integer, written from the right into a scratch buffer and
+    /// appended at once (one append, not one per digit and a reversal).
     mutating func appendDigits<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
-        let start = bytes.count
-        var rest = value
-        while rest > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: rest % 10) &+ 48)
-            rest /= 10
+        // 39 digits hold `UInt128.max`, the widest integer written.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { scratch in
+            var position = scratch.count
+            var rest = value
+            repeat {
+                position -= 1
+                scratch[position] = UInt8(truncatingIfNeeded: rest % 10) &+ 48
+                rest /= 10
+            } while rest > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[position...]))
         }
-        reverseTail(from: start)
     }
 
     /// Appends a signed 64-bit integer.

@@ -49,7 +49,8 @@ enum HeartbeatBuilder {
         let intervalMs = inputs.configuration.interval.wholeMilliseconds
         let cap = inputs.configuration.maxPhaseLines
         let indexByKey = Self.indexByKey(lanes)
-        let descendants = activeDescendants(of: lanes, indexByKey: indexByKey)
+        let descendantCounts = activeDescendants(of: lanes, indexByKey: indexByKey)
+        func descendants(_ index: Int) -> Int { descendantCounts.isEmpty ? 0 : descendantCounts[index] }
 
         // Sort keys only (no strings), so ordering a thousand lanes stays cheap.
         struct Key {
@@ -72,13 +73,13 @@ enum HeartbeatBuilder {
             return min(key.ageMs, milliseconds(from: moved, to: now))
         }
         func stalls(_ key: Key) -> Bool {
-            guard descendants[key.index] == 0, let limit = threshold(lanes[key.index]) else { return false }
+            guard descendants(key.index) == 0, let limit = threshold(lanes[key.index]) else { return false }
             return quietMs(key) >= limit
         }
         /// A thread lane that may stall by the next scheduled heartbeat: its thread's CPU time is
         /// read now, so the stall can say how busy the thread was over a whole window.
         func nearStall(_ key: Key) -> Bool {
-            guard lanes[key.index].threadID != 0, descendants[key.index] == 0,
+            guard lanes[key.index].threadID != 0, descendants(key.index) == 0,
                   let limit = threshold(lanes[key.index]) else { return false }
             return quietMs(key) >= limit - min(limit, intervalMs)
         }
@@ -128,7 +129,7 @@ enum HeartbeatBuilder {
                 sinceLastChange: .milliseconds(milliseconds(from: lane.lastChange, to: now)),
                 progress: progress(lane),
                 parent: parent(lane),
-                activeDescendants: descendants[key.index],
+                activeDescendants: descendants(key.index),
                 stallThreshold: threshold(lane).map { .milliseconds($0) }
             )
         }
@@ -173,11 +174,13 @@ enum HeartbeatBuilder {
     }
 
     /// For each record, how many open lanes descend from it through parent links (children,
-    /// their children, …). A link to a lane that is not open (its task went idle) ends the
-    /// chain; a cycle, which the links cannot form but a corrupt read could, ends it too.
+    /// their children, …); empty, meaning none for every record, when no record has a link
+    /// (thread-only jobs then allocate nothing here). A link to a lane that is not open (its
+    /// task went idle) ends the chain; a cycle, which the links cannot form but a corrupt read
+    /// could, ends it too.
     static func activeDescendants(of lanes: [LaneRecord], indexByKey: [UInt: Int]) -> [Int] {
+        guard !indexByKey.isEmpty else { return [] }
         var counts = [Int](repeating: 0, count: lanes.count)
-        guard !indexByKey.isEmpty else { return counts }
         for (index, lane) in lanes.enumerated() {
             var parentKey = lane.parentKey
             var steps = 0

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// One thread's or one task's stack of scopes.
@@ -42,6 +49,18 @@ final class Lane: Sendable {
     /// The frame has a stall threshold of its own in `frameThreshold`.
     @usableFromInline static let thresholdFlag: UInt64 = 1 << 41
 
+    /// The scopes' clock (one shared instance), reached through the lane without a call,
+    /// declared here to share the state word's cache line.
+    @usableFromInline let clock: ScopeClock
+    /// Where the owner's clock reads land: a buffer on the stack would cost the hot path a
+    /// stack-protector check and a zeroing per read.
+    // nonisolated(unsafe): only the lane's owner (one thread at a time) reads the clock into it.
+    @usableFromInline nonisolated(unsafe) let clockScratch: UnsafeMutablePointer<timespec> = {
+        let scratch = UnsafeMutablePointer<timespec>.allocate(capacity: 1)
+        scratch.initialize(to: timespec())
+        return scratch
+    }()
+
     /// Thread or task. A thread lane's number and name live in the registry (they change when
     /// the lane is reused by a new thread); a task lane gets a new number each time it is taken,
     /// published here before the first push.
@@ -80,8 +99,9 @@ final class Lane: Sendable {
     /// Allocated on the first `String` label and kept for the lane's life.
     @usableFromInline let arena = Atomic<Unmanaged<LabelArena>?>(nil)
 
-    init(kind: LaneID.Kind) {
+    init(kind: LaneID.Kind, clock: ScopeClock = .shared) {
         self.kind = kind
+        self.clock = clock
         entered = InlineArray { _ in Atomic(0) }
         labelWord = InlineArray { _ in Atomic(0) }
         labelInfo = InlineArray { _ in Atomic(0) }
@@ -96,6 +116,7 @@ final class Lane: Sendable {
         // lane going away would leave those holders dangling.
         assertionFailure("a Lane was freed; lanes must live for the whole process")
         arena.load(ordering: .acquiring)?.release()
+        clockScratch.deallocate()
     }
 
     // MARK: Owner side (hot path)
@@ -142,7 +163,7 @@ final class Lane: Sendable {
         let s = state.load(ordering: .relaxed)
         let depth = Int(truncatingIfNeeded: s & Self.depthMask)
         let epoch = (s >> Self.depthBits) &+ 1
-        let now = coarseMonotonicNanoseconds()
+        let now = clock.now(into: clockScratch)
         if depth < Self.capacity {
             // Orders these frame writes after the pop that last published this slot as free,
             // so a reader that sees them also sees the generation change (Boehm's seqlock).
@@ -169,24 +190,42 @@ final class Lane: Sendable {
     }
 
     /// Pops the innermost frame. A pop with nothing pushed is ignored.
+    ///
+    /// Reads the clock only for a scope a monitor may have seen open (see ``ScopeClock``): a
+    /// scope that began after the latest snapshot ends untimed, and the lane's last change
+    /// stays the time of its last entry.
     @inlinable @inline(__always)
     func pop() {
         let s = state.load(ordering: .relaxed)
         let depth = s & Self.depthMask
         guard depth > 0 else { return }
         let index = Int(truncatingIfNeeded: depth - 1)
+        // A frame too deep to store has no entry time: its end is always timed.
+        var enteredAt: UInt64 = 0
         if index < Self.capacity {
             let info = labelInfo[index].load(ordering: .relaxed)
-            if (info >> Self.kindShift) & 0xFF == Self.kindArena {
-                arenaTop.store(labelWord[index].load(ordering: .relaxed), ordering: .relaxed)
-            }
             if info & Self.progressFlag != 0 {
                 // Epochs start at 1: a copy of the counter that outlives its scope goes dead.
                 progressEpoch[index].store(0, ordering: .relaxed)
             }
+            if info & Self.arenaBit != 0 { releaseArenaLabel(at: index) }
+            enteredAt = entered[index].load(ordering: .relaxed)
         }
         state.store((((s >> Self.depthBits) &+ 1) << Self.depthBits) | (depth - 1), ordering: .releasing)
-        lastChange.store(coarseMonotonicNanoseconds(), ordering: .relaxed)
+        if enteredAt <= clock.exitWatermark.load(ordering: .relaxed) {
+            lastChange.store(clock.now(into: clockScratch), ordering: .relaxed)
+        }
+    }
+
+    /// The label-info bit of a frame whose label is in the arena (`kindArena` is the only kind
+    /// with it set).
+    @usableFromInline static let arenaBit: UInt64 = Lane.kindArena << Lane.kindShift
+
+    /// Gives the frame's arena bytes back; out of line, so the common pop stays small enough
+    /// for the compiler to inline.
+    @usableFromInline @inline(never)
+    func releaseArenaLabel(at index: Int) {
+        arenaTop.store(labelWord[index].load(ordering: .relaxed), ordering: .relaxed)
     }
 
     /// Current depth, as the owner sees it.
@@ -248,6 +287,21 @@ final class Lane: Sendable {
     /// Retries while the owner changes the stack under it; after `maxAttempts` changes it gives
     /// up and returns ``LaneRead/busy`` rather than spin against a hot writer.
     func read(into labelBytes: inout [UInt8], maxAttempts: Int = 64) -> LaneRead {
+        var copy = RawLaneState()
+        switch read(into: &labelBytes, state: &copy, maxAttempts: maxAttempts) {
+        case .idle: return .idle
+        case .busy: return .busy
+        case .open: return .open(copy)
+        }
+    }
+
+    /// What ``read(into:state:maxAttempts:)`` found: on `.open` the state was written.
+    enum ReadOutcome { case idle, busy, open }
+
+    /// The form of ``read(into:maxAttempts:)`` the snapshotter uses: the state goes into
+    /// `copy`, one reused value, instead of an enum's payload. The state has grown past what
+    /// Swift copies inline, and returning it inside an enum cost two `memcpy` calls per lane.
+    func read(into labelBytes: inout [UInt8], state copy: inout RawLaneState, maxAttempts: Int = 64) -> ReadOutcome {
         for _ in 0..<maxAttempts {
             let s1 = state.load(ordering: .acquiring)
             let depth = Int(truncatingIfNeeded: s1 & Self.depthMask)
@@ -316,20 +370,17 @@ final class Lane: Sendable {
                 lane._withUnsafeGuaranteedRef { $0.binding.load(ordering: .relaxed) } == parentGeneration
                     ? UInt(bitPattern: lane.toOpaque()) : nil
             }
-            return .open(
-                RawLaneState(
-                    depth: depth,
-                    label: label,
-                    entered: enteredAt,
-                    lastChange: changed,
-                    progress: progress,
-                    taskNumber: task,
-                    stallThresholdMilliseconds: threshold,
-                    parentKey: parentKey,
-                    generation: s1,
-                    threadID: threadID.load(ordering: .relaxed)
-                )
-            )
+            copy.depth = depth
+            copy.label = label
+            copy.entered = enteredAt
+            copy.lastChange = changed
+            copy.progress = progress
+            copy.taskNumber = task
+            copy.stallThresholdMilliseconds = threshold
+            copy.parentKey = parentKey
+            copy.generation = s1
+            copy.threadID = threadID.load(ordering: .relaxed)
+            return .open
         }
         return .busy
     }
@@ -437,12 +488,12 @@ struct RawProgress: Equatable {
 }
 
 struct RawLaneState: Equatable {
-    var depth: Int
-    var label: RawLabel
-    var entered: UInt64
-    var lastChange: UInt64
+    var depth: Int = 0
+    var label: RawLabel = .scalar(0)
+    var entered: UInt64 = 0
+    var lastChange: UInt64 = 0
     var progress: RawProgress?
-    var taskNumber: UInt64
+    var taskNumber: UInt64 = 0
     /// The innermost frame's own stall threshold, when it has one (`UInt64.max`: never).
     var stallThresholdMilliseconds: UInt64?
     /// The parent lane's identity (its address), while the link holds.

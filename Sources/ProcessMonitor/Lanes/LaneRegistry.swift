@@ -35,8 +35,11 @@ final class LaneRegistry: Sendable {
         var freeTaskLanes: [Lane] = []
         var freeThreadLanes: [Lane] = []
         var nextThreadNumber: UInt64 = 1
+        /// Bumped whenever `lanes` or `ids` change, so a reader whose copy is current skips the copy.
+        var version: UInt64 = 0
 
         mutating func register(_ lane: Lane, id: LaneID?) {
+            version &+= 1
             lane.registryIndex.store(lanes.count, ordering: .relaxed)
             lanes.append(lane)
             ids.append(id)
@@ -45,6 +48,7 @@ final class LaneRegistry: Sendable {
         mutating func unregister(_ lane: Lane) {
             let index = lane.registryIndex.load(ordering: .relaxed)
             guard index >= 0, index < lanes.count, lanes[index] === lane else { return }
+            version &+= 1
             let last = lanes.removeLast()
             let lastID = ids.removeLast()
             if last !== lane {
@@ -60,12 +64,16 @@ final class LaneRegistry: Sendable {
     private let nextTaskNumber = Atomic<UInt64>(1)
 
     /// Copies the list of lanes to read (every live thread's, and the task lanes in use or at
-    /// hand) with the thread lanes' ids.
+    /// hand) with the thread lanes' ids, unless it has not changed since `version`, the version
+    /// of the copy the caller holds, which is then updated. Most heartbeats copy nothing: the
+    /// list changes only when a thread or task takes or gives back a lane.
     /// Unretained: lanes are never freed.
-    func lanes(into buffer: inout [Unmanaged<Lane>], ids: inout [LaneID?]) {
-        buffer.removeAll(keepingCapacity: true)
-        ids.removeAll(keepingCapacity: true)
+    func lanes(into buffer: inout [Unmanaged<Lane>], ids: inout [LaneID?], ifChangedSince version: inout UInt64) {
         state.withLock {
+            guard $0.version != version else { return }
+            version = $0.version
+            buffer.removeAll(keepingCapacity: true)
+            ids.removeAll(keepingCapacity: true)
             buffer.append(contentsOf: $0.lanes.lazy.map { Unmanaged.passUnretained($0) })
             ids.append(contentsOf: $0.ids)
         }
@@ -91,6 +99,7 @@ final class LaneRegistry: Sendable {
             let index = lane.registryIndex.load(ordering: .relaxed)
             guard index >= 0, index < state.lanes.count, state.lanes[index] === lane else { return }
             state.ids[index]?.name = name
+            state.version &+= 1
         }
     }
 

@@ -5,11 +5,15 @@ import Glibc
 import Darwin
 #endif
 
-/// The two clocks a heartbeat needs: a monotonic one for ages and a wall clock for timestamps.
+/// The monitor's time: a monotonic clock for ages, elapsed time and the heartbeat schedule,
+/// and a wall clock for timestamps.
 ///
-/// The monotonic reading must be on the time base scopes stamp their entry with (the coarse
-/// monotonic clock, see ``SystemMonitorClock``), or ages come out wrong. Tests inject a fake
-/// to make every age and timestamp deterministic.
+/// Everything the monitor does with time goes through the one clock it was given: the ages and
+/// figures in a heartbeat, its timestamp, and when the next scheduled heartbeat is due. So a
+/// test that injects a fake (``ManualMonitorClock`` in `ProcessMonitorTesting`) controls all of
+/// it: advancing the fake fires the scheduled heartbeats. The monotonic reading must be on the
+/// time base scopes stamp their entry with, `CLOCK_MONOTONIC` (see ``SystemMonitorClock``), or
+/// ages come out wrong. (Callers' own timeouts, such as `stop(timeout:)`, are real time.)
 ///
 /// ```swift
 /// struct FrozenClock: MonitorClock {
@@ -22,13 +26,34 @@ public protocol MonitorClock: Sendable {
     func monotonicNanoseconds() -> UInt64
     /// The current wall-clock time, for heartbeat timestamps.
     func now() -> Date
+    /// Arranges for the monitor to look at this clock again when its monotonic reading reaches
+    /// `deadline`, when the next scheduled heartbeat is due.
+    ///
+    /// Returns how long, in real time, the monitor's thread may sleep before it reads the clock
+    /// again, or `nil` to sleep until `wake` is called (or a heartbeat or a stop is asked for).
+    /// The default, for a clock that moves with real time, returns the time left until
+    /// `deadline`. A clock that moves only when told returns `nil` and calls `wake` after each
+    /// move; `wake` may be called from any thread, any number of times.
+    ///
+    /// ```swift
+    /// let pause = clock.scheduleWakeUp(at: clock.monotonicNanoseconds() + 60_000_000_000) {}
+    /// ```
+    func scheduleWakeUp(at deadline: UInt64, wake: @escaping @Sendable () -> Void) -> Duration?
 }
 
-/// The real clocks: `CLOCK_MONOTONIC_COARSE` and the system wall clock.
+extension MonitorClock {
+    /// The time left until `deadline`: the clock moves with real time.
+    public func scheduleWakeUp(at deadline: UInt64, wake: @escaping @Sendable () -> Void) -> Duration? {
+        let now = monotonicNanoseconds()
+        return .nanoseconds(Int64(clamping: deadline > now ? deadline - now : 0))
+    }
+}
+
+/// The real clocks: `CLOCK_MONOTONIC` and the system wall clock.
 ///
-/// Scopes stamp their entry with the coarse monotonic clock because it costs ~3 ns instead of
-/// ~22 ns for the precise one; its 1-4 ms resolution is far below the whole seconds a heartbeat
-/// shows.
+/// Scopes stamp their entry with the coarse form of the same clock (`CLOCK_MONOTONIC_COARSE`,
+/// the time at the kernel's last tick), which is never ahead of this one and at most a tick
+/// (1-4 ms) behind: an age is never shorter than the truth, and at most a tick longer.
 ///
 /// ```swift
 /// let clock = SystemMonitorClock()
@@ -42,23 +67,7 @@ public struct SystemMonitorClock: MonitorClock {
     /// ```
     public init() {}
 
-    public func monotonicNanoseconds() -> UInt64 { coarseMonotonicNanoseconds() }
+    public func monotonicNanoseconds() -> UInt64 { monotonicPrecise() }
 
     public func now() -> Date { Date() }
-}
-
-/// The hot path's clock. See ``SystemMonitorClock`` for why it is the coarse one.
-///
-/// Inlinable, so a scope calls `clock_gettime` directly: as a call into this module it cost
-/// two extra calls (the optimizer merged it with ``SystemMonitorClock/monotonicNanoseconds()``
-/// into a shared thunk), ~40 instructions per read where the vDSO read itself needs ~20.
-@inlinable @inline(__always)
-func coarseMonotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    #if os(Linux)
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
-    #else
-    clock_gettime(CLOCK_MONOTONIC_RAW_APPROX, &ts)
-    #endif
-    return UInt64(truncatingIfNeeded: ts.tv_sec) &* 1_000_000_000 &+ UInt64(truncatingIfNeeded: ts.tv_nsec)
 }

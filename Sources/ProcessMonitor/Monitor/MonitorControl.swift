@@ -10,6 +10,8 @@ final class MonitorControl: @unchecked Sendable {
         var stopRequested = false
         var requestsMade: UInt64 = 0
         var requestsServed: UInt64 = 0
+        /// The monitor's clock moved by itself (a test clock's advance): look at it again.
+        var clockMoved = false
         var lastHeartbeat: Heartbeat?
         var observerFailures = 0
         var failedObservers: Set<Int> = []
@@ -106,16 +108,37 @@ final class MonitorControl: @unchecked Sendable {
         }
     }
 
-    /// Blocks the monitor thread until `deadline` (precise monotonic ns), a request or a stop.
-    func waitForWork(deadline: UInt64) -> (stop: Bool, requested: UInt64) {
+    /// Blocks the monitor thread until a request, a stop, a move of its clock, or the end of
+    /// `pause` (real time; `nil`: no end), whichever comes first. The caller then reads its
+    /// clock again: an early return (a spurious wake-up) only costs it that.
+    func waitForWork(pause: Duration?) -> (stop: Bool, requested: UInt64) {
         lock.withLock {
+            var waited = false
             while true {
                 let pending = state.requestsMade - state.requestsServed
                 if state.stopRequested { return (true, pending) }
                 if pending > 0 { return (false, pending) }
-                if monotonicPrecise() >= deadline { return (false, 0) }
-                work.wait(lock, until: deadline)
+                if state.clockMoved {
+                    state.clockMoved = false
+                    return (false, 0)
+                }
+                if waited { return (false, 0) }
+                if let pause {
+                    guard pause > .zero else { return (false, 0) }
+                    work.wait(lock, for: pause)
+                } else {
+                    work.wait(lock)
+                }
+                waited = true
             }
+        }
+    }
+
+    /// Wakes the monitor thread to look at its clock again (see `MonitorClock.scheduleWakeUp`).
+    func clockDidMove() {
+        lock.withLock {
+            state.clockMoved = true
+            work.signal()
         }
     }
 }

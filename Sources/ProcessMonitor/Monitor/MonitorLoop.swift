@@ -5,7 +5,6 @@ final class MonitorLoop: @unchecked Sendable {
     let monitor: ProcessMonitor
     let mailboxes: [ObserverMailbox]
     let started: UInt64
-    let origin: UInt64
     var tracker: CPUTracker
     var stalls = StallTracker()
     var watch: HeartbeatWatch
@@ -14,26 +13,25 @@ final class MonitorLoop: @unchecked Sendable {
     /// Whether the once-only warning about rejected per-scope thresholds went out.
     var warnedAboutThresholds = false
 
-    init(monitor: ProcessMonitor, mailboxes: [ObserverMailbox], started: UInt64, origin: UInt64, tracker: CPUTracker) {
+    init(monitor: ProcessMonitor, mailboxes: [ObserverMailbox], started: UInt64, tracker: CPUTracker) {
         self.monitor = monitor
         self.mailboxes = mailboxes
         self.started = started
-        self.origin = origin
         self.tracker = tracker
         self.watch = HeartbeatWatch(configuration: monitor.configuration)
     }
 
     func run() {
         nameCurrentThreadForOS("process-monitor")
+        ScopeClock.shared.monitorStarted()
+        defer { ScopeClock.shared.monitorStopped() }
         let control = monitor.control
         let interval = UInt64(max(1, monitor.configuration.interval.wholeNanoseconds))
-        // Beats land on whole intervals after start, plus a few milliseconds: the coarse clock
-        // that ages are measured on lags the precise one by up to a tick, and without the slack
-        // a beat at 2 s would read `elapsed=1s`.
-        let slack: UInt64 = 5_000_000
-        var deadline = origin.addingReportingOverflow(interval + slack).overflow ? .max : origin + interval + slack
+        // Beats land on whole intervals after start, on the monitor's own clock, the one that
+        // also measures their elapsed time.
+        var deadline = started.adding(saturating: monitor.configuration.interval)
         while true {
-            let (stop, requested) = control.waitForWork(deadline: deadline)
+            let (stop, requested) = waitForWork(until: deadline)
             let trigger: Heartbeat.Trigger
             if stop {
                 trigger = .final
@@ -41,16 +39,7 @@ final class MonitorLoop: @unchecked Sendable {
                 trigger = .requested
             } else {
                 trigger = .scheduled
-                // After a suspended machine, do not fire a burst to catch up: skip to the next
-                // whole interval.
-                let now = monotonicPrecise()
-                let next = deadline.addingReportingOverflow(interval)
-                deadline = next.overflow ? .max : next.partialValue
-                if deadline <= now {
-                    let missed = (now - deadline) / interval + 1
-                    let skipped = deadline.addingReportingOverflow(missed.multipliedReportingOverflow(by: interval).partialValue)
-                    deadline = skipped.overflow ? .max : skipped.partialValue
-                }
+                deadline = Self.deadline(after: deadline, interval: interval, now: monitor.clock.monotonicNanoseconds())
             }
             sequence += 1
             let heartbeat = monitor.makeHeartbeat(
@@ -76,5 +65,31 @@ final class MonitorLoop: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// Waits for a request, a stop, or the monitor's clock reaching `deadline`; `(false, 0)`
+    /// means the deadline came. Requests and stops go first, as they are never late.
+    func waitForWork(until deadline: UInt64) -> (stop: Bool, requested: UInt64) {
+        let control = monitor.control
+        let clock = monitor.clock
+        while true {
+            let due = clock.monotonicNanoseconds() >= deadline
+            let pause = due ? .zero : clock.scheduleWakeUp(at: deadline) { [weak control] in control?.clockDidMove() }
+            let work = control.waitForWork(pause: pause)
+            if work.stop || work.requested > 0 || due { return work }
+        }
+    }
+
+    /// The next scheduled beat after the one due at `deadline`: one interval later, or, when the
+    /// clock has jumped past that (a suspended machine or process), the first whole interval
+    /// after `now`, so a wake-up never fires a burst of beats to catch up.
+    static func deadline(after deadline: UInt64, interval: UInt64, now: UInt64) -> UInt64 {
+        let next = deadline.addingReportingOverflow(interval)
+        guard !next.overflow else { return .max }
+        guard next.partialValue <= now else { return next.partialValue }
+        let missed = (now - next.partialValue) / interval + 1
+        let product = missed.multipliedReportingOverflow(by: interval)
+        let skipped = next.partialValue.addingReportingOverflow(product.partialValue)
+        return product.overflow || skipped.overflow ? .max : skipped.partialValue
     }
 }

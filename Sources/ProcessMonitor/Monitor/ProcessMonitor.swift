@@ -35,7 +35,7 @@ public final class ProcessMonitor: Sendable {
     /// The validated configuration.
     public let configuration: MonitorConfiguration
     private let observers: [any HeartbeatObserver]
-    private let clock: any MonitorClock
+    let clock: any MonitorClock
     private let sampler: any ProcessSampler
     private let registry: LaneRegistry
     let control: MonitorControl
@@ -106,7 +106,6 @@ public final class ProcessMonitor: Sendable {
         }
         guard previous == .idle else { return previous }
         let started = clock.monotonicNanoseconds()
-        let origin = monotonicPrecise()
         let baseline = sampler.sample()
         var tracker = CPUTracker()
         _ = tracker.update(baseline, now: started)
@@ -119,7 +118,7 @@ public final class ProcessMonitor: Sendable {
         }
         control.withState { $0.mailboxes = mailboxes }
         for mailbox in mailboxes { mailbox.start() }
-        let loop = MonitorLoop(monitor: self, mailboxes: mailboxes, started: started, origin: origin, tracker: tracker)
+        let loop = MonitorLoop(monitor: self, mailboxes: mailboxes, started: started, tracker: tracker)
         let thread = Thread { loop.run() }
         thread.name = "process-monitor"
         thread.start()

@@ -1,7 +1,9 @@
 /// Takes snapshots of the lane registry; owned by one monitor thread, buffers reused.
 final class Snapshotter {
+    /// The registry's list as of `listVersion`, kept between snapshots.
     private var laneBuffer: [Unmanaged<Lane>] = []
     private var idBuffer: [LaneID?] = []
+    private var listVersion = UInt64.max
     private var snapshot = MonitorSnapshot()
     private let registry: LaneRegistry
 
@@ -13,7 +15,9 @@ final class Snapshotter {
     /// tasks creating their first lane are never blocked for the whole read, and no scope
     /// enter or exit ever waits for it.
     func take() -> MonitorSnapshot {
-        registry.lanes(into: &laneBuffer, ids: &idBuffer)
+        // Before the read: every scope this snapshot can show then ends with a timed exit.
+        ScopeClock.shared.monitorWillSnapshot()
+        registry.lanes(into: &laneBuffer, ids: &idBuffer, ifChangedSince: &listVersion)
         // Built in a local and handed back whole: no exclusivity checks on a class property per
         // lane, and the arrays' capacity is kept for the next beat.
         var snapshot = self.snapshot
@@ -21,15 +25,16 @@ final class Snapshotter {
         snapshot.lanes.removeAll(keepingCapacity: true)
         snapshot.labelBytes.removeAll(keepingCapacity: true)
         snapshot.busyLanes = 0
+        var state = RawLaneState()
         for index in laneBuffer.indices {
             // Lanes are never freed, so no reference count is needed to read one.
-            let read = laneBuffer[index]._withUnsafeGuaranteedRef { $0.read(into: &snapshot.labelBytes) }
+            let read = laneBuffer[index]._withUnsafeGuaranteedRef { $0.read(into: &snapshot.labelBytes, state: &state) }
             switch read {
             case .idle:
                 continue
             case .busy:
                 snapshot.busyLanes += 1
-            case .open(let state):
+            case .open:
                 snapshot.lanes.append(
                     LaneRecord(
                         id: idBuffer[index] ?? LaneID(kind: .task, number: state.taskNumber),
@@ -47,8 +52,6 @@ final class Snapshotter {
                 )
             }
         }
-        laneBuffer.removeAll(keepingCapacity: true)
-        idBuffer.removeAll(keepingCapacity: true)
         self.snapshot = snapshot
         return snapshot
     }

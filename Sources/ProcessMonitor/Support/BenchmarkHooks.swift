@@ -19,7 +19,8 @@ public enum MonitorBenchmarkHooks {
     public final class SnapshotAndBuild {
         private let snapshotter = Snapshotter()
         private let configuration: MonitorConfiguration
-        private let started = coarseMonotonicNanoseconds()
+        private let clock = SystemMonitorClock()
+        private let started = SystemMonitorClock().monotonicNanoseconds()
         private var sequence: UInt64 = 0
 
         /// Creates the step with the default configuration (8 phase lines, 120 s stalls).
@@ -36,9 +37,9 @@ public enum MonitorBenchmarkHooks {
                     snapshot: snapshot,
                     sample: ProcessSample(),
                     cpu: CPUUsage(),
-                    now: coarseMonotonicNanoseconds(),
+                    now: clock.monotonicNanoseconds(),
                     started: started,
-                    timestamp: Date(),
+                    timestamp: clock.now(),
                     sequence: sequence,
                     trigger: .requested,
                     processID: 1,

@@ -13,7 +13,8 @@ func pthreadSelfBits() -> UInt {
     #endif
 }
 
-/// The precise monotonic clock, for the loop's deadlines (condition variables wait on it).
+/// `CLOCK_MONOTONIC`: what ``SystemMonitorClock`` reads, and the clock real-time waits use
+/// (condition variables wait on it).
 func monotonicPrecise() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
