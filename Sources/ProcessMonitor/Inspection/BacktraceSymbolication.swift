@@ -72,7 +72,7 @@ enum BacktraceSymbolication {
         guard maxLines > 0 else { return [] }
         let (addresses, found) = interruptedStack(unwound: unwound, interruptedPC: interruptedPC)
         guard let backtrace = backtrace(of: addresses),
-              let symbolicated = backtrace.symbolicated(with: ImageMap.capture()) else { return nil }
+              let symbolicated = backtrace.symbolicated(with: LoadedImages.imageMap()) else { return nil }
         var groups = frameGroups(symbolicated.frames)
         if !found { groups = dropHandlerFrames(groups) }
         var lines: [String] = []
@@ -102,18 +102,32 @@ enum BacktraceSymbolication {
     }
 
     /// When the interrupted program counter was not among the unwound frames, the handler ran
-    /// later, from inside the thread's own code (as the thread sanitizer arranges): its stack is
-    /// the handler, the sanitizer, then the interrupted function again. Keep the program counter's
-    /// group and what lies below the interrupted function's next appearance; if it does not
-    /// appear, keep only the program counter, which is certain.
+    /// later, called from the thread's own code (the thread sanitizer defers handlers to its next
+    /// interception point): below the handler's thunk lies the thread's current stack, with the
+    /// sanitizer's frames on top. Keep the program counter's group, then what lies below the
+    /// handler's thunk, from the interrupted function's next appearance if it appears again; if
+    /// the thunk is not there, keep only the program counter, which is certain.
     static func dropHandlerFrames(_ groups: [[SymbolicatedBacktrace.Frame]]) -> [[SymbolicatedBacktrace.Frame]] {
         guard let first = groups.first else { return [] }
-        guard let name = first.last?.symbol?.rawName, name != "<unknown>",
-              let again = groups.indices.dropFirst().first(where: { groups[$0].last?.symbol?.rawName == name }) else {
-            return [first]
+        func name(_ group: [SymbolicatedBacktrace.Frame]) -> String? {
+            guard let name = group.last?.symbol?.rawName, name != "<unknown>" else { return nil }
+            return name
         }
-        return [first] + groups[(again + 1)...]
+        guard let thunk = handlerSymbolName,
+              let handler = groups.indices.dropFirst().last(where: { name(groups[$0]) == thunk }) else { return [first] }
+        let below = groups[(handler + 1)...]
+        if let interrupted = name(first), let again = below.firstIndex(where: { name($0) == interrupted }) {
+            return [first] + groups[(again + 1)...]
+        }
+        return [first] + below
     }
+
+    /// The raw symbol name of the installed handler's entry point (the C-convention thunk the
+    /// kernel or a sanitizer calls), looked up once.
+    static let handlerSymbolName: String? = {
+        let entry = UInt(bitPattern: unsafeBitCast(BacktraceSignal.handler, to: Int.self))
+        return backtrace(of: [entry])?.symbolicated(with: LoadedImages.imageMap())?.frames.last?.symbol?.rawName
+    }()
 
     /// One frame as a line.
     static func line(for frame: SymbolicatedBacktrace.Frame) -> String {
