@@ -10,9 +10,11 @@ import Glibc
 /// `heartbeat-demo render --to text|logfmt|jsonl|html [--style seed|extended] [--title TEXT]
 /// [FILE…]`: turns JSON Lines heartbeat logs (files, or stdin) into another format. Text,
 /// logfmt and JSON Lines are written record by record, file after file; `html` reads every
-/// file first (a rotated set in any order, several processes) and writes one report. A bad or
-/// oversized line is reported on stderr with its file and line number and skipped; the rest is
-/// still rendered; the exit status is 1 if any line was bad or any file could not be read.
+/// file first (a rotated set in any order, several processes) and writes one report, in memory
+/// bounded by the report (see `ReportLimits.heartbeatsPerRun`). A bad or oversized line is
+/// reported on stderr with its file and line number (the first 100; then a count) and skipped;
+/// the rest is still rendered; the exit status is 1 if any line was bad or any file could not
+/// be read.
 enum RenderCommand {
     static let usage = "usage: heartbeat-demo render --to text|logfmt|jsonl|otlp-json|html [--style seed|extended] [--title TEXT] [FILE...]"
 
