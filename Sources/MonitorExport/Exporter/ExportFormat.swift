@@ -204,7 +204,7 @@ extension ExportFormat {
 
         /// `NAME must be VALUES (got "VALUE")`, the value cut when long.
         public static func invalid(_ name: String, _ values: String, _ value: String) -> ExportError {
-            ExportError(code: .invalidConfiguration, message: "\(name) must be \(values) (got \(ConfigurationValue.quoted(value)))")
+            ExportError(code: .invalidConfiguration, message: "\(name) must be \(values) (got \(MessageValue.quoted(value)))")
         }
 
         /// `max-bytes=SIZE`: rotate a file once it would pass SIZE (`4000`, `64KiB`, `10MiB`).
