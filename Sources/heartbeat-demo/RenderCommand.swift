@@ -5,9 +5,10 @@ import ProcessMonitor
 
 /// `heartbeat-demo render --to text|logfmt|jsonl|otlp-json|html [--style seed|extended]
 /// [--title TEXT] [FILE…]`: wiring for the library's log reader and converter
-/// (`HeartbeatLogReader`, `HeartbeatLogConverter`), or for `HTMLReport`. A bad line is reported
-/// with its file and line number and skipped; the exit status is 1 if any line was bad or any
-/// file could not be read.
+/// (`HeartbeatLogReader`, `HeartbeatLogConverter`), or for `HTMLReport`, whose memory is bounded
+/// by the report (`ReportLimits.heartbeatsPerRun`), not the log. A bad line is reported with its
+/// file and line number (the first 100; then a count) and skipped; the exit status is 1 if any
+/// line was bad or any file could not be read.
 enum RenderCommand {
     struct Options {
         var target: ExportFormat?
