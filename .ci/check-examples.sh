@@ -11,6 +11,9 @@
 #     metadata names the stalled scope, info events with `rss_bytes=`, the final one last.
 #   - MetricsExample: every gauge recorded with its dimensions, with plausible values.
 #   - TracingExample: every open span shows as a phase of the heartbeat, with the spans' parents.
+#   - every example checks its command line first: --help prints its usage and exits 0 (and
+#     writes nothing: ServiceLifecycleExample once took it for a file name and ran for ever),
+#     an unknown flag or too many arguments print the usage on stderr and exit 2.
 #   - ServiceLifecycleExample: runs in the background until it has written a few heartbeats;
 #     SIGTERM must end it promptly with exit status 0 and the final heartbeat as the file's last
 #     record (and SIGINT, the group's cancellation signal, the same way).
@@ -53,6 +56,30 @@ while IFS= read -r line; do
 done < <(grep -E "(^|: )warning: " "$work/build.log" || true)  # not the compiler's `- warning: echo
 ((ours == 0)) || die "the Examples build printed $ours warning(s) of ours"
 bin=$(swift build --package-path Examples --show-bin-path)
+
+step "every example validates its arguments: --help exits 0, a bad flag or operand exits 2"
+for example in ServiceLifecycleExample MetricsExample SwiftLogBridge TracingExample; do
+    mkdir -p "$work/args-$example"
+    extra=(surplus)
+    [[ $example == ServiceLifecycleExample ]] && extra=(one.jsonl two.jsonl)
+    for args in "--help" "-h" "--bogus" "${extra[*]}"; do
+        set +e
+        # shellcheck disable=SC2086
+        (cd "$work/args-$example" && timeout 20 "$bin/$example" $args > out 2> err)
+        status=$?
+        set -e
+        case $args in
+            --help | -h) expected=0 stream=out ;;
+            *) expected=2 stream=err ;;
+        esac
+        ((status == expected)) || die "$example $args exited $status, expected $expected (124: still running after 20 s)"
+        grep -q "^usage: $example" "$work/args-$example/$stream" || die "$example $args printed no usage on std$stream"
+        if [[ -n $(ls "$work/args-$example" | grep -vxE 'out|err') ]]; then
+            die "$example $args created $(ls "$work/args-$example" | grep -vxE 'out|err' | head -1)"
+        fi
+    done
+    echo "$example: --help, -h, --bogus and '${extra[*]}' handled"
+done
 
 step "swift test --package-path Examples"
 timeout 600 swift test --package-path Examples 2>&1 | tee "$work/test.log"

@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
+        // The examples' command-line check: --help, unknown flags, too many arguments.
+        .target(name: "ExampleSupport"),
         .target(
             name: "ProcessMonitorIntegrations",
             dependencies: [
@@ -37,6 +39,7 @@ let package = Package(
         .executableTarget(
             name: "ServiceLifecycleExample",
             dependencies: [
+                "ExampleSupport",
                 "ProcessMonitorIntegrations",
                 .product(name: "ProcessMonitor", package: "ProcessMonitor"),
                 .product(name: "MonitorExport", package: "ProcessMonitor"),
@@ -47,6 +50,7 @@ let package = Package(
         .executableTarget(
             name: "MetricsExample",
             dependencies: [
+                "ExampleSupport",
                 "ProcessMonitorIntegrations",
                 .product(name: "ProcessMonitor", package: "ProcessMonitor"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -56,6 +60,7 @@ let package = Package(
         .executableTarget(
             name: "SwiftLogBridge",
             dependencies: [
+                "ExampleSupport",
                 "ProcessMonitorIntegrations",
                 .product(name: "ProcessMonitor", package: "ProcessMonitor"),
                 .product(name: "Logging", package: "swift-log"),
@@ -64,6 +69,7 @@ let package = Package(
         .executableTarget(
             name: "TracingExample",
             dependencies: [
+                "ExampleSupport",
                 "ProcessMonitorIntegrations",
                 .product(name: "ProcessMonitor", package: "ProcessMonitor"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -73,6 +79,7 @@ let package = Package(
         .testTarget(
             name: "ProcessMonitorIntegrationsTests",
             dependencies: [
+                "ExampleSupport",
                 "ProcessMonitorIntegrations",
                 .product(name: "ProcessMonitor", package: "ProcessMonitor"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,4 @@
-import MonitorExport
+public import MonitorExport
 import ProcessMonitor
 
 /// A self-contained HTML report of one or more heartbeat logs: a timeline of every lane's
@@ -34,8 +34,11 @@ public struct HTMLReport: Sendable {
     public let limits: ReportLimits
 
     private var runs: [RunKey: ReportRun] = [:]
-    private var skippedLines: [(source: String, line: Int, reason: String)] = []
+    /// The first ``ReportLimits/tableRows`` lines that could not be read: the table shows no
+    /// more, and a log of bad lines must not fill memory.
+    private var skippedSample: [(source: String, line: Int, reason: String)] = []
     private var sourceNames: Set<String> = []
+    private var strings = StringTable()
 
     /// Creates an empty report.
     ///
@@ -54,19 +57,30 @@ public struct HTMLReport: Sendable {
     /// ```
     public mutating func add(_ record: DecodedRecord, source: String) {
         let key = RunKey(processID: record.heartbeat.processID, attributes: record.attributes)
-        runs[key, default: ReportRun(key: key)].add(record, source: source)
+        var record = record
+        strings.intern(&record.heartbeat)
+        runs[key, default: ReportRun(key: key, budget: limits.heartbeatsPerRun)].add(record, source: strings.intern(source))
         sourceNames.insert(source)
     }
 
     /// Records a line that could not be read, so the report says it is incomplete and where.
+    /// Every one is counted; the first ``ReportLimits/tableRows`` are kept to be listed.
     ///
     /// ```swift
     /// report.noteSkippedLine(source: "hb.jsonl", line: 17, reason: "missing field 'seq'")
     /// ```
     public mutating func noteSkippedLine(source: String, line: Int, reason: String) {
-        skippedLines.append((source, line, reason))
+        skippedLineCount += 1
+        if skippedSample.count < limits.tableRows { skippedSample.append((source, line, MessageValue.excerpt(reason))) }
         sourceNames.insert(source)
     }
+
+    /// Lines noted as unreadable so far, listed or not.
+    ///
+    /// ```swift
+    /// if report.skippedLineCount > 0 { print("\(report.skippedLineCount) lines skipped") }
+    /// ```
+    public private(set) var skippedLineCount = 0
 
     /// Heartbeats kept so far (duplicates not counted).
     ///
@@ -74,7 +88,7 @@ public struct HTMLReport: Sendable {
     /// if report.heartbeatCount == 0 { print("nothing to show") }
     /// ```
     public var heartbeatCount: Int {
-        runs.values.reduce(0) { $0 + $1.entries.count }
+        runs.values.reduce(0) { $0 + $1.heartbeatsRead }
     }
 
     /// The whole HTML document.
@@ -155,13 +169,13 @@ public struct HTMLReport: Sendable {
     }
 
     private func lead(_ ordered: [ReportRun]) -> String {
-        let heartbeats = ordered.reduce(0) { $0 + $1.entries.count }
+        let heartbeats = ordered.reduce(0) { $0 + $1.heartbeatsRead }
         var text = "\(ReportFormatting.plural(heartbeats, "heartbeat")) from "
             + "\(ReportFormatting.plural(ordered.count, "process", plural: "processes")) in "
             + "\(ReportFormatting.plural(sourceNames.count, "source"))"
         let duplicates = ordered.reduce(0) { $0 + $1.duplicates }
         if duplicates > 0 { text += ", \(ReportFormatting.plural(duplicates, "duplicate")) ignored" }
-        if !skippedLines.isEmpty { text += ", \(ReportFormatting.plural(skippedLines.count, "unreadable line")) skipped" }
+        if skippedLineCount > 0 { text += ", \(ReportFormatting.plural(skippedLineCount, "unreadable line")) skipped" }
         return text + "."
     }
 
@@ -170,7 +184,7 @@ public struct HTMLReport: Sendable {
             + "<th>To</th><th>Lost records</th><th>Stalls</th><th>Ended with</th></tr></thead><tbody>"
         for (index, run) in ordered.enumerated() {
             let entries = run.sortedEntries()
-            let gaps = ReportRun.gaps(in: entries)
+            let gaps = run.gaps()
             let lost = gaps.filter { $0.before != nil }.reduce(UInt64(0)) { $0 &+ $1.count }
             let stalls = StallLedger(entries: entries).episodes.count
             let first = entries.first.map { ReportFormatting.time($0.heartbeat.timestamp) } ?? 0
@@ -180,7 +194,7 @@ public struct HTMLReport: Sendable {
             html += drawn ? "<a href=\"#run-\(index + 1)\">\(index + 1)</a>" : "\(index + 1)"
             html += "</td><td>"
             HTMLEscaping.append(RunSection.title(of: run.key) + (drawn ? "" : " (not drawn: over the limit of \(limits.runs) processes)"), to: &html)
-            html += "</td><td>\(ReportFormatting.count(entries.count))</td><td>"
+            html += "</td><td>\(ReportFormatting.count(run.heartbeatsRead))</td><td>"
             HTMLEscaping.append(ReportFormatting.wallClock(seconds: first), to: &html)
             html += "</td><td>"
             HTMLEscaping.append(ReportFormatting.wallClock(seconds: last), to: &html)
@@ -196,16 +210,16 @@ public struct HTMLReport: Sendable {
     }
 
     private func appendSkippedLines(to html: inout String) {
-        guard !skippedLines.isEmpty else { return }
+        guard skippedLineCount > 0 else { return }
         html += "<h2>Unreadable lines</h2><p class=\"note\">These lines were skipped; the report is drawn from the rest.</p><ul>"
-        for skipped in skippedLines.prefix(limits.tableRows) {
+        for skipped in skippedSample {
             html += "<li>"
             HTMLEscaping.append("\(skipped.source) line \(skipped.line): \(skipped.reason)", to: &html)
             html += "</li>"
         }
         html += "</ul>"
-        if skippedLines.count > limits.tableRows {
-            html += "<p class=\"note\">\(ReportFormatting.count(skippedLines.count - limits.tableRows)) more not listed.</p>"
+        if skippedLineCount > skippedSample.count {
+            html += "<p class=\"note\">\(ReportFormatting.count(skippedLineCount - skippedSample.count)) more not listed.</p>"
         }
     }
 
@@ -228,6 +242,10 @@ public struct HTMLReport: Sendable {
                 + "\(ReportFormatting.number(LineChart.offScaleFactor)) times the highest value is named, not drawn.",
             "Tables keep their first \(ReportFormatting.count(limits.tableRows)) rows; at most "
                 + "\(limits.runs) processes are drawn in full.",
+            "A process with more than \(ReportFormatting.count(limits.heartbeatsPerRun)) heartbeats is drawn from a "
+                + "sample of them, so the report's memory does not grow with the log: one heartbeat in N by seq, every "
+                + "heartbeat showing a stall or a stall's end, and the first and last. Lost records, duplicates and "
+                + "counts are taken from every record read.",
             "Times on the axes are offsets from each process's start (or from the earliest start when processes "
                 + "share an axis); wall-clock times are UTC.",
             "This page is one self-contained file: no script, no font, no image is loaded, and it reads the same "

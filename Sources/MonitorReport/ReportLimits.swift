@@ -51,6 +51,16 @@ public struct ReportLimits: Sendable, Equatable {
     /// ReportLimits(tableRows: 50).tableRows  // 50
     /// ```
     public let tableRows: Int
+    /// Heartbeats of one process kept in full (1000…10 000 000; default 10 000), which bounds
+    /// the report's memory whatever the length of the log. Past it, one heartbeat in N is
+    /// kept, plus every one showing a stall (those are thinned only if they alone fill half
+    /// the budget); lost records and duplicates are still found among all. The report says
+    /// when it was drawn from a sample.
+    ///
+    /// ```swift
+    /// ReportLimits(heartbeatsPerRun: 50_000).heartbeatsPerRun  // 50000
+    /// ```
+    public let heartbeatsPerRun: Int
 
     /// Creates limits; every value is clamped to its range.
     ///
@@ -63,7 +73,8 @@ public struct ReportLimits: Sendable, Equatable {
         minimumBarPixels: Double = 3,
         barsPerTimeline: Int = 8000,
         runs: Int = 16,
-        tableRows: Int = 500
+        tableRows: Int = 500,
+        heartbeatsPerRun: Int = 10_000
     ) {
         self.lanesPerRun = min(max(lanesPerRun, 1), 4096)
         self.pointsPerSeries = min(max(pointsPerSeries, 100), 100_000)
@@ -71,5 +82,6 @@ public struct ReportLimits: Sendable, Equatable {
         self.barsPerTimeline = min(max(barsPerTimeline, 1000), 1_000_000)
         self.runs = min(max(runs, 1), 1000)
         self.tableRows = min(max(tableRows, 10), 100_000)
+        self.heartbeatsPerRun = min(max(heartbeatsPerRun, 1000), 10_000_000)
     }
 }

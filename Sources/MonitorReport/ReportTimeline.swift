@@ -24,7 +24,8 @@ struct ReportTimeline {
         var progress: ProgressReading?
         var parent: LaneID?
         var activeDescendants: Int
-        /// When it became a stall (entry + threshold), if any heartbeat listed it as one.
+        /// When it became a stall, if any heartbeat listed it as one: the start of the quiet
+        /// spell (entry, or the counter's last move) plus the scope's own threshold.
         var stalledFrom: Double?
     }
 
@@ -38,6 +39,8 @@ struct ReportTimeline {
     struct Track {
         var lane: LaneID
         var firstSeen: Double
+        /// The lane this task lane was started from, as its latest phase said.
+        var parent: LaneID?
         var bars: [Bar] = []
         var stallEnds: [StallEndMark] = []
     }
@@ -65,9 +68,13 @@ struct ReportTimeline {
             cappedHeartbeats += 1
             mostOmittedPhases = max(mostOmittedPhases, heartbeat.omittedPhases)
         }
-        let threshold = ReportFormatting.seconds(heartbeat.stallThreshold)
-        var stalled: [LaneID: String] = [:]
-        for stall in heartbeat.stalls { stalled[stall.lane] = stall.label }
+        // Each stall's start: its quiet spell (the scope's age, or less when its counter moved
+        // since) began `quiet` ago, and it passed its own threshold that much later.
+        var stalled: [LaneID: (label: String, from: Double)] = [:]
+        for stall in heartbeat.stalls {
+            let quiet = min(stall.age, stall.progress?.sinceLastMove ?? stall.age)
+            stalled[stall.lane] = (stall.label, time - ReportFormatting.seconds(quiet) + ReportFormatting.seconds(stall.threshold))
+        }
 
         // Phases are capped, stalls are not, and the active phase is the oldest: together
         // they name every lane this heartbeat knows about.
@@ -75,16 +82,15 @@ struct ReportTimeline {
         for phase in heartbeat.phases where seen.insert(phase.lane).inserted {
             observe(phase.lane, label: phase.label, age: phase.age, at: time, depth: phase.depth,
                     progress: phase.progress, parent: phase.parent,
-                    activeDescendants: phase.activeDescendants, stalled: stalled, threshold: threshold)
+                    activeDescendants: phase.activeDescendants, stalled: stalled)
         }
         for stall in heartbeat.stalls where seen.insert(stall.lane).inserted {
-            observe(stall.lane, label: stall.label, age: stall.age, at: time, depth: nil, progress: nil,
-                    parent: nil, activeDescendants: 0, stalled: stalled, threshold: threshold)
+            observe(stall.lane, label: stall.label, age: stall.age, at: time, depth: stall.depth, progress: stall.progress,
+                    parent: nil, activeDescendants: 0, stalled: stalled)
         }
         if let active = heartbeat.active, seen.insert(active.lane).inserted {
             observe(active.lane, label: active.label, age: active.age, at: time, depth: nil,
-                    progress: active.progress, parent: nil, activeDescendants: 0, stalled: stalled,
-                    threshold: threshold)
+                    progress: active.progress, parent: nil, activeDescendants: 0, stalled: stalled)
         }
         for end in heartbeat.stallEnds {
             let index = track(for: end.lane, at: time)
@@ -101,11 +107,12 @@ struct ReportTimeline {
     private mutating func observe(
         _ lane: LaneID, label: String, age: Duration, at time: Double, depth: Int?,
         progress: ProgressReading?, parent: LaneID?, activeDescendants: Int,
-        stalled: [LaneID: String], threshold: Double
+        stalled: [LaneID: (label: String, from: Double)]
     ) {
         let index = track(for: lane, at: time)
+        if let parent { tracks[index].parent = parent }
         let entered = time - ReportFormatting.seconds(age)
-        let isStall = stalled[lane] == label
+        let stalledFrom = stalled[lane].flatMap { $0.label == label ? max(entered, $0.from) : nil }
         if var bar = tracks[index].bars.last, bar.label == label,
             abs(bar.entered - entered) <= Self.sameScopeTolerance
         {
@@ -116,7 +123,7 @@ struct ReportTimeline {
             bar.progress = progress ?? bar.progress
             bar.parent = parent ?? bar.parent
             bar.activeDescendants = activeDescendants
-            if isStall, bar.stalledFrom == nil { bar.stalledFrom = entered + threshold }
+            if let stalledFrom, bar.stalledFrom == nil { bar.stalledFrom = stalledFrom }
             tracks[index].bars[tracks[index].bars.count - 1] = bar
             return
         }
@@ -132,7 +139,7 @@ struct ReportTimeline {
             progress: progress,
             parent: parent,
             activeDescendants: activeDescendants,
-            stalledFrom: isStall ? entered + threshold : nil
+            stalledFrom: stalledFrom
         ))
     }
 
@@ -143,13 +150,41 @@ struct ReportTimeline {
         return tracks.count - 1
     }
 
-    /// Tracks in order of first appearance; lanes first seen by the same heartbeat in lane
-    /// order (threads before tasks, by number).
+    /// Tracks in order of first appearance (lanes first seen by the same heartbeat in lane
+    /// order: threads before tasks, by number), each task lane right under the lane it was
+    /// started from, so a task group's children sit under their parent.
     func orderedTracks() -> [Track] {
-        tracks.enumerated().sorted { a, b in
-            if a.element.firstSeen != b.element.firstSeen { return a.element.firstSeen < b.element.firstSeen }
-            if a.element.lane != b.element.lane { return a.element.lane < b.element.lane }
-            return a.offset < b.offset
-        }.map(\.element)
+        orderedTracksWithDepth().map(\.track)
+    }
+
+    /// ``orderedTracks()`` with each track's depth in the task tree (0 for a lane with no parent
+    /// in the log).
+    func orderedTracksWithDepth() -> [(track: Track, depth: Int)] {
+        let appearance = tracks.indices.sorted { a, b in
+            if tracks[a].firstSeen != tracks[b].firstSeen { return tracks[a].firstSeen < tracks[b].firstSeen }
+            if tracks[a].lane != tracks[b].lane { return tracks[a].lane < tracks[b].lane }
+            return a < b
+        }
+        var children: [LaneID: [Int]] = [:]
+        var roots: [Int] = []
+        for index in appearance {
+            if let parent = tracks[index].parent, parent != tracks[index].lane, trackIndex[parent] != nil {
+                children[parent, default: []].append(index)
+            } else {
+                roots.append(index)
+            }
+        }
+        var ordered: [(track: Track, depth: Int)] = []
+        ordered.reserveCapacity(tracks.count)
+        var placed = Set<Int>()
+        func place(_ index: Int, depth: Int) {
+            guard placed.insert(index).inserted else { return }
+            ordered.append((tracks[index], depth))
+            for child in children[tracks[index].lane] ?? [] { place(child, depth: depth + 1) }
+        }
+        for root in roots { place(root, depth: 0) }
+        // Lanes whose parent links form a loop (a log edited by hand) still appear once.
+        for index in appearance where !placed.contains(index) { place(index, depth: 0) }
+        return ordered
     }
 }

@@ -16,7 +16,7 @@ struct RunSection {
         self.axis = axis
         self.limits = limits
         self.entries = run.sortedEntries()
-        self.gaps = ReportRun.gaps(in: entries)
+        self.gaps = run.gaps()
     }
 
     /// `pid 4242 · job=train rank=3`
@@ -85,7 +85,12 @@ struct RunSection {
             : "not a final heartbeat: the process was still running, died, or the log is cut"
         rows.append(("Last heartbeat", "\(ReportFormatting.wallClock(seconds: lastTime)) (seq \(last.sequence)), \(ending)"))
         rows.append(("Time axis", "0 is \(ReportFormatting.wallClock(seconds: axis.start))"))
-        var count = ReportFormatting.plural(heartbeats.count, "heartbeat")
+        var count = ReportFormatting.plural(run.heartbeatsRead, "heartbeat")
+        if run.isThinned {
+            count += " (drawn from \(ReportFormatting.count(heartbeats.count)) of them: one in \(run.stride) by seq, "
+                + (run.notableStride > 1 ? "one in \(run.notableStride) of those with a stall" : "every one with a stall")
+                + ", the first and the last)"
+        }
         if run.duplicates > 0 {
             count += "; \(ReportFormatting.plural(run.duplicates, "duplicate record")) ignored (same seq)"
         }
@@ -97,7 +102,8 @@ struct RunSection {
             .joined(separator: ", ")))
         let lost = gaps.filter { $0.before != nil }.reduce(UInt64(0)) { $0 &+ $1.count }
         var lostText = lost == 0 ? "none" : "\(ReportFormatting.count(lost)) (see below)"
-        if let dropped = entries.map(\.droppedRecords).max(), dropped > 0 {
+        if run.mostDropped > 0 {
+            let dropped = run.mostDropped
             lostText += "; the writer counted \(ReportFormatting.count(dropped)) records it could not write"
         }
         rows.append(("Lost records", lostText))

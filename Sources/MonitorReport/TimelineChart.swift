@@ -21,11 +21,11 @@ struct TimelineChart {
 
     /// The SVG, and what the reader must know about what it leaves out.
     func render() -> (svg: String, lanesShown: Int, lanesHidden: Int, mergedBars: Int, mergeWidth: Double) {
-        let tracks = timeline.orderedTracks()
+        let tracks = timeline.orderedTracksWithDepth()
         let shown = Array(tracks.prefix(limits.lanesPerRun))
         var mergeWidth = limits.minimumBarPixels
         while mergeWidth < TimeAxis.plotWidth,
-            shown.reduce(0, { $0 + groups(of: $1, mergeWidth: mergeWidth).count }) > limits.barsPerTimeline
+            shown.reduce(0, { $0 + groups(of: $1.track, mergeWidth: mergeWidth).count }) > limits.barsPerTimeline
         {
             mergeWidth *= 2
         }
@@ -41,11 +41,13 @@ struct TimelineChart {
         GapBands.draw(gaps, axis: axis, top: Self.top, bottom: plotBottom, into: &svg)
 
         var merged = 0
-        for (row, track) in shown.enumerated() {
+        for (row, (track, depth)) in shown.enumerated() {
             let y = Self.top + Double(row) * Self.rowHeight
             let name = track.lane.description
-            svg.text(Self.shortened(name, to: 30), x: TimeAxis.plotLeft - 6, y: y + Self.barHeight - 1,
-                     class: "lane", anchor: "end", title: name)
+            // A child task's row sits under its parent's, its name marked as one.
+            let shownName = depth > 0 ? String(repeating: "·", count: min(depth, 4) - 1) + "↳" + name : name
+            svg.text(Self.shortened(shownName, to: 30), x: TimeAxis.plotLeft - 6, y: y + Self.barHeight - 1,
+                     class: "lane", anchor: "end", title: track.parent.map { "\(name), started from \($0)" } ?? name)
             merged += drawBars(of: track, mergeWidth: mergeWidth, y: y + (Self.rowHeight - Self.barHeight) / 2, into: &svg)
             drawStallEnds(of: track, y: y, into: &svg)
         }
@@ -176,14 +178,18 @@ struct TimelineChart {
         return String(text.prefix(count - 1)) + "…"
     }
 
+    /// Hues a label's colour may take: every hue but the reds around the stall colour
+    /// (`#d1272f`, hue 357), so no phase can be mistaken for a stall.
+    static let labelHues = 30 ..< 330
+
     /// A stable colour per label (FNV-1a of its bytes picks the hue), so the same phase has the
-    /// same colour on every lane and in every report.
+    /// same colour on every lane and in every report; never a red (``labelHues``).
     static func colour(for label: String) -> String {
         var hash: UInt32 = 2_166_136_261
         for byte in label.utf8 {
             hash ^= UInt32(byte)
             hash = hash &* 16_777_619
         }
-        return "hsl(\(hash % 360),55%,62%)"
+        return "hsl(\(labelHues.lowerBound + Int(hash % UInt32(labelHues.count))),55%,62%)"
     }
 }

@@ -32,6 +32,7 @@ final class LoopbackServer: Sendable {
     private let sent = LockedValue(0)
     /// Connections answered and closed.
     private let handled = LockedValue(0)
+    private let stopped = LockedValue(false)
 
     /// `responses` are raw status lines plus headers, e.g. `"503 Service Unavailable\r\nRetry-After: 0"`.
     convenience init(responses: [String] = []) throws {
@@ -74,15 +75,23 @@ final class LoopbackServer: Sendable {
     var connectionsHandled: Int { handled.withLock { $0 } }
 
     /// Stops accepting: later connections are refused.
+    ///
+    /// The listening descriptor is closed by the server's own thread once it leaves its loop,
+    /// never here: the thread may still be answering (a client that keeps reading a long body
+    /// after the test is over), and a number closed under it could be handed to the next test's
+    /// server, whose connections this thread would then accept and answer from its own script.
     func stop() {
+        stopped.withLock { $0 = true }
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func serve() {
-        while true {
+        defer { close(listener) }
+        while !stopped.withLock({ $0 }) {
             let connection = accept(listener, nil, nil)
             guard connection >= 0 else { return }
+            // Not inherited by the child processes other tests start (exit tests).
+            _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
             handle(connection)
             close(connection)
             handled.withLock { $0 += 1 }

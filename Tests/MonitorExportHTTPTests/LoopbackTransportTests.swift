@@ -242,10 +242,8 @@ import TestSupport
         let server = try LoopbackServer(responses: ["301 Moved Permanently\r\nLocation: http://127.0.0.1:\(elsewhere.port)/metrics/job/demo"])
         defer { server.stop() }
         let warnings = WarningRecorder()
-        let exporter = try PushgatewayExporter.make(
-            url: "http://127.0.0.1:\(server.port)", attributes: ["job": "demo"], diagnostics: warnings.diagnostics
-        )
-        let sink = try #require(exporter.sink as? PushgatewaySink)
+        let sink = try PushgatewaySink(url: "http://127.0.0.1:\(server.port)", job: "demo", diagnostics: warnings.diagnostics)
+        let exporter = HeartbeatExporter(format: try PrometheusFormat(attributes: ["job": "demo"]), sink: sink)
         exporter.observe(heartbeat(1, trigger: .final))
         exporter.monitorDidStop()
         #expect(sink.statistics.sent == 0 && sink.statistics.droppedRejected == 1, "\(sink.statistics)")
@@ -258,7 +256,8 @@ import TestSupport
     @Test func theJobDefaultsToTheExecutableName() throws {
         let server = try LoopbackServer()
         defer { server.stop() }
-        let exporter = try PushgatewayExporter.make(url: "http://127.0.0.1:\(server.port)")
+        let exporter = try ExportSpecification(parsing: "pushgateway:http://127.0.0.1:\(server.port)", formats: [.prometheusPushgateway])
+            .makeExporter()
         let sink = try #require(exporter.sink as? PushgatewaySink)
         #expect(sink.job == OTLPProcessIdentity.executableName() && !sink.job.isEmpty && sink.instance == nil)
         sink.close()

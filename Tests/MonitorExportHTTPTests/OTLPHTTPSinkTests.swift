@@ -129,7 +129,8 @@ private let format = try! OTLPJSONFormat(attributes: ["service.name": "sink-test
             #expect(error.message.contains("must use http or https"))
         }
         do {
-            _ = try OTLPHTTPExporter.make(endpoint: "http://127.0.0.1:4318", attributes: ["bad key": "x"])
+            _ = try ExportSpecification(parsing: "otlp-http:http://127.0.0.1:4318", formats: [.otlpHTTP])
+                .makeExporter(options: ExportOptions(attributes: ["bad key": "x"]))
             Issue.record("a bad attribute key accepted")
         } catch {
             #expect(error.message.contains("bad key"))

@@ -117,7 +117,8 @@ private func groupURL(_ base: String, job: String, instance: String? = nil) thro
         #expect(message("http://127.0.0.1:9091/metrics/job/x", job: "etl")?.contains("names a push path") == true)
         #expect(message("http://127.0.0.1:9091", job: "")?.hasPrefix(#"Pushgateway job name "" is empty"#) == true)
         do {
-            _ = try PushgatewayExporter.make(url: "http://127.0.0.1:9091", attributes: ["job": ""])
+            _ = try ExportSpecification(parsing: "pushgateway:http://127.0.0.1:9091", formats: [.prometheusPushgateway])
+                .makeExporter(options: ExportOptions(attributes: ["job": ""]))
             Issue.record("an empty job attribute accepted")
         } catch {
             #expect(error.message.contains(#"job name """#))

@@ -177,7 +177,7 @@ final class GatedSink: HeartbeatSink {
             try ExportSpecification(parsing: "jsonl:x;max-bytes=\(huge)x")
         } throws: { error in
             guard let message = (error as? ExportError)?.message else { return false }
-            return message.utf8.count < 400 && message.contains("(1048595 bytes)") && message.contains("max-bytes must be a size")
+            return message.utf8.count < 700 && message.contains("(1048595 bytes)") && message.contains("max-bytes must be a size")
         }
     }
 

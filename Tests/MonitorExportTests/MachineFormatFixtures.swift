@@ -248,6 +248,21 @@ enum MachineFixtures {
         }
     }
 
+    static func randomActivity(using rng: inout SeededGenerator) -> ThreadActivity? {
+        guard Int.random(in: 0 ..< 4, using: &rng) > 0 else { return nil }
+        let state = ThreadActivity.State.allCases.randomElement(using: &rng)!
+        guard state != .suspended else { return .suspended }
+        var activity = ThreadActivity(state: state)
+        if Bool.random(using: &rng) { activity.threadID = Int32.random(in: 0 ... .max, using: &rng) }
+        if Bool.random(using: &rng) { activity.syscall = randomLabel(using: &rng) }
+        if Bool.random(using: &rng) { activity.fileDescriptor = Int32.random(in: 0 ... .max, using: &rng) }
+        if Bool.random(using: &rng) { activity.target = randomLabel(using: &rng) }
+        if Bool.random(using: &rng) { activity.waitChannel = randomLabel(using: &rng) }
+        if Bool.random(using: &rng) { activity.cpuFraction = Double.random(in: 0 ... 1, using: &rng) }
+        if Bool.random(using: &rng) { activity.cpuWindow = randomDuration(using: &rng) }
+        return activity
+    }
+
     static func randomCores(using rng: inout SeededGenerator) -> Double? {
         switch Int.random(in: 0 ..< 4, using: &rng) {
         case 0: return nil
@@ -264,7 +279,14 @@ enum MachineFixtures {
     /// timestamp in whole milliseconds, labels under the cap.
     static func randomHeartbeat(using rng: inout SeededGenerator) -> Heartbeat {
         let stalls = (0 ..< Int.random(in: 0 ... 3, using: &rng)).map { _ in
-            Stall(lane: randomLane(using: &rng), label: randomLabel(using: &rng), age: randomDuration(using: &rng))
+            Stall(lane: randomLane(using: &rng), label: randomLabel(using: &rng), age: randomDuration(using: &rng),
+                  threshold: randomDuration(using: &rng), progress: randomProgress(using: &rng),
+                  depth: Int.random(in: 1 ... 70, using: &rng),
+                  stack: (0 ..< Int.random(in: 0 ... 4, using: &rng)).map { _ in
+                      ScopeFrame(label: randomLabel(using: &rng), age: randomDuration(using: &rng))
+                  },
+                  thread: randomActivity(using: &rng),
+                  backtrace: Bool.random(using: &rng) ? nil : (0 ..< Int.random(in: 0 ... 3, using: &rng)).map { _ in randomLabel(using: &rng) })
         }
         let phases = (0 ..< Int.random(in: 0 ... 8, using: &rng)).map { _ in
             Phase(lane: randomLane(using: &rng), depth: Int.random(in: 1 ... 1000, using: &rng),

@@ -50,7 +50,12 @@ import Testing
         ("PROCESS_MONITOR_INTERVAL", "", "is empty"),
         ("PROCESS_MONITOR_INTERVAL", "soon", "is not a duration"),
         ("PROCESS_MONITOR_INTERVAL", "2", "is not a duration"),
-        ("PROCESS_MONITOR_INTERVAL", "0s", "interval must be between"),
+        ("PROCESS_MONITOR_INTERVAL", "0s", "is out of range: the interval must be from 10ms to 24h"),
+        ("PROCESS_MONITOR_INTERVAL", "100000s", "is out of range: the interval must be from 10ms to 24h"),
+        ("PROCESS_MONITOR_MAX_PHASE_LINES", "+5", "from 1 to 10000"),
+        ("PROCESS_MONITOR_MAX_PHASE_LINES", " 5", "from 1 to 10000"),
+        ("PROCESS_MONITOR_FORECAST_HORIZON", "1s", "is out of range: the forecast horizon must be from 1m to 168h"),
+        ("PROCESS_MONITOR_STALL_STACKS", "maybe", "1, true, 0 or false"),
         ("PROCESS_MONITOR_INTERVAL", "2d", "is not a duration"),
         ("PROCESS_MONITOR_INTERVAL", "99999999999h", "is too long"),
         ("PROCESS_MONITOR_STALL_THRESHOLD", "-1s", "is not a duration"),
@@ -82,7 +87,10 @@ import Testing
     }
 
     @Test func unknownVariablesAreListedNotIgnored() throws {
-        let settings = try MonitorEnvironment(["PROCESS_MONITOR_INTERVALL": "1s", "PROCESS_MONITOR_FOO": "x", "OTHER": "y"])
+        let warnings = CapturedWarnings()
+        let settings = try MonitorEnvironment(["PROCESS_MONITOR_INTERVALL": "1s", "PROCESS_MONITOR_FOO": "x", "OTHER": "y"],
+                                              diagnostics: testDiagnostics(warnings))
+        #expect(warnings.messages.count == 1)
         #expect(settings.unknownVariables == ["PROCESS_MONITOR_FOO", "PROCESS_MONITOR_INTERVALL"])
     }
 

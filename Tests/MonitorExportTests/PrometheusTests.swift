@@ -470,8 +470,9 @@ enum PrometheusFixtures {
         defer { dir.cleanup() }
         let path = dir.file("nested/job.prom")
         try FileManager.default.createDirectory(atPath: dir.file("nested"), withIntermediateDirectories: false)
-        let exporter = try PrometheusFormat.makeExporter(
-            path: path, attributes: ["job": "etl"], diagnostics: testDiagnostics(CapturedWarnings())
+        let exporter = HeartbeatExporter(
+            format: try PrometheusFormat(attributes: ["job": "etl"]),
+            sink: try PrometheusTextfileSink(path: path, diagnostics: testDiagnostics(CapturedWarnings()))
         )
         exporter.observe(PrometheusFixtures.full())
         let format = try PrometheusFormat(attributes: ["job": "etl"])

@@ -11,7 +11,8 @@ import Testing
     /// Heartbeats that exercise every shape a schema must accept: idle, busy, unknowns, every
     /// corpus label, random values, and a record that the line limit had to trim.
     static func sampleHeartbeats() -> [Heartbeat] {
-        var heartbeats = [MachineFixtures.idle(), MachineFixtures.busy(), MachineFixtures.contained()]
+        var heartbeats = [MachineFixtures.idle(), MachineFixtures.busy(), MachineFixtures.contained(),
+                          MachineFixtures.explained(), MachineFixtures.worstCase()]
         for (index, label) in MachineFixtures.labelCorpus.enumerated() {
             var heartbeat = MachineFixtures.busy()
             heartbeat.sequence = UInt64(100 + index)

@@ -62,7 +62,7 @@ func sampleLog(count: Int = 12, pid: Int32 = 4242) -> [Heartbeat] {
         var ends: [StallEnd] = []
         if index >= 3 && index < 10 {
             phases.append(phase(worker, "fetch", entered: 3, now: now))
-            if now - 3 >= 5 { stalls.append(Stall(lane: worker, label: "fetch", age: .seconds(Int64(now - 3)))) }
+            if now - 3 >= 5 { stalls.append(Stall(lane: worker, label: "fetch", age: .seconds(Int64(now - 3)), threshold: .seconds(5))) }
         }
         if index == 10 { ends.append(StallEnd(lane: worker, label: "fetch", duration: .milliseconds(6500))) }
         return heartbeat(UInt64(index), at: now, pid: pid, trigger: index == count ? .final : .scheduled,

@@ -188,6 +188,7 @@ import TestSupport
             configuration: MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(5)),
             observers: [], clock: clock, sampler: FixedSampler()
         )
+        monitor.reportWarnings(to: CapturedReports().append)  // another suite's bad threshold is not this test's
         try monitor.start()
         defer { monitor.stop() }
         func beat(advancing seconds: Int, move: Bool) -> Stall? {

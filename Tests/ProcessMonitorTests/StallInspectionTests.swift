@@ -13,10 +13,12 @@ import Glibc
 /// an `async` task suspended in one.
 @Suite struct StallInspectionTests {
     func makeMonitor(_ clock: ManualMonitorClock) throws -> ProcessMonitor {
-        try ProcessMonitor(
+        let monitor = try ProcessMonitor(
             configuration: MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(5)),
             observers: [], clock: clock, sampler: FixedSampler()
         )
+        monitor.reportWarnings(to: CapturedReports().append)  // another suite's bad threshold is not this test's
+        return monitor
     }
 
     @Test func aThreadStuckInReadShowsItsCallDescriptorAndStack() throws {
@@ -72,6 +74,50 @@ import Glibc
         #expect(waitUntil { done.load(ordering: .acquiring) })
     }
 
+    /// `captureStacks`: the first heartbeat that reports a stalled thread carries its native
+    /// stack, with the function it is blocked in; the next one, the same stall, does not.
+    @Test func aCapturedBacktraceNamesTheBlockedFunctionOncePerStall() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        defer { close(readEnd); close(writeEnd) }
+        let label = "backtrace probe \(UUID())"
+        let threadID = Atomic<Int32>(0)
+        let done = Atomic<Bool>(false)
+        Thread {
+            withScope(label: label) {
+                threadID.store(currentKernelThreadID(), ordering: .releasing)
+                stallInspectionBlockedReader(readEnd)
+            }
+            done.store(true, ordering: .releasing)
+        }.start()
+        // Wait until the thread is inside `read`, so the stack is the blocked one.
+        let inspector = ThreadInspector()
+        #expect(waitUntil {
+            let id = threadID.load(ordering: .acquiring)
+            guard id != 0, let reading = inspector.read(threadID: id) else { return false }
+            return inspector.activity(threadID: id, reading: reading, previous: nil, now: 0).syscall == "read"
+        })
+        let clock = ManualMonitorClock()
+        let monitor = try ProcessMonitor(
+            configuration: MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(5), captureStacks: true),
+            observers: [], clock: clock, sampler: FixedSampler()
+        )
+        try monitor.start()
+        defer { monitor.stop() }
+        clock.advance(by: .seconds(6))
+        let first = try #require(monitor.emitNow()?.stalls.first { $0.label == label })
+        let backtrace = try #require(first.backtrace)
+        #expect(backtrace.contains { $0.contains("stallInspectionBlockedReader") }, "\(backtrace)")
+        #expect(backtrace.count <= HeartbeatWatch.maxBacktraceLines)
+        clock.advance(by: .seconds(1))
+        let second = try #require(monitor.emitNow()?.stalls.first { $0.label == label })
+        #expect(second.backtrace == nil, "one backtrace per stall")
+        var byte: UInt8 = 1
+        _ = write(writeEnd, &byte, 1)
+        #expect(waitUntil { done.load(ordering: .acquiring) })
+    }
+
     @Test func aSuspendedTaskSaysSoAndShowsItsScopes() async throws {
         let outer = "suspended outer \(UUID())"
         let (stream, continuation) = AsyncStream<Void>.makeStream()
@@ -101,5 +147,11 @@ import Glibc
         await task.value
         await monitor.shutdown()
     }
+}
+/// Blocks in `read(2)` on `fd`: a function a backtrace must name.
+@inline(never)
+func stallInspectionBlockedReader(_ fd: Int32) {
+    var byte: UInt8 = 0
+    _ = read(fd, &byte, 1)
 }
 #endif

@@ -333,14 +333,16 @@ public func render(_ format: any HeartbeatFormat, _ heartbeat: Heartbeat, times 
 // MARK: - Sink
 
 /// A rotating file sink in a fresh temporary directory (8 MiB files, 2 backups), and a
-/// 1 KiB record (1023 bytes + the newline the sink adds).
+/// record of `recordBytes` (1 KiB by default: 1023 bytes + the newline the sink adds). Small
+/// records show the sink's per-record cost (system calls), large ones the copy.
 public final class SinkWorkload {
     public let directory: String
     public let sink: RotatingFileSink
-    public let line = RenderedLine(text: String(repeating: "x", count: 1023), level: .info)
+    public let line: RenderedLine
     public static let recordBytes = 1024
 
-    public init() throws {
+    public init(recordBytes: Int = SinkWorkload.recordBytes) throws {
+        line = RenderedLine(text: String(repeating: "x", count: max(0, recordBytes - 1)), level: .info)
         var template = Array((NSTemporaryDirectory() + "/pm-sink-bench.XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
         directory = String(cString: made)

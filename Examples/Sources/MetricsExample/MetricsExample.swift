@@ -1,3 +1,4 @@
+import ExampleSupport
 import Foundation
 import Metrics
 import MetricsTestKit
@@ -15,6 +16,11 @@ import ProcessMonitorIntegrations
 @main
 struct MetricsExample {
     static func main() async throws {
+        _ = ExampleArguments.parse(usage: """
+            usage: MetricsExample
+            Runs a short job with the monitor feeding swift-metrics gauges; prints every gauge update,
+            then the last value of each, and exits 1 if a gauge was never recorded.
+            """)
         let recorded = TestMetrics()
         MetricsSystem.bootstrap(MultiplexMetricsHandler(factories: [StreamMetricsFactory.standardOutput(), recorded]))
         let dimensions = [("job", "metrics-example")]

@@ -1,3 +1,4 @@
+import ExampleSupport
 import Foundation
 import Logging
 import MonitorExport
@@ -16,11 +17,15 @@ import ServiceLifecycle
 @main
 struct ServiceLifecycleExample {
     static func main() async throws {
-        let arguments = CommandLine.arguments.dropFirst()
-        guard arguments.count <= 1 else {
-            FileHandle.standardError.write(Data("usage: ServiceLifecycleExample [HEARTBEAT_FILE]\n".utf8))
-            exit(2)
-        }
+        let arguments = ExampleArguments.parse(
+            usage: """
+                usage: ServiceLifecycleExample [HEARTBEAT_FILE]
+                Runs a worker and the monitor in a ServiceGroup until SIGTERM (graceful) or SIGINT,
+                writing JSON Lines heartbeats to HEARTBEAT_FILE (default: $HEARTBEAT_FILE, else
+                heartbeats.jsonl); prints its pid first.
+                """,
+            maxOperands: 1
+        )
         let path = arguments.first ?? ProcessInfo.processInfo.environment["HEARTBEAT_FILE"] ?? "heartbeats.jsonl"
 
         var logger = Logger(label: "service-lifecycle-example")

@@ -1,3 +1,4 @@
+import ExampleSupport
 import Foundation
 import Logging
 import ProcessMonitor
@@ -12,6 +13,11 @@ import ProcessMonitorIntegrations
 //     rss_bytes=22245376 seq=2 stall_threshold_s=0.300 stalls=[["label": "slow step",
 //     "stuck_s": "0.408", "thread": "ThreadId(1)/main"]] trigger=scheduled …
 //     [process-monitor] heartbeat: stall
+_ = ExampleArguments.parse(usage: """
+    usage: SwiftLogBridge
+    Runs a short job with a stalling step and logs one structured swift-log event per heartbeat
+    on stdout (a warning while the step is stalled).
+    """)
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardOutput(label: label)
     handler.logLevel = .info

@@ -1,3 +1,4 @@
+import ExampleSupport
 import Foundation
 import InMemoryTracing
 import ProcessMonitor
@@ -13,6 +14,11 @@ import Tracing
 @main
 struct TracingExample {
     static func main() async throws {
+        _ = ExampleArguments.parse(usage: """
+            usage: TracingExample
+            Opens nested and concurrent spans, takes a heartbeat while they are open, prints its phases
+            beside the finished spans, and exits 1 if a span is missing from the heartbeat.
+            """)
         let tracer = InMemoryTracer()
         InstrumentationSystem.bootstrap(tracer)
 

@@ -42,20 +42,30 @@ package enum ConfigurationValue {
         return nil
     }
 
-    /// `text` quoted for an error message, cut to `limit` characters when longer, with its size:
-    /// a 1 MiB value must not make a 1 MiB message. Control characters are escaped.
+    /// A duration as a person writes it, in the largest unit that holds it exactly: `10ms`,
+    /// `2s`, `1.5s`, `15m`, `24h`.
     ///
     /// ```swift
-    /// ConfigurationValue.quoted(String(repeating: "x", count: 100_000))  // "xxx…xxx…" (100000 bytes)
+    /// ConfigurationValue.text(.seconds(86_400))  // "24h"
     /// ```
-    package static func quoted(_ text: String, limit: Int = 64) -> String {
-        guard text.count > limit else { return text.debugDescription }
-        return String(text.prefix(limit)).debugDescription.dropLast() + "…\" (\(text.utf8.count) bytes)"
+    package static func text(_ duration: Duration) -> String {
+        let milliseconds = duration.wholeMilliseconds
+        for (unit, size) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000)] where milliseconds != 0 && milliseconds % size == 0 {
+            return "\(milliseconds / size)\(unit)"
+        }
+        if milliseconds < 1000 { return "\(milliseconds)ms" }
+        var out = LineBuffer(capacity: 16)
+        out.appendSeconds(.milliseconds(milliseconds))
+        while out.bytes.last == UInt8(ascii: "0") { out.bytes.removeLast() }
+        return out.text + "s"
     }
 
-    /// A whole number within `range`; `nil` otherwise.
+    /// A whole number within `range`, in plain decimal digits (no sign, no spaces: `+5` is
+    /// refused as ` 5` is); `nil` otherwise.
     package static func integer(_ text: String, in range: ClosedRange<Int>) -> Int? {
-        guard let value = Int(text), range.contains(value) else { return nil }
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+              let value = Int(text), range.contains(value)
+        else { return nil }
         return value
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import ProcessMonitor
+public import ProcessMonitor
 
 /// One JSON Lines record read back: the heartbeat and what the record carried beside it.
 ///
@@ -33,14 +33,14 @@ public struct DecodedRecord: Sendable, Equatable {
     /// ```swift
     /// let allStalls = decoded.heartbeat.stalls.count + decoded.omittedStalls
     /// ```
-    public var omittedStalls: Int
+    package var omittedStalls: Int
     /// The record's `schema_version`: 1 for records written before container and task-tree
     /// figures existed (those figures then read as unknown), 2 for current ones.
     ///
     /// ```swift
     /// if decoded.schemaVersion < 2 { print("an older log: no memory limit figures") }
     /// ```
-    public var schemaVersion: Int
+    package var schemaVersion: Int
 
     /// Creates a decoded record.
     ///

@@ -22,7 +22,7 @@ public struct HeartbeatRecordDecoder: Sendable {
     /// ```swift
     /// HeartbeatRecordDecoder.maxLineBytes  // 1_048_576
     /// ```
-    public static let maxLineBytes = 1 << 20
+    package static let maxLineBytes = 1 << 20
 
     /// Creates a decoder.
     ///

@@ -16,16 +16,16 @@ import ProcessMonitor
 /// }
 /// let specification = try ExportSpecification(parsing: "csv:stdout", formats: ExportFormat.builtIn + [csv])
 /// ```
-public struct ExportFormat: Sendable, Equatable, CustomStringConvertible {
+public struct ExportFormat: Sendable, Equatable {
     /// The name before the colon: `jsonl` in `jsonl:heartbeat.jsonl`.
     public let name: String
     /// One line for `--help`.
-    public let summary: String
+    package let summary: String
     /// What `DEST` may be, for `--help` and error messages.
-    public let destinations: String
+    package let destinations: String
     /// The options a specification may set after `DEST`, each `;NAME=VALUE`, in the order they
     /// are applied.
-    public let options: [Option]
+    package let options: [Option]
     private let exporter: @Sendable (String, ExportOptions) throws(ExportError) -> HeartbeatExporter
     private let logFormat: (@Sendable (ExportOptions) throws(ExportError) -> any HeartbeatFormat)?
 
@@ -97,7 +97,7 @@ public struct ExportFormat: Sendable, Equatable, CustomStringConvertible {
     /// ```swift
     /// let exporter = try ExportFormat.jsonl.makeExporter(destination: "heartbeat.jsonl", options: ExportOptions())
     /// ```
-    public func makeExporter(destination: String, options: ExportOptions) throws(ExportError) -> HeartbeatExporter {
+    package func makeExporter(destination: String, options: ExportOptions) throws(ExportError) -> HeartbeatExporter {
         guard !destination.isEmpty else {
             throw ExportError(code: .invalidConfiguration, message: "\(name): no destination (\(destinations))")
         }
@@ -110,12 +110,12 @@ public struct ExportFormat: Sendable, Equatable, CustomStringConvertible {
     /// ```swift
     /// let format = try ExportFormat.logfmt.makeLogFormat(options: ExportOptions(attributes: record.attributes))
     /// ```
-    public func makeLogFormat(options: ExportOptions) throws(ExportError) -> (any HeartbeatFormat)? {
+    package func makeLogFormat(options: ExportOptions) throws(ExportError) -> (any HeartbeatFormat)? {
         try logFormat?(options)
     }
 
     /// Whether ``makeLogFormat(options:)`` gives a format.
-    public var makesLog: Bool { logFormat != nil }
+    package var makesLog: Bool { logFormat != nil }
 
     /// The formats `MonitorExport` provides, in the order `--help` lists them.
     ///
@@ -126,9 +126,6 @@ public struct ExportFormat: Sendable, Equatable, CustomStringConvertible {
 
     /// Formats are told apart by name.
     public static func == (lhs: ExportFormat, rhs: ExportFormat) -> Bool { lhs.name == rhs.name }
-
-    /// The name.
-    public var description: String { name }
 }
 
 extension ExportFormat {
@@ -163,7 +160,8 @@ extension ExportFormat {
         name: "prometheus", summary: "a node_exporter textfile, replaced each heartbeat",
         destinations: "a path ending in .prom"
     ) { destination, options throws(ExportError) in
-        try PrometheusFormat.makeExporter(path: destination, attributes: options.attributes, diagnostics: options.diagnostics)
+        HeartbeatExporter(format: try PrometheusFormat(attributes: options.attributes),
+                          sink: try PrometheusTextfileSink(path: destination, diagnostics: options.diagnostics))
     }
 }
 
@@ -181,9 +179,9 @@ extension ExportFormat {
     /// ```
     public struct Option: Sendable {
         /// The name before `=`.
-        public let name: String
+        package let name: String
         /// What the value may be, for `--help` and error messages.
-        public let values: String
+        package let values: String
         private let change: @Sendable (String, inout ExportOptions) throws(ExportError) -> Void
 
         /// An option that `apply`s its value to the options; `apply` throws an ``ExportError``
@@ -203,12 +201,12 @@ extension ExportFormat {
         }
 
         /// `NAME must be VALUES (got "VALUE")`, the value cut when long.
-        public static func invalid(_ name: String, _ values: String, _ value: String) -> ExportError {
-            ExportError(code: .invalidConfiguration, message: "\(name) must be \(values) (got \(ConfigurationValue.quoted(value)))")
+        package static func invalid(_ name: String, _ values: String, _ value: String) -> ExportError {
+            ExportError(code: .invalidConfiguration, message: "\(name) must be \(values) (got \(MessageValue.quoted(value)))")
         }
 
         /// `max-bytes=SIZE`: rotate a file once it would pass SIZE (`4000`, `64KiB`, `10MiB`).
-        public static let maxBytes = Option(name: "max-bytes", values: "a size like 4000, 64KiB or 10MiB") {
+        package static let maxBytes = Option(name: "max-bytes", values: "a size like 4000, 64KiB or 10MiB") {
             value, options throws(ExportError) in
             guard let bytes = ConfigurationValue.byteCount(value), bytes >= 1 else {
                 throw invalid("max-bytes", "a size like 4000, 64KiB or 10MiB", value)
@@ -217,7 +215,7 @@ extension ExportFormat {
         }
 
         /// `max-files=N`: keep N rotated files (1 through 1000); needs a size to rotate at.
-        public static let maxFiles = Option(name: "max-files", values: "a whole number from 1 to 1000") {
+        package static let maxFiles = Option(name: "max-files", values: "a whole number from 1 to 1000") {
             value, options throws(ExportError) in
             guard let files = ConfigurationValue.integer(value, in: RotatingFileSink.maxFilesRange) else {
                 throw invalid("max-files", "a whole number from 1 to 1000", value)
@@ -229,7 +227,7 @@ extension ExportFormat {
         }
 
         /// `style=seed|extended`: the text format's style.
-        public static let style = Option(name: "style", values: "seed or extended") { value, options throws(ExportError) in
+        package static let style = Option(name: "style", values: "seed or extended") { value, options throws(ExportError) in
             switch value {
             case "seed": options.textStyle = .seed
             case "extended": options.textStyle = .extended
@@ -238,7 +236,7 @@ extension ExportFormat {
         }
 
         /// `prefix=none|timestamp`: the text format's prefix.
-        public static let prefix = Option(name: "prefix", values: "none or timestamp") { value, options throws(ExportError) in
+        package static let prefix = Option(name: "prefix", values: "none or timestamp") { value, options throws(ExportError) in
             switch value {
             case "none": options.textPrefix = TextFormat.Prefix.none
             case "timestamp": options.textPrefix = .timestampAndLevel

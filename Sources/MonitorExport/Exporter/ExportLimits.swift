@@ -22,11 +22,11 @@ public struct ExportLimits: Sendable, Equatable {
     public let maxStallLines: Int
 
     /// The allowed range of ``maxLabelBytes``.
-    public static let maxLabelBytesRange: ClosedRange<Int> = 16 ... 4096
+    package static let maxLabelBytesRange: ClosedRange<Int> = 16 ... 4096
     /// The allowed range of ``maxLineBytes``.
-    public static let maxLineBytesRange: ClosedRange<Int> = 2048 ... (1 << 20)
+    package static let maxLineBytesRange: ClosedRange<Int> = 2048 ... (1 << 20)
     /// The allowed range of ``maxStallLines``.
-    public static let maxStallLinesRange: ClosedRange<Int> = 1 ... 10_000
+    package static let maxStallLinesRange: ClosedRange<Int> = 1 ... 10_000
 
     /// The defaults: 256-byte labels, 16 KiB lines, 32 stall lines.
     public static let `default` = ExportLimits(uncheckedLabel: 256, line: 16 * 1024, stalls: 32)
@@ -78,7 +78,7 @@ public struct ExportLimits: Sendable, Equatable {
     /// ```swift
     /// ExportLimits.truncationMarker(cutBytes: 1200)  // "…[+1200 bytes]"
     /// ```
-    public static func truncationMarker(cutBytes: Int) -> String { "…[+\(cutBytes) bytes]" }
+    package static func truncationMarker(cutBytes: Int) -> String { "…[+\(cutBytes) bytes]" }
 
     /// `label` itself when it fits in ``maxLabelBytes``; otherwise its longest prefix of whole
     /// characters that fits together with the truncation marker, then the marker.
@@ -87,24 +87,29 @@ public struct ExportLimits: Sendable, Equatable {
     /// let limits = try ExportLimits(maxLabelBytes: 16)
     /// limits.cap("a fairly long phase label")  // "a …[+23 bytes]" (the 14-byte marker leaves 2)
     /// ```
-    public func cap(_ label: String) -> String {
-        let total = label.utf8.count
-        guard total > maxLabelBytes else { return label }
+    public func cap(_ label: String) -> String { Self.cut(label, maxBytes: maxLabelBytes) }
+
+    /// The one cutting rule for labels and whole lines: `text` itself when it fits in `maxBytes`
+    /// UTF-8 bytes; otherwise its longest prefix of whole characters that fits together with
+    /// ``truncationMarker(cutBytes:)``, then the marker.
+    package static func cut(_ text: String, maxBytes: Int) -> String {
+        let total = text.utf8.count
+        guard total > maxBytes else { return text }
         // The marker's length depends on the number it carries; a bound that is one digit too
         // long only cuts one more character, so take the marker for the worst case first. When
-        // even the marker does not fit (a tiny limit and a huge label), a bare "…" keeps the
+        // even the marker does not fit (a tiny limit and a huge text), a bare "…" keeps the
         // promise that nothing exceeds the limit.
-        let fullMarker = Self.truncationMarker(cutBytes: total).utf8.count <= maxLabelBytes
-        var budget = maxLabelBytes - (fullMarker ? Self.truncationMarker(cutBytes: total).utf8.count : 3)
+        let fullMarker = truncationMarker(cutBytes: total).utf8.count <= maxBytes
+        var budget = maxBytes - (fullMarker ? truncationMarker(cutBytes: total).utf8.count : 3)
         var kept = 0
-        var end = label.startIndex
-        for character in label {
+        var end = text.startIndex
+        for character in text {
             let size = character.utf8.count
             if size > budget { break }
             budget -= size
             kept += size
-            end = label.index(after: end)
+            end = text.index(after: end)
         }
-        return String(label[..<end]) + (fullMarker ? Self.truncationMarker(cutBytes: total - kept) : "…")
+        return String(text[..<end]) + (fullMarker ? truncationMarker(cutBytes: total - kept) : "…")
     }
 }

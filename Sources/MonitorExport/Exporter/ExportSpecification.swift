@@ -16,9 +16,9 @@ import ProcessMonitor
 /// ```
 public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible {
     /// The format.
-    public var format: ExportFormat
+    package var format: ExportFormat
     /// The destination, as given.
-    public var destination: String
+    package var destination: String
     /// The options given after the destination, `NAME=VALUE` each, in the format's order.
     private var settings: [(option: ExportFormat.Option, value: String)]
 
@@ -41,13 +41,13 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
     /// try ExportSpecification(parsing: "text:hb.log;prefix=timestamp;style=extended")
     /// ```
     public init(parsing text: String, formats: [ExportFormat] = ExportFormat.builtIn) throws(ExportError) {
-        let quoted = ConfigurationValue.quoted(text)
+        let quoted = MessageValue.quoted(text)
         guard let colon = text.firstIndex(of: ":") else {
             throw Self.invalid("\(quoted) is not FORMAT:DEST (for example text:stderr or jsonl:heartbeat.jsonl)")
         }
         let name = String(text[..<colon])
         guard let format = formats.first(where: { $0.name == name }) else {
-            throw Self.invalid("unknown format \(ConfigurationValue.quoted(name)) (use \(formats.map(\.name).joined(separator: ", ")))")
+            throw Self.invalid("unknown format \(MessageValue.quoted(name)) (use \(formats.map(\.name).joined(separator: ", ")))")
         }
         var parts = text[text.index(after: colon)...].split(separator: ";", omittingEmptySubsequences: false)
         let destination = parts.isEmpty ? "" : String(parts.removeFirst())
@@ -58,14 +58,14 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
         var given: [String: String] = [:]
         for part in parts {
             guard let equals = part.firstIndex(of: "=") else {
-                throw Self.invalid("\(quoted): option \(ConfigurationValue.quoted(String(part))) is not NAME=VALUE")
+                throw Self.invalid("\(quoted): option \(MessageValue.quoted(String(part))) is not NAME=VALUE")
             }
             let key = String(part[..<equals])
             guard format.options.contains(where: { $0.name == key }) else {
                 let known = format.options.isEmpty
                     ? "\(format.name) takes no options"
                     : "\(format.name) takes " + Self.list(format.options.map(\.name))
-                throw Self.invalid("\(quoted): unknown option \(ConfigurationValue.quoted(key)) (\(known))")
+                throw Self.invalid("\(quoted): unknown option \(MessageValue.quoted(key)) (\(known))")
             }
             given[key] = String(part[part.index(after: equals)...])
         }
@@ -94,7 +94,7 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
     /// ```swift
     /// try ExportSpecification(parsing: "text:stderr;style=extended").options(over: ExportOptions()).textStyle  // .extended
     /// ```
-    public func options(over base: ExportOptions) throws(ExportError) -> ExportOptions {
+    package func options(over base: ExportOptions) throws(ExportError) -> ExportOptions {
         var options = base
         for setting in settings {
             try setting.option.apply(setting.value, to: &options)

@@ -1,4 +1,4 @@
-import ProcessMonitor
+public import ProcessMonitor
 import Synchronization
 
 /// A format paired with a sink: the observer you hand to the monitor.
@@ -16,10 +16,10 @@ import Synchronization
 /// ```
 public final class HeartbeatExporter: HeartbeatObserver {
     /// How heartbeats are rendered.
-    public let format: any HeartbeatFormat
+    package let format: any HeartbeatFormat
     /// Where they go: a ``HeartbeatSink`` of lines, or a ``HeartbeatPayloadSink`` of the
     /// format's typed values.
-    public let sink: any Sendable
+    package let sink: any Sendable
     /// Heartbeats that may wait for this exporter before the oldest is dropped.
     public let queueCapacity: Int
     private let queueDrops = Atomic<UInt64>(0)

@@ -1,5 +1,5 @@
 import Foundation
-import ProcessMonitor
+public import ProcessMonitor
 
 /// Renders each heartbeat as one JSON object on one line (JSON Lines), for log aggregators.
 ///
@@ -36,14 +36,14 @@ public struct JSONLinesFormat: HeartbeatFormat {
     /// ```swift
     /// try JSONLinesFormat(attributes: ["rank": "3"]).attributes["rank"]  // "3"
     /// ```
-    public let attributes: [String: String]
+    package let attributes: [String: String]
 
     /// The label and line limits the format honours.
     ///
     /// ```swift
     /// JSONLinesFormat().limits.maxLineBytes  // 16384
     /// ```
-    public let limits: ExportLimits
+    package let limits: ExportLimits
 
     /// `"attributes":{…}`, rendered once: attributes never change, so no record pays for them.
     private let renderedAttributes: [UInt8]

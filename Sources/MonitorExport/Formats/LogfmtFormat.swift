@@ -1,4 +1,4 @@
-import ProcessMonitor
+public import ProcessMonitor
 
 /// Renders each heartbeat as logfmt lines (`key=value key="quoted value"`), for tools that read
 /// logfmt: Loki, Heroku-style pipelines, `grep`.
@@ -32,14 +32,14 @@ public struct LogfmtFormat: HeartbeatFormat {
     /// ```swift
     /// try LogfmtFormat(attributes: ["rank": "3"]).attributes  // ["rank": "3"]
     /// ```
-    public let attributes: [String: String]
+    package let attributes: [String: String]
 
     /// The label and line limits the format honours.
     ///
     /// ```swift
     /// LogfmtFormat().limits.maxLabelBytes  // 256
     /// ```
-    public let limits: ExportLimits
+    package let limits: ExportLimits
 
     /// ` attr.job=… attr.rank=…`, rendered once and appended to every line.
     private let renderedAttributes: [UInt8]

@@ -1,5 +1,5 @@
 import Foundation
-import ProcessMonitor
+package import ProcessMonitor
 
 extension OTLPJSONFormat {
     /// The `ExportMetricsServiceRequest` for one heartbeat, on one line.
@@ -16,7 +16,7 @@ extension OTLPJSONFormat {
     /// let json = try OTLPJSONFormat().metricsRequest(for: heartbeat)
     /// // {"resourceMetrics":[{"resource":{"attributes":[...]},"scopeMetrics":[...
     /// ```
-    public func metricsRequest(for heartbeat: Heartbeat, context: FormatContext = FormatContext()) -> String {
+    package func metricsRequest(for heartbeat: Heartbeat, context: FormatContext = FormatContext()) -> String {
         let time = otlpUnixNanoseconds(heartbeat.timestamp)
         let elapsed = otlpNanoseconds(heartbeat.elapsed)
         let start = startTimes.start(processID: heartbeat.processID, candidate: time > elapsed ? time - elapsed : 0)

@@ -1,5 +1,5 @@
 import Foundation
-import ProcessMonitor
+public import ProcessMonitor
 
 /// Renders each heartbeat as OpenTelemetry data in OTLP/JSON: one log record and its figures as
 /// metrics, each request on one line.
@@ -54,14 +54,14 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
     /// ```swift
     /// print(OTLPJSONFormat.schemaURL)  // "https://opentelemetry.io/schemas/1.44.0"
     /// ```
-    public static let schemaURL = "https://opentelemetry.io/schemas/1.44.0"
+    package static let schemaURL = "https://opentelemetry.io/schemas/1.44.0"
 
     /// The instrumentation scope name every request carries.
     ///
     /// ```swift
     /// print(OTLPJSONFormat.scopeName)  // "ProcessMonitor"
     /// ```
-    public static let scopeName = "ProcessMonitor"
+    package static let scopeName = "ProcessMonitor"
 
     /// The smallest ``ExportLimits/maxLineBytes`` the format accepts: an OTLP request spells
     /// out every attribute name, so its fixed part alone takes a few KiB.
@@ -69,14 +69,14 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
     /// ```swift
     /// let limits = try ExportLimits(maxLineBytes: OTLPJSONFormat.minimumLineBytes)
     /// ```
-    public static let minimumLineBytes = 8192
+    package static let minimumLineBytes = 8192
 
     /// Your resource attributes, values already cut to ``ExportLimits/maxLabelBytes``.
     ///
     /// ```swift
     /// try OTLPJSONFormat(attributes: ["job": "etl"]).attributes["job"]  // "etl"
     /// ```
-    public let attributes: [String: String]
+    package let attributes: [String: String]
 
     /// The `service.name` resource attribute: the `serviceName` given to the initializer, else
     /// the `service.name` attribute, else the `job` attribute, else the executable's name
@@ -85,14 +85,14 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
     /// ```swift
     /// try OTLPJSONFormat(attributes: ["job": "etl"]).serviceName  // "etl"
     /// ```
-    public let serviceName: String
+    package let serviceName: String
 
     /// The label and line limits the format honours.
     ///
     /// ```swift
     /// try OTLPJSONFormat().limits.maxLineBytes  // 16384
     /// ```
-    public let limits: ExportLimits
+    package let limits: ExportLimits
 
     /// Detected resource attributes the user did not override, then the user's, sorted.
     let resourceTail: [(key: String, value: String)]
@@ -189,7 +189,7 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
         /// ```swift
         /// let requests = OTLPJSONFormat.Requests(logs: logsJSON, metrics: metricsJSON, level: .info)
         /// ```
-        public init(logs: String, metrics: String, level: HeartbeatLevel) {
+        package init(logs: String, metrics: String, level: HeartbeatLevel) {
             self.logs = logs
             self.metrics = metrics
             self.level = level
@@ -252,7 +252,7 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
     /// let json = try OTLPJSONFormat().logsRequest(for: heartbeat)
     /// // {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name",...
     /// ```
-    public func logsRequest(for heartbeat: Heartbeat, context: FormatContext = FormatContext()) -> String {
+    package func logsRequest(for heartbeat: Heartbeat, context: FormatContext = FormatContext()) -> String {
         var current = heartbeat
         var labels = limits
         var labelInBody = true

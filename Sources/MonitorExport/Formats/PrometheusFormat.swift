@@ -1,5 +1,5 @@
 import Foundation
-import ProcessMonitor
+public import ProcessMonitor
 
 /// Renders each heartbeat as a Prometheus text exposition: the file node_exporter's textfile
 /// collector (`--collector.textfile.directory`) serves, one line per ``RenderedLine``.
@@ -18,9 +18,9 @@ import ProcessMonitor
 /// labelled with the active phase's label cut to ``phaseLabelMaxBytes``. No label names a lane.
 ///
 /// ```swift
-/// let exporter = try PrometheusFormat.makeExporter(
-///     path: "/var/lib/node_exporter/textfile/nightly-etl.prom",
-///     attributes: ["job": "nightly-etl"]   // becomes the label job_name="nightly-etl"
+/// let exporter = HeartbeatExporter(
+///     format: try PrometheusFormat(attributes: ["job": "nightly-etl"]),  // the label job_name="nightly-etl"
+///     sink: try PrometheusTextfileSink(path: "/var/lib/node_exporter/textfile/nightly-etl.prom")
 /// )
 /// let monitor = try ProcessMonitor.start(observers: [exporter])
 /// ```
@@ -31,21 +31,21 @@ public struct PrometheusFormat: HeartbeatPayloadFormat {
     /// ```swift
     /// precondition(PrometheusFormat.phaseLabelMaxBytes == 64)
     /// ```
-    public static let phaseLabelMaxBytes = 64
+    package static let phaseLabelMaxBytes = 64
 
     /// Longest attribute key, in UTF-8 bytes, the same bound the other machine formats apply.
     ///
     /// ```swift
     /// precondition(PrometheusFormat.attributeKeyMaxBytes == 64)
     /// ```
-    public static let attributeKeyMaxBytes = 64
+    package static let attributeKeyMaxBytes = 64
 
     /// Label names the format's own metrics use, so an attribute may not take them.
     ///
     /// ```swift
     /// PrometheusFormat.ownLabelNames  // ["phase", "resource"]
     /// ```
-    public static let ownLabelNames: [String] = ["phase", "resource"]
+    package static let ownLabelNames: [String] = ["phase", "resource"]
 
     /// The labels every sample carries: attribute keys turned into label names (see
     /// ``labelName(forAttributeKey:)``), values cut to ``ExportLimits/maxLabelBytes`` of the
@@ -55,7 +55,7 @@ public struct PrometheusFormat: HeartbeatPayloadFormat {
     /// try PrometheusFormat(attributes: ["job": "etl", "k8s.pod": "etl-0"]).labels
     /// // ["job_name": "etl", "k8s_pod": "etl-0"]
     /// ```
-    public let labels: [String: String]
+    package let labels: [String: String]
 
     /// `name="value",…` sorted by name, escaped once: attributes never change.
     private let renderedLabels: String
@@ -119,7 +119,7 @@ public struct PrometheusFormat: HeartbeatPayloadFormat {
     /// try PrometheusFormat.labelName(forAttributeKey: "service.name")  // "service_name"
     /// try PrometheusFormat.labelName(forAttributeKey: "job")           // "job_name"
     /// ```
-    public static func labelName(forAttributeKey key: String) throws(ExportError) -> String {
+    package static func labelName(forAttributeKey key: String) throws(ExportError) -> String {
         guard !key.isEmpty else {
             throw ExportError(code: .invalidConfiguration, message: "attribute key must not be empty")
         }
@@ -168,7 +168,7 @@ public struct PrometheusFormat: HeartbeatPayloadFormat {
         /// ```swift
         /// let exposition = PrometheusFormat.Exposition(lines: ["# TYPE x gauge", "x 1"], level: .info)
         /// ```
-        public init(lines: [String], level: HeartbeatLevel) {
+        package init(lines: [String], level: HeartbeatLevel) {
             self.lines = lines
             self.level = level
         }
@@ -249,26 +249,6 @@ public struct PrometheusFormat: HeartbeatPayloadFormat {
 
     /// The headline rows that are Prometheus families.
     static let familyFields = RecordFields.headline.filter { $0.columns?.prometheus.family != nil }
-
-    /// Pairs this format with a ``PrometheusTextfileSink`` at `path`: the one call that builds a
-    /// Prometheus exporter, and what `--export prometheus:PATH` uses.
-    ///
-    /// - Throws: ``ExportError``: from ``init(attributes:)`` for a bad attribute key, and from
-    ///   ``PrometheusTextfileSink/init(path:diagnostics:)`` for a path that does not end in
-    ///   `.prom` or a directory that is missing or not writable.
-    ///
-    /// ```swift
-    /// let exporter = try PrometheusFormat.makeExporter(path: "/var/lib/node_exporter/textfile/job.prom")
-    /// ```
-    public static func makeExporter(
-        path: String,
-        attributes: [String: String] = [:],
-        diagnostics: SinkDiagnostics = .standard
-    ) throws(ExportError) -> HeartbeatExporter {
-        let format = try PrometheusFormat(attributes: attributes)
-        let sink = try PrometheusTextfileSink(path: path, diagnostics: diagnostics)
-        return HeartbeatExporter(format: format, sink: sink)
-    }
 
     // MARK: - Values
 

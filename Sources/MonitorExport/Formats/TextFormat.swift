@@ -1,4 +1,4 @@
-import ProcessMonitor
+public import ProcessMonitor
 
 /// Renders a heartbeat as the seed's human-readable `[process-monitor]` lines.
 ///
@@ -31,7 +31,7 @@ public struct TextFormat: HeartbeatFormat {
     /// ```swift
     /// let format = TextFormat(style: .extended)
     /// ```
-    public struct Style: Sendable, Hashable, CustomStringConvertible {
+    public struct Style: Sendable, Hashable {
         private enum Storage: Sendable, Hashable {
             case seed
             case extended
@@ -65,12 +65,8 @@ public struct TextFormat: HeartbeatFormat {
         /// ```
         public static let extended = Style(storage: .extended)
 
-        /// `seed` or `extended`, as a command-line flag would spell it.
-        ///
-        /// ```swift
-        /// TextFormat.Style.extended.description  // "extended"
-        /// ```
-        public var description: String {
+        /// `seed` or `extended`, as a command-line flag spells it.
+        package var name: String {
             switch storage {
             case .seed: "seed"
             case .extended: "extended"
@@ -87,7 +83,7 @@ public struct TextFormat: HeartbeatFormat {
     /// ```swift
     /// let format = TextFormat(prefix: .timestampAndLevel)
     /// ```
-    public struct Prefix: Sendable, Hashable, CustomStringConvertible {
+    public struct Prefix: Sendable, Hashable {
         private enum Storage: Sendable, Hashable {
             case none
             case timestampAndLevel
@@ -113,12 +109,8 @@ public struct TextFormat: HeartbeatFormat {
         /// ```
         public static let timestampAndLevel = Prefix(storage: .timestampAndLevel)
 
-        /// `none` or `timestampAndLevel`, as a command-line flag would spell it.
-        ///
-        /// ```swift
-        /// TextFormat.Prefix.timestampAndLevel.description  // "timestampAndLevel"
-        /// ```
-        public var description: String {
+        /// `none` or `timestampAndLevel`.
+        package var name: String {
             switch storage {
             case .none: "none"
             case .timestampAndLevel: "timestampAndLevel"
@@ -133,19 +125,19 @@ public struct TextFormat: HeartbeatFormat {
     /// ```swift
     /// TextFormat().style == .seed  // true
     /// ```
-    public let style: Style
+    package let style: Style
     /// What goes in front of each line.
     ///
     /// ```swift
     /// TextFormat().prefix == TextFormat.Prefix.none  // true
     /// ```
-    public let prefix: Prefix
+    package let prefix: Prefix
     /// The label and line caps; labels are cut before they are quoted.
     ///
     /// ```swift
     /// TextFormat().limits.maxLabelBytes  // 256
     /// ```
-    public let limits: ExportLimits
+    package let limits: ExportLimits
 
     /// Creates a text format; the defaults give the seed's lines exactly.
     ///
@@ -452,18 +444,4 @@ public struct TextFormat: HeartbeatFormat {
 /// ```swift
 /// fitLine(String(repeating: "x", count: 2000), maxBytes: 1024)  // 1008 "x" then "…[+992 bytes]"
 /// ```
-func fitLine(_ line: String, maxBytes: Int) -> String {
-    let total = line.utf8.count
-    guard total > maxBytes else { return line }
-    var budget = maxBytes - ExportLimits.truncationMarker(cutBytes: total).utf8.count
-    var kept = 0
-    var end = line.startIndex
-    for character in line {
-        let size = character.utf8.count
-        if size > budget { break }
-        budget -= size
-        kept += size
-        end = line.index(after: end)
-    }
-    return String(line[..<end]) + ExportLimits.truncationMarker(cutBytes: total - kept)
-}
+func fitLine(_ line: String, maxBytes: Int) -> String { ExportLimits.cut(line, maxBytes: maxBytes) }

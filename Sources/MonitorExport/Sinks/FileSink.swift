@@ -36,7 +36,7 @@ public final class FileSink: HeartbeatSink {
     /// ```swift
     /// print("heartbeats go to \(sink.path)")
     /// ```
-    public let path: String
+    package let path: String
     let core: FileWriterCore
 
     /// Opens `path` for appending, creating it when missing.
@@ -74,14 +74,6 @@ public final class FileSink: HeartbeatSink {
     /// sink.write(RenderedLine(text: #"{"seq":1}"#, level: .info))
     /// ```
     public func write(_ line: RenderedLine) { core.write(line) }
-
-    /// Does nothing: writes are unbuffered, so every line is in the kernel when ``write(_:)``
-    /// returns. The sink does not `fsync`; a heartbeat is not worth a disk flush per record.
-    ///
-    /// ```swift
-    /// sink.flush()
-    /// ```
-    public func flush() {}
 
     /// Closes the file. Later writes are ignored and counted in ``droppedRecords``; closing
     /// again does nothing.

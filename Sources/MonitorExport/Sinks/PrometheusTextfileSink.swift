@@ -41,7 +41,7 @@ public final class PrometheusTextfileSink: HeartbeatSink {
     /// ```swift
     /// print("metrics go to \(sink.path)")
     /// ```
-    public let path: String
+    package let path: String
 
     /// The path made absolute at start, so a later `chdir` of the host changes nothing.
     private let resolvedPath: String
@@ -146,13 +146,6 @@ public final class PrometheusTextfileSink: HeartbeatSink {
         // Outside the lock: a warning handler that writes back into this sink must not deadlock.
         if let warning { limiter.warn(warning) }
     }
-
-    /// Does nothing: each write is complete, in the kernel, when it returns.
-    ///
-    /// ```swift
-    /// sink.flush()
-    /// ```
-    public func flush() {}
 
     /// Stops writing; the file stays with the last heartbeat's values for the collector. Later
     /// writes are dropped and counted in ``droppedRecords``; closing again does nothing.

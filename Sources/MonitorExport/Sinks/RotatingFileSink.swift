@@ -42,19 +42,19 @@ public final class RotatingFileSink: HeartbeatSink {
     /// ```swift
     /// let newestBackup = sink.path + ".1"
     /// ```
-    public let path: String
+    package let path: String
     /// The size a file may reach before the next line goes to a fresh one.
     ///
     /// ```swift
     /// try RotatingFileSink(path: "hb.log", maxBytes: 10 << 20, maxFiles: 5).maxBytes  // 10485760
     /// ```
-    public let maxBytes: Int
+    package let maxBytes: Int
     /// How many backups to keep besides the current file: at most `maxFiles + 1` files in all.
     ///
     /// ```swift
     /// try RotatingFileSink(path: "hb.log", maxBytes: 1 << 20, maxFiles: 5).maxFiles  // 5
     /// ```
-    public let maxFiles: Int
+    package let maxFiles: Int
     let core: FileWriterCore
 
     /// The allowed range of ``maxBytes``: any positive size.
@@ -62,13 +62,13 @@ public final class RotatingFileSink: HeartbeatSink {
     /// ```swift
     /// RotatingFileSink.maxBytesRange.contains(0)  // false
     /// ```
-    public static let maxBytesRange: ClosedRange<Int> = 1 ... Int.max
+    package static let maxBytesRange: ClosedRange<Int> = 1 ... Int.max
     /// The allowed range of ``maxFiles``; every rotation looks at each backup slot once.
     ///
     /// ```swift
     /// RotatingFileSink.maxFilesRange  // 1 ... 1000
     /// ```
-    public static let maxFilesRange: ClosedRange<Int> = 1 ... 1000
+    package static let maxFilesRange: ClosedRange<Int> = 1 ... 1000
 
     /// Opens `path` for appending and deletes backups beyond `maxFiles`.
     ///
@@ -122,14 +122,6 @@ public final class RotatingFileSink: HeartbeatSink {
     /// sink.write(RenderedLine(text: #"{"seq":1}"#, level: .info))
     /// ```
     public func write(_ line: RenderedLine) { core.write(line) }
-
-    /// Does nothing: writes are unbuffered, so every line is in the kernel when ``write(_:)``
-    /// returns. The sink does not `fsync`.
-    ///
-    /// ```swift
-    /// sink.flush()
-    /// ```
-    public func flush() {}
 
     /// Closes the file. Later writes are ignored and counted in ``droppedRecords``; closing
     /// again does nothing.

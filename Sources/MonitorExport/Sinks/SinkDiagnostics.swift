@@ -28,21 +28,17 @@ public struct SinkDiagnostics: Sendable {
     /// var diagnostics = SinkDiagnostics.standard
     /// diagnostics.warningInterval = .seconds(5)
     /// ```
-    public var warningInterval: Duration
-    /// The sink's clock: for the warning interval and the once-a-second path check.
-    ///
-    /// ```swift
-    /// let frozen = ContinuousClock.now
-    /// let diagnostics = SinkDiagnostics(now: { frozen })  // time stands still in a test
-    /// ```
-    public var now: @Sendable () -> ContinuousClock.Instant
+    package var warningInterval: Duration
+    /// The sink's clock: for the warning interval and the once-a-second path check; tests
+    /// stop it.
+    package var now: @Sendable () -> ContinuousClock.Instant
     /// Receives each warning, without a trailing newline. Called outside the sink's lock, so it
     /// may log through the sink itself.
     ///
     /// ```swift
     /// let diagnostics = SinkDiagnostics(warn: { message in logger.warning("\(message)") })
     /// ```
-    public var warn: @Sendable (String) -> Void
+    package var warn: @Sendable (String) -> Void
 
     /// Warnings to stderr, at most one a minute per sink, on the real clock.
     ///
@@ -58,7 +54,15 @@ public struct SinkDiagnostics: Sendable {
     /// ```
     public init(
         warningInterval: Duration = .seconds(60),
-        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        warn: @escaping @Sendable (String) -> Void = SinkDiagnostics.writeToStandardError
+    ) {
+        self.init(warningInterval: warningInterval, now: { ContinuousClock.now }, warn: warn)
+    }
+
+    /// Diagnostics on a clock of the caller's: a test's, which moves only when told.
+    package init(
+        warningInterval: Duration = .seconds(60),
+        now: @escaping @Sendable () -> ContinuousClock.Instant,
         warn: @escaping @Sendable (String) -> Void = SinkDiagnostics.writeToStandardError
     ) {
         self.warningInterval = warningInterval

@@ -40,7 +40,7 @@ public final class StandardStreamSink: HeartbeatSink, @unchecked Sendable {
     /// ```swift
     /// let sink = StandardStreamSink(.standardOutput, diagnostics: SinkDiagnostics(warn: { _ in }))
     /// ```
-    public enum Stream: Sendable, Equatable {
+    package enum Stream: Sendable, Equatable {
         /// File descriptor 1.
         case standardOutput
         /// File descriptor 2.
@@ -85,7 +85,7 @@ public final class StandardStreamSink: HeartbeatSink, @unchecked Sendable {
     /// ```swift
     /// let sink = StandardStreamSink(.standardOutput)
     /// ```
-    public convenience init(_ stream: Stream, diagnostics: SinkDiagnostics = .standard) {
+    package convenience init(_ stream: Stream, diagnostics: SinkDiagnostics = .standard) {
         switch stream {
         case .standardOutput:
             self.init(descriptor: STDOUT_FILENO, name: "stdout", lock: Self.standardOutputLock, diagnostics: diagnostics)
@@ -135,21 +135,6 @@ public final class StandardStreamSink: HeartbeatSink, @unchecked Sendable {
         // Always guarded: the host can point fd 1 or 2 at a pipe at any time (dup2).
         return FileDescriptorWriter.writeRecord(descriptor, record, guardingSIGPIPE: true)
     }
-
-    /// Does nothing: every line is already in the kernel when ``write(_:)`` returns.
-    ///
-    /// ```swift
-    /// StandardStreamSink.standardError.flush()
-    /// ```
-    public func flush() {}
-
-    /// Does nothing: the standard streams belong to the process, and the shared sinks must keep
-    /// working for the next monitor.
-    ///
-    /// ```swift
-    /// StandardStreamSink.standardOutput.close()  // later writes still go out
-    /// ```
-    public func close() {}
 
     /// Lines that could not be written (a closed descriptor, a pipe without a reader, a full disk).
     ///
