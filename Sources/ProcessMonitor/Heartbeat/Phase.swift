@@ -11,9 +11,14 @@ extension Heartbeat {
         public var depth: Int
         /// Label of the innermost scope.
         public var label: String
-        /// How long the innermost scope has been running.
+        /// How long the innermost scope has been running: never shorter than the truth, and at most
+        /// one tick of the coarse monotonic clock (1-4 ms) longer.
         public var age: Duration
-        /// Time since the lane's stack last changed (a scope entered or left).
+        /// Time since the lane's stack last changed (a scope entered or left), as exact as ``age``
+        /// after an entry or the exit of a scope a snapshot could have shown. A scope that began and
+        /// ended between two of a running monitor's snapshots ends without a clock read (so a scope
+        /// pair costs one): after its exit this counts from the lane's last entry, longer than the
+        /// truth by at most that short scope's length.
         public var sinceLastChange: Duration
         /// Progress of the innermost scope on the lane that has a counter, if any.
         public var progress: ProgressReading?
