@@ -52,6 +52,8 @@ private final class KernelThread: Sendable {
     var hasFinished: Bool { finished.load(ordering: .acquiring) }
 
     func join() { pthread_join(thread, nil) }
+
+    var pthread: pthread_t { thread }
 }
 
 /// The system call a thread is blocked in, from `/proc/self/task/TID/syscall` (nil when running).
@@ -173,7 +175,7 @@ private func sigrtmin(_ offset: Int32) -> Int32 { __libc_current_sigrtmin() + of
 
 /// Dispositions are process-wide and the capturer keeps one slot per signal: these run one at a
 /// time. The shared capturer uses SIGPROF; tests that need a capturer of their own (a host
-/// handler, an injected sender) use SIGRTMIN+9 to +12, one each, which nothing else here uses.
+/// handler, an injected sender) use SIGRTMIN+9 to +15, one each, which nothing else here uses.
 @Suite(.serialized) struct NativeBacktraceTests {
     @Test func aThreadBlockedInReadShowsTheFunctionThatCalledIt() throws {
         let (reader, thread) = startBlockedReader()
@@ -383,6 +385,81 @@ private func sigrtmin(_ offset: Int32) -> Int32 { __libc_current_sigrtmin() + of
         #expect(capturer.diagnostics?.ignored == idle.ignored + 1, "the next capture's signal was taken, not ignored")
     }
 
+    /// A capture armed for one thread, and a signal that must not answer it: the same signal
+    /// sent to another thread of ours, or queued to the right thread by something other than
+    /// tgkill. The sender waits until the handler has run before the capture looks, so the answer
+    /// does not depend on timing: the capture must time out, with the handler's ignored count up.
+    @Test(arguments: ["another thread", "not tgkill"])
+    func aSignalThatIsNotTheCapturesOwnDoesNotAnswerIt(kind: String) throws {
+        let signal = sigrtmin(kind == "another thread" ? 13 : 14)
+        let (reader, thread) = startBlockedReader(unblocking: signal)
+        defer { _ = release(reader, thread) }
+        let (otherReader, otherThread) = startBlockedReader(unblocking: signal)
+        defer { _ = release(otherReader, otherThread) }
+        let box = CapturerBox()
+        let capturer = NativeBacktraceCapturer(signal: signal) { _, signal in
+            let before = box.capturer?.diagnostics?.ignored ?? 0
+            let sent: Int32
+            if kind == "another thread" {
+                sent = LibcExtras.signalThread!(getpid(), otherThread.threadID, signal)
+            } else {
+                typealias Queue = @convention(c) (pthread_t, Int32, UnsafeMutableRawPointer?) -> Int32
+                let queue = unsafeBitCast(dlsym(nil, "pthread_sigqueue"), to: Queue.self)
+                sent = queue(thread.pthread, signal, nil)
+            }
+            guard sent == 0 else { return errno }
+            // Until the handler has run and either ignored the signal or answered the capture.
+            _ = waitUntil {
+                (box.capturer?.diagnostics?.ignored ?? 0) > before
+                    || box.capturer.map { CaptureState(raw: $0.diagnostics?.state ?? 0).phase != .armed } ?? false
+            }
+            return 0
+        }
+        box.capturer = capturer
+        _ = capturer.capture(threadID: otherThread.threadID, maxFrames: 1, timeout: patience)   // installs the handler
+        let ignored = try #require(capturer.diagnostics).ignored
+
+        let captured = capturer.capture(threadID: thread.threadID, maxFrames: 8, timeout: .milliseconds(1))
+        guard case .failure(let unavailable) = captured else {
+            Issue.record("\(kind): the capture was answered with \(captured)")
+            return
+        }
+        #expect(unavailable.code == .timedOut)
+        #expect(capturer.diagnostics?.ignored == ignored + 1, "\(kind): the handler ran and ignored it")
+    }
+
+    @Test func aCaptureWaitsForAHandlerThatIsStillWritingAndNeverSignalsMeanwhile() throws {
+        let signal = sigrtmin(15)
+        let sent = Atomic<Int>(0)
+        let capturer = NativeBacktraceCapturer(signal: signal) { threadID, signal in
+            sent.add(1, ordering: .relaxed)
+            return LibcExtras.signalThread!(getpid(), threadID, signal) == 0 ? 0 : errno
+        }
+        let (reader, thread) = startBlockedReader(unblocking: signal)
+        defer { _ = release(reader, thread) }
+        let tid = thread.threadID
+        _ = try capturer.capture(threadID: tid, maxFrames: 1, timeout: patience).get()   // installs the handler
+        #expect(sent.load(ordering: .relaxed) == 1)
+
+        // A handler of an earlier capture that timed out, still writing its frames.
+        let writing = CaptureState(threadID: tid, generation: 999, phase: .claimed)
+        #expect(capturer.overwriteStateForTesting(writing))
+        let busy = capturer.capture(threadID: tid, maxFrames: 8, timeout: .milliseconds(1))
+        guard case .failure(let unavailable) = busy else {
+            Issue.record("captured \(busy) while the buffer was being written")
+            return
+        }
+        #expect(unavailable.code == .busy)
+        #expect(sent.load(ordering: .relaxed) == 1, "nothing was armed or sent")
+        #expect(capturer.diagnostics?.state == writing.raw, "the writer's slot was left alone")
+
+        // The writer finishes; the next capture takes the slot over.
+        #expect(capturer.overwriteStateForTesting(writing.with(.done)))
+        let lines = try capturer.capture(threadID: tid, maxFrames: 32, timeout: patience).get()
+        #expect(lines.contains { $0.hasPrefix("blockedInKnownFunction(") })
+        #expect(sent.load(ordering: .relaxed) == 2)
+    }
+
     @Test func aSignalFromOutsideIsIgnored() throws {
         let (reader, thread) = startBlockedReader()
         defer { _ = release(reader, thread) }
@@ -398,12 +475,12 @@ private func sigrtmin(_ offset: Int32) -> Int32 { __libc_current_sigrtmin() + of
     @Test func theImageMapHasTheLoadedLibcEvenWhenItsFileIsMappedAgainBelowIt() throws {
         // What the symbolicator does to read symbols: map the library file again, read-only.
         // /proc/self/maps then shows two ranges for libc.so.6; only the loader's is the image.
-        // libc's own `read`, not the first one the loader finds: under the thread sanitizer that
-        // is its interceptor, in the test binary.
+        // libc's own read(), not a sanitizer's interceptor of the same name.
         let libcHandle = try #require(dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD))
         defer { dlclose(libcHandle) }
-        let readAddress = UInt64(UInt(bitPattern: dlsym(libcHandle, "read")))
-        try #require(readAddress != 0, "libc has read")
+        let readSymbol: UnsafeMutableRawPointer? = dlsym(libcHandle, "read")
+        let readPointer: UnsafeMutableRawPointer = try #require(readSymbol)
+        let readAddress = UInt64(UInt(bitPattern: readPointer))
         let libc = try #require(LoadedImages.list().first { $0.base <= readAddress && readAddress < $0.endOfText })
         #expect(libc.path.hasSuffix("/libc.so.6"))
         let fd = open(libc.path, O_RDONLY | O_CLOEXEC)
@@ -445,6 +522,11 @@ private func sigrtmin(_ offset: Int32) -> Int32 { __libc_current_sigrtmin() + of
         #expect(state.with(.done).threadID == Int32.max && state.with(.done).generation == 0x3FFF_FFFF)
         #expect(CaptureState(threadID: 7, generation: 0x4000_0001, phase: .armed).generation == 1, "the generation wraps")
     }
+}
+
+/// Lets a sender closure reach the capturer it was given to.
+private final class CapturerBox: @unchecked Sendable {   // set once before any capture, then only read
+    var capturer: NativeBacktraceCapturer?
 }
 
 private func signalToDefault(_ signal: Int32) {

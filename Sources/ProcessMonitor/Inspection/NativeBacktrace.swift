@@ -66,11 +66,12 @@ package struct BacktraceUnavailable: Error, Sendable, Equatable, CustomStringCon
 ///   default action: a host's own handler, such as a CPU profiler's, or `SIG_IGN` is left
 ///   alone, and every capture then says so instead of sending anything), loads libgcc_s, and
 ///   reads the symbol tables of the images on the stack.
-/// - Per capture, on the target thread: one signal delivery and an unwind, tens of
-///   microseconds. A system call the thread was blocked in is interrupted like by any signal:
-///   restarted by the kernel where it can be (`SA_RESTART`: `read`, `write`, `wait`, `futex`
-///   waits), otherwise it returns `EINTR`, which code must already handle for any signal; sleeps
-///   (`nanosleep`, `poll` with a timeout) return early with `EINTR` and the time left.
+/// - Per capture, on the target thread: one signal delivery and an unwind, a few microseconds.
+///   A system call the thread was blocked in is interrupted as by any signal: restarted by the
+///   kernel where it can be (`SA_RESTART`: `read`/`write` on pipes and sockets, `wait`, `futex`
+///   waits, so locks, conditions and semaphores), otherwise it returns `EINTR`, which code must
+///   already handle for any signal (`poll`, `epoll_wait`, `select`, `nanosleep`, sockets with a
+///   timeout; signal(7) has the list).
 /// - Per capture, on the calling thread: the wait (bounded by `timeout`) and symbolication, a
 ///   few milliseconds the first time an image is read (its symbol table and DWARF line table
 ///   stay cached on that thread afterwards, which is memory of the order of those tables) and
@@ -271,6 +272,20 @@ package final class NativeBacktraceCapturer: @unchecked Sendable {
     private func describe(_ timeout: Duration) -> String {
         let milliseconds = max(timeout.wholeMilliseconds, 0)
         return milliseconds < 10_000 ? "\(milliseconds) ms" : "\(milliseconds / 1000) s"
+    }
+
+    /// Test access: overwrites the slot's state word, to stand for a handler that is still
+    /// writing; false before the handler is installed.
+    func overwriteStateForTesting(_ state: CaptureState) -> Bool {
+        #if os(Linux) && canImport(Glibc) && (arch(x86_64) || arch(arm64))
+        guard signal > 0, signal < Int32(BacktraceSignal.slotTableSize) else { return false }
+        let address = (BacktraceSignal.slots + Int(signal)).pointee.load(ordering: .acquiring)
+        guard let slot = UnsafeMutablePointer<BacktraceSlot>(bitPattern: address) else { return false }
+        slot.pointee.state.pointee.store(state.raw, ordering: .releasing)
+        return true
+        #else
+        return false
+        #endif
     }
 
     /// Test access: deliveries the handler ignored on this capturer's signal, and the slot's
