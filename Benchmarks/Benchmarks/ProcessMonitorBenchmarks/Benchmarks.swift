@@ -84,6 +84,24 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("scope_pair_progress_increment", configuration: perOperation) { benchmark in
         progressScopePairs(benchmark.scaledIterations.count)
     }
+    // As in a monitored job: scopes that begin and end between two snapshots skip the exit's
+    // clock read. The monitor (hour-long interval, no observers) runs for the whole iteration.
+    Benchmark("scope_pair_static_depth1_monitored", configuration: perOperation) { benchmark in
+        try whileMonitored {
+            benchmark.startMeasurement()
+            staticScopePairs(benchmark.scaledIterations.count)
+            benchmark.stopMeasurement()
+        }
+    }
+    Benchmark("scope_pair_static_depth16_monitored", configuration: perOperation) { benchmark in
+        try whileMonitored {
+            atDepth(16) {
+                benchmark.startMeasurement()
+                staticScopePairs(benchmark.scaledIterations.count)
+                benchmark.stopMeasurement()
+            }
+        }
+    }
     Benchmark("scope_pair_string40", configuration: perOperation) { benchmark in
         stringScopePairs(benchmark.scaledIterations.count)
     }

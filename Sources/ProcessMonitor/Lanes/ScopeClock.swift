@@ -13,7 +13,8 @@ public import Synchronization
 /// read its coarse form, `CLOCK_MONOTONIC_COARSE`: the same clock as of the kernel's last
 /// tick (1–4 ms ago, 4 ms on this project's machines), about 4 ns instead of 22 ns for the
 /// precise read. The monitor reads the precise form through ``SystemMonitorClock``, so an age
-/// (now minus a stamp) is never shorter than the truth and at most one tick longer.
+/// (now minus a stamp) is never shorter than the truth and at most one tick longer. (On Darwin
+/// the pair is `CLOCK_MONOTONIC_RAW_APPROX` and `CLOCK_MONOTONIC_RAW`.)
 ///
 /// **One read per scope pair.** A scope's entry always reads the clock: its age, and so every
 /// stall, depends on it. Its exit reads the clock only if the scope began at or before the

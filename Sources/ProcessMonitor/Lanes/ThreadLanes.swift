@@ -30,8 +30,9 @@ private let threadLaneKey: pthread_key_t? = {
 }()
 
 /// Where synchronous scopes go when there is no thread key: registered nowhere, so never read,
-/// and every write to it is atomic, so threads sharing it cannot corrupt memory.
-private let untrackedLane = Lane(kind: .thread)
+/// and every write to it is atomic, so threads sharing it cannot corrupt memory. Its clock
+/// reads nothing, so no thread writes the lane's one clock buffer either.
+private let untrackedLane = Lane(kind: .thread, clock: ScopeClock(clockGettime: { _, _ in 0 }))
 
 /// The current thread's lane, created on first use.
 @inlinable @inline(__always)

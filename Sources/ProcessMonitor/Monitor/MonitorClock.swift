@@ -49,7 +49,7 @@ extension MonitorClock {
     }
 }
 
-/// The real clocks: `CLOCK_MONOTONIC` and the system wall clock.
+/// The real clocks: `CLOCK_MONOTONIC` (`CLOCK_MONOTONIC_RAW` on Darwin) and the system wall clock.
 ///
 /// Scopes stamp their entry with the coarse form of the same clock (`CLOCK_MONOTONIC_COARSE`,
 /// the time at the kernel's last tick), which is never ahead of this one and at most a tick

@@ -17,7 +17,13 @@ func pthreadSelfBits() -> UInt {
 /// (condition variables wait on it).
 func monotonicPrecise() -> UInt64 {
     var ts = timespec()
+    #if os(Linux)
     clock_gettime(CLOCK_MONOTONIC, &ts)
+    #else
+    // The precise form of the clock scopes read there (CLOCK_MONOTONIC_RAW_APPROX): Darwin's
+    // CLOCK_MONOTONIC also counts time asleep, so it would part from the scopes' after a sleep.
+    clock_gettime(CLOCK_MONOTONIC_RAW, &ts)
+    #endif
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
