@@ -15,7 +15,7 @@ import argparse, os, re, subprocess, sys, tempfile
 FENCE = re.compile(r"^\s*///\s?(\s*)```(\w*)\s*$")
 PARAMS = ("heartbeat: Heartbeat, monitor: ProcessMonitor, stall: Heartbeat.Stall, "
           "sink: InMemorySink, exporter: HeartbeatExporter, observer: any HeartbeatObserver, "
-          "clock: ManualMonitorClock, sampler: FixedSampler")
+          "clock: ManualMonitorClock, sampler: FixedSampler, progress: ScopeProgress")
 IMPORTS = ["Foundation", "ProcessMonitor", "MonitorExport", "MonitorExportHTTP", "MonitorReport",
            "ProcessMonitorTesting"]
 FILE_SCOPE = re.compile(r"^(extension|protocol|@main|public |import )", re.M)
