@@ -112,7 +112,7 @@ public final class FixedSampler: ProcessSampler {
     /// Changes what the next samples return.
     ///
     /// ```swift
-    /// sampler.set(ProcessSample(cpuTime: .seconds(2), availableCores: 4))
+    /// sampler.set(ProcessSample(cpuTime: .seconds(2), affinityCores: 4))
     /// ```
     public func set(_ sample: ProcessSample) {
         current.withLock { $0 = sample }

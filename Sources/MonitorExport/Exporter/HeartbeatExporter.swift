@@ -31,7 +31,7 @@ public final class HeartbeatExporter: HeartbeatObserver {
     /// may wait while the sink is busy.
     ///
     /// ```swift
-    /// HeartbeatExporter(format: TextFormat(), sink: StandardStreamSink.standardOutput)
+    /// let exporter = HeartbeatExporter(format: TextFormat(), sink: StandardStreamSink.standardOutput)
     /// ```
     public init(format: any HeartbeatFormat, sink: any HeartbeatSink, queueCapacity: Int = 16) {
         self.format = format
@@ -47,7 +47,7 @@ public final class HeartbeatExporter: HeartbeatObserver {
     /// `PushgatewaySink`. The compiler checks that the two agree.
     ///
     /// ```swift
-    /// HeartbeatExporter(format: try OTLPJSONFormat(), sink: try OTLPHTTPSink(endpoint: "http://127.0.0.1:4318"))
+    /// let exporter = HeartbeatExporter(format: try OTLPJSONFormat(), sink: try OTLPHTTPSink(endpoint: "http://127.0.0.1:4318"))
     /// ```
     public init<Format: HeartbeatPayloadFormat, Sink: HeartbeatPayloadSink>(
         format: Format, sink: Sink, queueCapacity: Int = 16

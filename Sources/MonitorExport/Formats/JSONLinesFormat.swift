@@ -32,17 +32,9 @@ public struct JSONLinesFormat: HeartbeatFormat {
 
     /// The static attributes every record carries in its `attributes` object; values already
     /// cut to ``ExportLimits/maxLabelBytes``.
-    ///
-    /// ```swift
-    /// try JSONLinesFormat(attributes: ["rank": "3"]).attributes["rank"]  // "3"
-    /// ```
     package let attributes: [String: String]
 
     /// The label and line limits the format honours.
-    ///
-    /// ```swift
-    /// JSONLinesFormat().limits.maxLineBytes  // 16384
-    /// ```
     package let limits: ExportLimits
 
     /// `"attributes":{…}`, rendered once: attributes never change, so no record pays for them.

@@ -28,17 +28,9 @@ public import ProcessMonitor
 public struct LogfmtFormat: HeartbeatFormat {
     /// The static attributes every line carries as `attr.<key>=<value>`; values already cut to
     /// ``ExportLimits/maxLabelBytes``.
-    ///
-    /// ```swift
-    /// try LogfmtFormat(attributes: ["rank": "3"]).attributes  // ["rank": "3"]
-    /// ```
     package let attributes: [String: String]
 
     /// The label and line limits the format honours.
-    ///
-    /// ```swift
-    /// LogfmtFormat().limits.maxLabelBytes  // 256
-    /// ```
     package let limits: ExportLimits
 
     /// ` attr.job=… attr.rank=…`, rendered once and appended to every line.
@@ -89,7 +81,7 @@ public struct LogfmtFormat: HeartbeatFormat {
     ///
     /// ```swift
     /// let lines = LogfmtFormat().render(heartbeat, context: FormatContext(droppedRecords: 2))
-    /// lines.first?.text.contains("dropped_records=2")  // true
+    /// print(lines.first?.text.contains("dropped_records=2") == true)  // true
     /// ```
     public func render(_ heartbeat: Heartbeat, context: FormatContext) -> [RenderedLine] {
         let listedStalls = min(heartbeat.stalls.count, limits.maxStallLines)

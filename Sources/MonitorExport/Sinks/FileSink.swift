@@ -32,10 +32,6 @@ import ProcessMonitor
 /// ```
 public final class FileSink: HeartbeatSink {
     /// The path as given; the sink reopens it after the file is moved away.
-    ///
-    /// ```swift
-    /// print("heartbeats go to \(sink.path)")
-    /// ```
     package let path: String
     let core: FileWriterCore
 
@@ -50,6 +46,7 @@ public final class FileSink: HeartbeatSink {
     /// ```swift
     /// do {
     ///     let sink = try FileSink(path: "heartbeat.log")
+    ///     sink.close()
     /// } catch {
     ///     print(error)  // cannot open: cannot open heartbeat.log for appending: Permission denied (errno 13)
     /// }

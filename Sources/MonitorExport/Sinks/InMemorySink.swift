@@ -6,7 +6,7 @@ import ProcessMonitor
 /// let sink = InMemorySink()
 /// let exporter = HeartbeatExporter(format: TextFormat(), sink: sink)
 /// let monitor = try ProcessMonitor(observers: [exporter])
-/// monitor.start(); monitor.emitNow(); monitor.stop()
+/// try monitor.start(); monitor.emitNow(); monitor.stop()
 /// #expect(sink.lines.first?.text.hasPrefix("[process-monitor] elapsed=") == true)
 /// ```
 public final class InMemorySink: HeartbeatSink {

@@ -36,10 +36,6 @@ import Synchronization
 // @unchecked Sendable: `buffer`, the only non-Sendable state, is used only while `lock` is held.
 public final class StandardStreamSink: HeartbeatSink, @unchecked Sendable {
     /// Which standard stream a sink writes to.
-    ///
-    /// ```swift
-    /// let sink = StandardStreamSink(.standardOutput, diagnostics: SinkDiagnostics(warn: { _ in }))
-    /// ```
     package enum Stream: Sendable, Equatable {
         /// File descriptor 1.
         case standardOutput
@@ -60,7 +56,7 @@ public final class StandardStreamSink: HeartbeatSink, @unchecked Sendable {
     /// The shared sink for standard output.
     ///
     /// ```swift
-    /// HeartbeatExporter(format: JSONLinesFormat(), sink: StandardStreamSink.standardOutput)
+    /// let exporter = HeartbeatExporter(format: JSONLinesFormat(), sink: StandardStreamSink.standardOutput)
     /// ```
     public static let standardOutput = StandardStreamSink(.standardOutput)
 
@@ -81,10 +77,6 @@ public final class StandardStreamSink: HeartbeatSink, @unchecked Sendable {
     private let closedAtCreation: Bool
 
     /// Creates a sink on `stream` whose own faults are reported through `diagnostics`.
-    ///
-    /// ```swift
-    /// let sink = StandardStreamSink(.standardOutput)
-    /// ```
     package convenience init(_ stream: Stream, diagnostics: SinkDiagnostics = .standard) {
         switch stream {
         case .standardOutput:

@@ -163,6 +163,7 @@ public final class ProcessMonitor: Sendable {
     ///
     /// ```swift
     /// defer { monitor.stop() }
+    /// try runBatch()
     /// ```
     @available(*, noasync, message: "blocks a thread until observers finish; use await shutdown()")
     public func stop() {

@@ -31,7 +31,7 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
 /// Runs `body` inside a scope with a dynamic label on the current task's lane.
 ///
 /// ```swift
-/// try await withScope(label: "fetch \(url.host ?? "")") {
+/// let data = try await withScope(label: "fetch \(url.host ?? "")") {
 ///     try await client.get(url)
 /// }
 /// ```
@@ -167,7 +167,7 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
 /// same as `withScope(label:)`. A string literal still takes the `StaticString` overload.
 ///
 /// ```swift
-/// try await withScope("fetch \(url.host ?? "")") { try await client.get(url) }
+/// let data = try await withScope("fetch \(url.host ?? "")") { try await client.get(url) }
 /// ```
 @_disfavoredOverload
 @inlinable

@@ -11,7 +11,7 @@ import Synchronization
 /// should use the `async` overload, which follows the task across threads.
 ///
 /// ```swift
-/// let model = withScope("load model") {
+/// let model = try withScope("load model") {
 ///     try loadModel(from: url)
 /// }
 /// ```
@@ -78,8 +78,8 @@ public func withScope<T, Failure: Error>(
 /// Runs `body` inside a scope with a dynamic label and a progress counter.
 ///
 /// ```swift
-/// withScope(label: "epoch \(n)", total: batches) { progress in
-///     for batch in loader { train(batch); progress.increment() }
+/// withScope(label: "epoch \(n)", total: batches.count) { progress in
+///     for batch in batches { train(batch); progress.increment() }
 /// }
 /// ```
 @inlinable
