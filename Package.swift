@@ -54,3 +54,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Upcoming-language features for every target, as swift-log does: `any` on every existential,
+// imports that say what a file uses (no member leaking in through another file's import), and
+// internal imports unless the public API shows a module's types (`public import`).
+for target in package.targets where [.executable, .test, .regular].contains(target.type) {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

@@ -1,4 +1,4 @@
-import MonitorExport
+public import MonitorExport
 import ProcessMonitor
 
 extension ExportFormat {

@@ -96,11 +96,6 @@ final class HTTPPostQueue: @unchecked Sendable {
 
     var statistics: HTTPDeliveryStatistics { lock.withLock { stats } }
 
-    /// Counts a request the caller refused to queue (not a request at all).
-    func countRejected() {
-        lock.withLock { stats.droppedRejected &+= 1 }
-    }
-
     /// Requests waiting, not counting one in flight.
     var pendingCount: Int { lock.withLock { pending.count } }
 

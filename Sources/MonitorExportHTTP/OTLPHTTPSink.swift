@@ -1,5 +1,5 @@
-import Foundation
-import MonitorExport
+public import Foundation
+public import MonitorExport
 import ProcessMonitor
 
 /// Sends each heartbeat to an OpenTelemetry collector over OTLP/HTTP with JSON encoding, without

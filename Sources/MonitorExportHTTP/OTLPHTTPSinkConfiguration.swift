@@ -1,4 +1,4 @@
-import MonitorExport
+public import MonitorExport
 
 extension OTLPHTTPSink {
     /// How an ``OTLPHTTPSink`` queues, sends, retries and gives up.

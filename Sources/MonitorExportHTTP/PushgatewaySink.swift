@@ -1,5 +1,5 @@
-import Foundation
-import MonitorExport
+public import Foundation
+public import MonitorExport
 import ProcessMonitor
 
 /// Pushes each heartbeat's Prometheus exposition to a Prometheus Pushgateway, for jobs too

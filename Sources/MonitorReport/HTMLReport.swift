@@ -1,4 +1,4 @@
-import MonitorExport
+public import MonitorExport
 import ProcessMonitor
 
 /// A self-contained HTML report of one or more heartbeat logs: a timeline of every lane's

@@ -28,9 +28,6 @@ struct TimeAxis {
 
     var span: Double { end - start }
 
-    /// Seconds of time one pixel covers.
-    var secondsPerPixel: Double { span / Self.plotWidth }
-
     /// x of a time, clamped to the plot (a scope entered before the monitor started begins at
     /// the left edge rather than off the drawing).
     func x(_ time: Double) -> Double {

@@ -1,4 +1,4 @@
-import MonitorExport
+public import MonitorExport
 import ProcessMonitor
 
 /// A sink that keeps every line in memory, for your own tests.

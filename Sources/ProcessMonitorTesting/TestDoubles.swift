@@ -1,5 +1,5 @@
-import Foundation
-import ProcessMonitor
+public import Foundation
+public import ProcessMonitor
 
 /// A clock that only moves when told to, for deterministic heartbeats in tests.
 ///

@@ -1,3 +1,4 @@
+import Foundation
 import MonitorExport
 import MonitorExportHTTP
 import ProcessMonitor
@@ -10,7 +11,6 @@ struct DemoOptions {
     var duration: Duration = .seconds(15)
     var workers: Int = ProcSelfSampler().sample().affinityCores ?? 2
     var showHelp = false
-    var showVersion = false
 
     /// Every format the demo can export to: the built-in ones, OTLP/HTTP and the Pushgateway.
     static let formats = ExportFormat.builtIn + [.otlpHTTP, .prometheusPushgateway]
@@ -48,9 +48,6 @@ struct DemoOptions {
         },
     ] + MonitorEnvironment.settings(formats: formats).map { $0.lifted(\DemoOptions.monitor) } + [
         Setting(flag: "--help", variable: nil, placeholder: nil, help: "show this help") { _, options in options.showHelp = true },
-        Setting(flag: "--version", variable: nil, placeholder: nil, help: "print the package version") { _, options in
-            options.showVersion = true
-        },
     ]
 
     static var usage: String {
@@ -63,7 +60,7 @@ struct DemoOptions {
         return """
             usage: heartbeat-demo [options]
                    heartbeat-demo render --to FORMAT [--style seed|extended] [--title TEXT] [FILE...]
-                   heartbeat-demo --help | --version
+                   heartbeat-demo --help
 
             Runs a simulated compute job (about 15 s) with a heartbeat every 2 s on stderr.
             While it runs, `kill -USR1 <pid>` (SIGUSR1) asks for a heartbeat at once.

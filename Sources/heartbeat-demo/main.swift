@@ -37,10 +37,6 @@ if options.showHelp {
     print(DemoOptions.usage)
     exit(0)
 }
-if options.showVersion {
-    print("heartbeat-demo \(ProcessMonitor.version)")
-    exit(0)
-}
 
 let job = DemoJob(duration: options.duration, interval: options.monitor.configuration.interval,
                   stallThreshold: options.monitor.configuration.stallThreshold, workers: options.workers)

@@ -1,3 +1,4 @@
+import MonitorExport
 import Foundation
 @testable import MonitorExportHTTP
 import ProcessMonitor

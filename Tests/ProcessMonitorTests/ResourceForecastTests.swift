@@ -98,6 +98,13 @@ import Testing
         #expect(run(values, limit: 700 << 20).last?.isEmpty == true)
     }
 
+    @Test func onlyTheLatestSamplesAreFitted() {
+        // One heartbeat a second: a climb of 72 s, then 64 s flat. The fit keeps the last 64
+        // samples (its cost grows with the square of their number), which are flat.
+        let values = (0..<72).map { 600 * Self.mib + Double($0) * Self.mib } + Array(repeating: 672 * Self.mib, count: 64)
+        #expect(run(values, limit: 700 << 20, every: 1).last?.isEmpty == true)
+    }
+
     @Test func aFitOfPerfectlyRisingSamplesScoresATrend() throws {
         let fit = try #require(TrendFit(times: [0, 1, 2, 3, 4, 5], values: [1, 2, 3, 4, 5, 6]))
         #expect(fit.slope == 1)

@@ -1,4 +1,4 @@
-import ProcessMonitor
+public import ProcessMonitor
 
 #if canImport(Glibc)
 import Glibc
@@ -247,7 +247,7 @@ public struct MonitorEnvironment: Sendable {
     /// A duration setting that must lie in `range`.
     private static func duration(
         flag: String, variable: String, help: String, field: String, range: ClosedRange<Duration>,
-        _ path: WritableKeyPath<MonitorEnvironment, Duration> & Sendable
+        _ path: any WritableKeyPath<MonitorEnvironment, Duration> & Sendable
     ) -> Setting<MonitorEnvironment> {
         Setting(
             flag: flag, variable: variable, placeholder: "D", help: help + " (500ms, 2s, 1m, 1h)",

@@ -1,4 +1,5 @@
 import ProcessMonitor
+import Foundation
 
 /// One setting, read alike from a command-line flag (`--interval 2s`, `--interval=2s`) and from
 /// an environment variable (`PROCESS_MONITOR_INTERVAL=2s`): its names, what its value looks
@@ -46,7 +47,7 @@ package struct Setting<Root>: Sendable {
 
     /// The same setting applied to the part of a larger value at `path`: a program adds its own
     /// settings (the demo's `--duration`) beside the library's.
-    package func lifted<Outer>(_ path: WritableKeyPath<Outer, Root> & Sendable) -> Setting<Outer> {
+    package func lifted<Outer>(_ path: any WritableKeyPath<Outer, Root> & Sendable) -> Setting<Outer> {
         let change = self.change
         var current: (@Sendable (Outer) -> String?)?
         if let show = self.show {

@@ -1,5 +1,5 @@
 import Foundation
-import ProcessMonitor
+public import ProcessMonitor
 
 /// One JSON Lines record read back: the heartbeat and what the record carried beside it.
 ///

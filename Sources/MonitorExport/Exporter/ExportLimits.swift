@@ -87,24 +87,29 @@ public struct ExportLimits: Sendable, Equatable {
     /// let limits = try ExportLimits(maxLabelBytes: 16)
     /// limits.cap("a fairly long phase label")  // "a …[+23 bytes]" (the 14-byte marker leaves 2)
     /// ```
-    public func cap(_ label: String) -> String {
-        let total = label.utf8.count
-        guard total > maxLabelBytes else { return label }
+    public func cap(_ label: String) -> String { Self.cut(label, maxBytes: maxLabelBytes) }
+
+    /// The one cutting rule for labels and whole lines: `text` itself when it fits in `maxBytes`
+    /// UTF-8 bytes; otherwise its longest prefix of whole characters that fits together with
+    /// ``truncationMarker(cutBytes:)``, then the marker.
+    package static func cut(_ text: String, maxBytes: Int) -> String {
+        let total = text.utf8.count
+        guard total > maxBytes else { return text }
         // The marker's length depends on the number it carries; a bound that is one digit too
         // long only cuts one more character, so take the marker for the worst case first. When
-        // even the marker does not fit (a tiny limit and a huge label), a bare "…" keeps the
+        // even the marker does not fit (a tiny limit and a huge text), a bare "…" keeps the
         // promise that nothing exceeds the limit.
-        let fullMarker = Self.truncationMarker(cutBytes: total).utf8.count <= maxLabelBytes
-        var budget = maxLabelBytes - (fullMarker ? Self.truncationMarker(cutBytes: total).utf8.count : 3)
+        let fullMarker = truncationMarker(cutBytes: total).utf8.count <= maxBytes
+        var budget = maxBytes - (fullMarker ? truncationMarker(cutBytes: total).utf8.count : 3)
         var kept = 0
-        var end = label.startIndex
-        for character in label {
+        var end = text.startIndex
+        for character in text {
             let size = character.utf8.count
             if size > budget { break }
             budget -= size
             kept += size
-            end = label.index(after: end)
+            end = text.index(after: end)
         }
-        return String(label[..<end]) + (fullMarker ? Self.truncationMarker(cutBytes: total - kept) : "…")
+        return String(text[..<end]) + (fullMarker ? truncationMarker(cutBytes: total - kept) : "…")
     }
 }

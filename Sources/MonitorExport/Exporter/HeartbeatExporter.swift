@@ -1,4 +1,4 @@
-import ProcessMonitor
+public import ProcessMonitor
 import Synchronization
 
 /// A format paired with a sink: the observer you hand to the monitor.

@@ -1,4 +1,4 @@
-import ProcessMonitor
+public import ProcessMonitor
 
 /// Turns a ``Heartbeat`` into lines: text, JSON Lines, logfmt, or your own.
 ///

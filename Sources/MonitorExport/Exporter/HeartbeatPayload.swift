@@ -1,4 +1,4 @@
-import ProcessMonitor
+public import ProcessMonitor
 
 /// A format that makes one typed value per heartbeat besides its lines: the request pair an OTLP
 /// endpoint takes (``OTLPJSONFormat/Requests``), the exposition a Pushgateway takes

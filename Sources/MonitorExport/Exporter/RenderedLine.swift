@@ -1,4 +1,4 @@
-import ProcessMonitor
+public import ProcessMonitor
 
 /// One rendered line of a heartbeat, without its trailing newline, and its severity.
 ///

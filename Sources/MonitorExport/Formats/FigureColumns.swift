@@ -1,4 +1,4 @@
-import ProcessMonitor
+package import ProcessMonitor
 
 // The columns of the figure table beyond the record formats: what Prometheus, OTLP metrics and
 // the HTML report make of each headline figure. Each column is decided per row: a figure a

@@ -1,5 +1,5 @@
 import Foundation
-import ProcessMonitor
+public import ProcessMonitor
 
 /// Renders each heartbeat as one JSON object on one line (JSON Lines), for log aggregators.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import ProcessMonitor
 
 /// One line under construction, as UTF-8 bytes: the one writer behind every format.

@@ -1,4 +1,4 @@
-import ProcessMonitor
+public import ProcessMonitor
 
 /// Renders each heartbeat as logfmt lines (`key=value key="quoted value"`), for tools that read
 /// logfmt: Loki, Heroku-style pipelines, `grep`.

@@ -1,5 +1,5 @@
 import Foundation
-import ProcessMonitor
+package import ProcessMonitor
 
 extension OTLPJSONFormat {
     /// The `ExportMetricsServiceRequest` for one heartbeat, on one line.

@@ -1,5 +1,5 @@
 import Foundation
-import ProcessMonitor
+public import ProcessMonitor
 
 /// Renders each heartbeat as OpenTelemetry data in OTLP/JSON: one log record and its figures as
 /// metrics, each request on one line.

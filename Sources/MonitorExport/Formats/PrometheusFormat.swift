@@ -1,5 +1,5 @@
 import Foundation
-import ProcessMonitor
+public import ProcessMonitor
 
 /// Renders each heartbeat as a Prometheus text exposition: the file node_exporter's textfile
 /// collector (`--collector.textfile.directory`) serves, one line per ``RenderedLine``.

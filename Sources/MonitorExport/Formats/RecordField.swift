@@ -1,4 +1,4 @@
-import ProcessMonitor
+package import ProcessMonitor
 
 // The types the field table (`RecordFields.swift`) is made of: how a value is read, written
 // back and bounded (`FieldKind`), and what each format calls it (`RecordField` and the

@@ -1,5 +1,5 @@
 import Foundation
-import ProcessMonitor
+package import ProcessMonitor
 
 // ════════════════════════════════════════════════════════════════════════════════════════════
 // THE FIGURE TABLE: every figure of a heartbeat record, described once.

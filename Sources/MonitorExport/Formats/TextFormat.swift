@@ -1,4 +1,4 @@
-import ProcessMonitor
+public import ProcessMonitor
 
 /// Renders a heartbeat as the seed's human-readable `[process-monitor]` lines.
 ///
@@ -444,18 +444,4 @@ public struct TextFormat: HeartbeatFormat {
 /// ```swift
 /// fitLine(String(repeating: "x", count: 2000), maxBytes: 1024)  // 1008 "x" then "…[+992 bytes]"
 /// ```
-func fitLine(_ line: String, maxBytes: Int) -> String {
-    let total = line.utf8.count
-    guard total > maxBytes else { return line }
-    var budget = maxBytes - ExportLimits.truncationMarker(cutBytes: total).utf8.count
-    var kept = 0
-    var end = line.startIndex
-    for character in line {
-        let size = character.utf8.count
-        if size > budget { break }
-        budget -= size
-        kept += size
-        end = line.index(after: end)
-    }
-    return String(line[..<end]) + ExportLimits.truncationMarker(cutBytes: total - kept)
-}
+func fitLine(_ line: String, maxBytes: Int) -> String { ExportLimits.cut(line, maxBytes: maxBytes) }

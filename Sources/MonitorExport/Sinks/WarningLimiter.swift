@@ -14,8 +14,6 @@ package final class WarningLimiter: @unchecked Sendable {
     private let lock = PosixLock()
     private var lastWarning: ContinuousClock.Instant?
     private var held = 0
-    private var emittedCount = 0
-    private var suppressedCount = 0
 
     package init(_ diagnostics: SinkDiagnostics) {
         self.diagnostics = diagnostics
@@ -31,14 +29,12 @@ package final class WarningLimiter: @unchecked Sendable {
         lock.lock()
         if let lastWarning, lastWarning + diagnostics.warningInterval > now {
             held += 1
-            suppressedCount += 1
             lock.unlock()
             return
         }
         let heldBack = held
         held = 0
         lastWarning = now
-        emittedCount += 1
         lock.unlock()
         if heldBack > 0 {
             diagnostics.warn("\(message) (\(heldBack) more warning\(heldBack == 1 ? "" : "s") from this sink held back)")
@@ -46,11 +42,6 @@ package final class WarningLimiter: @unchecked Sendable {
             diagnostics.warn(message)
         }
     }
-
-    /// Warnings passed on so far.
-    var emitted: Int { lock.withLock { emittedCount } }
-    /// Warnings held back so far.
-    var suppressed: Int { lock.withLock { suppressedCount } }
 
     /// The sink's clock, shared so file sinks pace their path checks on the same time line.
     var now: ContinuousClock.Instant { diagnostics.now() }

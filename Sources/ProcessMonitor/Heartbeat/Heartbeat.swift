@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One heartbeat: what the process is doing right now, as a plain value.
 ///

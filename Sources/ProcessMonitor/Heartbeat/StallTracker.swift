@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Remembers the scopes heartbeats reported as stalled, so the first heartbeat after one ends
 /// says so, once (``StallEnd``). Monitor-thread state, kept between heartbeats.
 ///

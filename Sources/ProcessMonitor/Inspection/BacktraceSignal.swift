@@ -1,6 +1,8 @@
 #if os(Linux) && canImport(Glibc) && (arch(x86_64) || arch(arm64))
 import Glibc
 import Synchronization
+// On Linux the clang module that owns <sys/ucontext.h> (ucontext_t's members) is CDispatch.
+import CDispatch
 
 // The signal side of ``NativeBacktraceCapturer``: the memory the handler writes, the handler,
 // and the few libc functions it needs. Everything the handler touches is allocated before the

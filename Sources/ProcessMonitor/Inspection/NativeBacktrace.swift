@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// Why a native backtrace of a thread could not be captured. Never fatal: the caller reports
 /// the reason where the stack would have gone.

@@ -1,4 +1,4 @@
-import Synchronization
+public import Synchronization
 
 /// Binds a task to its lane. A task-local, because a task may resume on any thread after an
 /// `await`, so a thread's lane would be corrupted by the tasks interleaving on it.
@@ -50,7 +50,6 @@ func taskIdentity(_ task: UnsafeCurrentTask?) -> UInt {
     guard let task else { return 0 }
     return unsafeBitCast(task, to: UInt.self)
 }
-import Synchronization
 
 /// Takes a lane for the current task's outermost scope, binds it for `body`, and returns it
 /// to the pool afterwards.

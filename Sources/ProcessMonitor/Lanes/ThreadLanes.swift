@@ -1,12 +1,12 @@
 #if canImport(Glibc)
-import Glibc
+public import Glibc
 #elseif canImport(Musl)
-import Musl
+public import Musl
 #elseif canImport(Darwin)
-import Darwin
+public import Darwin
 #endif
 import Foundation
-import Synchronization
+public import Synchronization
 
 // MARK: - Thread lanes
 

@@ -25,13 +25,6 @@ import Darwin
 /// await monitor.shutdown()  // emits a final heartbeat and waits until it is delivered
 /// ```
 public final class ProcessMonitor: Sendable {
-    /// This package's version.
-    ///
-    /// ```swift
-    /// print("process-monitor \(ProcessMonitor.version)")
-    /// ```
-    public static let version = "0.2.0"
-
     /// The validated configuration.
     public let configuration: MonitorConfiguration
     private let observers: [any HeartbeatObserver]

@@ -18,7 +18,7 @@
 /// in a row, in none.
 struct ResourceForecaster {
     static let window: Duration = .seconds(600)
-    static let maxSamples = 128
+    static let maxSamples = 64
     static let minimumSamples = 8
     /// One-sided 0.1 % of the standard normal distribution: at one heartbeat a minute, a 1 %
     /// test would cry wolf on a flat, noisy series about once a day.

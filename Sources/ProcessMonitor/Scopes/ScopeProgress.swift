@@ -1,4 +1,4 @@
-import Synchronization
+public import Synchronization
 
 /// A live progress counter owned by one scope, read by every heartbeat.
 ///
