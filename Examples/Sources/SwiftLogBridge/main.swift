@@ -29,11 +29,14 @@ let monitor = try ProcessMonitor.start(
     observers: [LoggerHeartbeatObserver(logger: Logger(label: "heartbeat"))]
 )
 withScope("example job") {
-    // 4 × 250 ms: at least two heartbeats see "slow step" older than the 300 ms threshold.
+    // Stuck for 800 ms before its counter first moves: a scope whose counter moves within the
+    // 300 ms threshold is alive, not stalled, so the heartbeats at about 400 and 600 ms see a
+    // stall, and the later ones a step that is moving again.
     withScope("slow step", total: 4) { progress in
+        usleep(800_000)
         for _ in 0..<4 {
-            usleep(250_000)
             progress.increment()
+            usleep(100_000)
         }
     }
 }
