@@ -17,7 +17,7 @@ let package = Package(
         .library(name: "MonitorExportHTTP", targets: ["MonitorExportHTTP"]),
         // The self-contained HTML report of one or more JSON Lines logs.
         .library(name: "MonitorReport", targets: ["MonitorReport"]),
-        // Test doubles for your own tests: in-memory sink, recorder, manual clock, fixed sampler.
+        // Test doubles for your own tests: recorder, manual clock, fixed sampler (core only).
         .library(name: "ProcessMonitorTesting", targets: ["ProcessMonitorTesting"]),
         .executable(name: "heartbeat-demo", targets: ["heartbeat-demo"]),
     ],
@@ -26,7 +26,9 @@ let package = Package(
         .target(name: "MonitorExport", dependencies: ["ProcessMonitor"]),
         .target(name: "MonitorExportHTTP", dependencies: ["MonitorExport", "ProcessMonitor"]),
         .target(name: "MonitorReport", dependencies: ["ProcessMonitor", "MonitorExport"]),
-        .target(name: "ProcessMonitorTesting", dependencies: ["ProcessMonitor", "MonitorExport"]),
+        // Depends on the core only: a test of scope code needs no formats. The in-memory sink lives
+        // with the other sinks in MonitorExport.
+        .target(name: "ProcessMonitorTesting", dependencies: ["ProcessMonitor"]),
         .executableTarget(
             name: "heartbeat-demo",
             dependencies: ["ProcessMonitor", "MonitorExport", "MonitorExportHTTP", "MonitorReport"]

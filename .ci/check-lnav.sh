@@ -6,7 +6,8 @@
 #     with the line's own timestamp, level, seq and pid (expected rows come from jq for JSON
 #     Lines and from awk for logfmt and text, never from lnav);
 #   - min/max(log_time) are the first and last record's timestamps;
-#   - warning rows = level warn records = stall records, info rows = level info records, and
+#   - warning rows = level warn records = stall records (in text: [STALL], [STALL-STACK],
+#     [STALL-BACKTRACE] and [WARN] lines), info rows = level info records, and
 #     no other level appears;
 #   - the same holds for a widened copy of each file, every record carrying unknown extra keys
 #     (as schema_version 2 will) with a ~14 KiB value (lines near 16 KiB) of spaces, escaped quotes, non-ASCII text
@@ -179,7 +180,7 @@ check_text() {
     expect_text "$file" >"$work/expected"
     check "$label" "$file" processmonitor_text \
         "$(awk '$2 == "WARN"' "$file" | wc -l)" "$(awk '$2 == "INFO"' "$file" | wc -l)" \
-        "$(awk '$3 ~ /^\[process-monitor\]\[STALL\]/' "$file" | wc -l)"
+        "$(awk '$3 ~ /^\[process-monitor\]\[(STALL|STALL-STACK|STALL-BACKTRACE|WARN)\]/' "$file" | wc -l)"
 }
 
 # --- the files as given --------------------------------------------------------------------

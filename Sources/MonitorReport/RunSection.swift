@@ -224,7 +224,7 @@ struct RunSection {
 
     private func appendActivePhases(_ heartbeats: [Heartbeat], to html: inout String) {
         struct Segment {
-            var active: ActivePhase
+            var active: Heartbeat.ActivePhase
             var entered: Double
             var from: Double
             var to: Double

@@ -12,10 +12,10 @@ import Testing
         resources: ResourceUsage(rssBytes: 1 << 30, peakRSSBytes: 1 << 31, threads: 12, readBytes: 5, writeBytes: 6),
         cpu: CPUUsage(coresBusy: 1.9, availableCores: 2, window: .seconds(60)),
         instrumentedLanes: 2,
-        active: ActivePhase(lane: .thread(1, name: "main"), label: "load", age: .seconds(130),
+        active: Heartbeat.ActivePhase(lane: .thread(1, name: "main"), label: "load", age: .seconds(130),
                             progress: ProgressReading(current: 5, total: 10, elapsed: .seconds(130))),
-        stalls: [Stall(lane: .thread(1, name: "main"), label: "load", age: .seconds(130))],
-        phases: [Phase(lane: .task(3), depth: 2, label: "fetch", age: .seconds(3), sinceLastChange: .seconds(1),
+        stalls: [Heartbeat.Stall(lane: .thread(1, name: "main"), label: "load", age: .seconds(130))],
+        phases: [Heartbeat.Phase(lane: .task(3), depth: 2, label: "fetch", age: .seconds(3), sinceLastChange: .seconds(1),
                        progress: ProgressReading(current: 1, total: 0, elapsed: .seconds(3)))],
         omittedPhases: 4, stallThreshold: .seconds(120)
     )

@@ -262,7 +262,7 @@ func topLevelKeys(_ line: String) -> [String] {
     @Test func thousandStallsAreTrimmedToTheLineLimit() throws {
         var heartbeat = MachineFixtures.busy()
         heartbeat.stalls = (0 ..< 1000).map { index in
-            Stall(lane: .thread(UInt64(index + 1)), label: String(repeating: "x", count: 250) + "\(100_000 + index)",
+            Heartbeat.Stall(lane: .thread(UInt64(index + 1)), label: String(repeating: "x", count: 250) + "\(100_000 + index)",
                   age: .seconds(300))
         }
         let rendered = JSONLinesFormat().render(heartbeat, context: FormatContext())

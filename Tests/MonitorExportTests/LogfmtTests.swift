@@ -140,7 +140,7 @@ enum LogfmtTestParser {
 
     func stallLine(label: String) -> String {
         var heartbeat = MachineFixtures.busy()
-        heartbeat.stalls = [Stall(lane: .task(2), label: label, age: .seconds(300))]
+        heartbeat.stalls = [Heartbeat.Stall(lane: .task(2), label: label, age: .seconds(300))]
         return LogfmtFormat().render(heartbeat, context: FormatContext())[1].text
     }
 

@@ -74,21 +74,21 @@ enum MachineFixtures {
         heartbeat.cpu = CPUUsage(coresBusy: 1.7976931348623157e308, availableCores: .greatestFiniteMagnitude,
                                  affinityCores: .max, quotaCores: 1.7976931348623157e308, window: .milliseconds(Int64.max))
         heartbeat.instrumentedLanes = .max
-        heartbeat.active = ActivePhase(lane: .thread(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max),
+        heartbeat.active = Heartbeat.ActivePhase(lane: .thread(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max),
                                        progress: progress)
-        heartbeat.stalls = [Stall(
+        heartbeat.stalls = [Heartbeat.Stall(
             lane: .task(.max, name: nasty), label: nasty, age: .milliseconds(Int64.max), threshold: .milliseconds(Int64.max),
             progress: progress, depth: .max,
-            stack: Array(repeating: ScopeFrame(label: nasty, age: .milliseconds(Int64.max)), count: 64),
-            thread: ThreadActivity(state: .diskWait, threadID: .max, syscall: nasty, fileDescriptor: .max, target: nasty,
+            stack: Array(repeating: Heartbeat.ScopeFrame(label: nasty, age: .milliseconds(Int64.max)), count: 64),
+            thread: Heartbeat.ThreadActivity(state: .diskWait, threadID: .max, syscall: nasty, fileDescriptor: .max, target: nasty,
                                    waitChannel: nasty, cpuFraction: 1, cpuWindow: .milliseconds(Int64.max)),
             backtrace: Array(repeating: nasty, count: 64)
         )]
-        heartbeat.forecasts = [ResourceForecast(resource: .fileDescriptors, used: .max - 1, limit: .max,
+        heartbeat.forecasts = [Heartbeat.ResourceForecast(resource: .fileDescriptors, used: .max - 1, limit: .max,
                                                 growthPerSecond: .greatestFiniteMagnitude, timeToLimit: .milliseconds(Int64.max),
                                                 window: .milliseconds(Int64.max))]
-        heartbeat.stallEnds = [StallEnd(lane: .task(.max, name: nasty), label: nasty, duration: .milliseconds(Int64.max))]
-        heartbeat.phases[0] = Phase(lane: .thread(.max, name: nasty), depth: .max, label: nasty, age: .milliseconds(Int64.max),
+        heartbeat.stallEnds = [Heartbeat.StallEnd(lane: .task(.max, name: nasty), label: nasty, duration: .milliseconds(Int64.max))]
+        heartbeat.phases[0] = Heartbeat.Phase(lane: .thread(.max, name: nasty), depth: .max, label: nasty, age: .milliseconds(Int64.max),
                                     sinceLastChange: .milliseconds(Int64.max), progress: progress,
                                     parent: .task(.max, name: nasty), activeDescendants: .max)
         // Not quite the maximum: a decoder adds the phases a cut line leaves out to this count.
@@ -99,7 +99,7 @@ enum MachineFixtures {
 
     static func busy() -> Heartbeat {
         let phases = (0 ..< 8).map { index in
-            Phase(
+            Heartbeat.Phase(
                 lane: index.isMultiple(of: 2) ? .thread(UInt64(index + 1), name: "worker-\(index)") : .task(UInt64(index + 1)),
                 depth: index % 3 + 1,
                 label: "phase \(index) \"step\"",
@@ -119,12 +119,12 @@ enum MachineFixtures {
                                      readBytes: 4096, writeBytes: 0),
             cpu: CPUUsage(coresBusy: 1.9, availableCores: 2, window: .seconds(60)),
             instrumentedLanes: 9,
-            active: ActivePhase(lane: .thread(1, name: "main"), label: "BMS coord_corrections",
+            active: Heartbeat.ActivePhase(lane: .thread(1, name: "main"), label: "BMS coord_corrections",
                                 age: .milliseconds(400_000),
                                 progress: ProgressReading(current: 250, total: 1000, elapsed: .seconds(10))),
             stalls: [
-                Stall(lane: .thread(1, name: "main"), label: "BMS coord_corrections", age: .milliseconds(400_000)),
-                Stall(lane: .task(2), label: "fetch \"shard\" 7", age: .milliseconds(399_000)),
+                Heartbeat.Stall(lane: .thread(1, name: "main"), label: "BMS coord_corrections", age: .milliseconds(400_000)),
+                Heartbeat.Stall(lane: .task(2), label: "fetch \"shard\" 7", age: .milliseconds(399_000)),
             ],
             phases: phases,
             omittedPhases: 3,
@@ -144,7 +144,7 @@ enum MachineFixtures {
         heartbeat.cpu = CPUUsage(coresBusy: 0.5, availableCores: 0.5, affinityCores: 2, quotaCores: 0.5, window: .seconds(60))
         heartbeat.phases[1].parent = .thread(1, name: "main")
         heartbeat.phases[0].activeDescendants = 2
-        heartbeat.stallEnds = [StallEnd(lane: .task(9), label: "flush \"cache\"", duration: .milliseconds(192_250))]
+        heartbeat.stallEnds = [Heartbeat.StallEnd(lane: .task(9), label: "flush \"cache\"", duration: .milliseconds(192_250))]
         return heartbeat
     }
 
@@ -153,26 +153,26 @@ enum MachineFixtures {
     /// phase with a threshold of its own and one that never stalls, and a memory forecast.
     static func explained() -> Heartbeat {
         var heartbeat = contained()
-        heartbeat.stalls[0] = Stall(
+        heartbeat.stalls[0] = Heartbeat.Stall(
             lane: .thread(1, name: "main"), label: "BMS coord_corrections", age: .milliseconds(400_000),
             threshold: .seconds(300),
             progress: ProgressReading(current: 250, total: 1000, elapsed: .seconds(400), sinceLastMove: .milliseconds(310_500)),
             depth: 2,
-            stack: [ScopeFrame(label: "run job", age: .milliseconds(3_700_000)),
-                    ScopeFrame(label: "BMS coord_corrections", age: .milliseconds(400_000))],
-            thread: ThreadActivity(state: .sleeping, threadID: 4711, syscall: "read", fileDescriptor: 7,
+            stack: [Heartbeat.ScopeFrame(label: "run job", age: .milliseconds(3_700_000)),
+                    Heartbeat.ScopeFrame(label: "BMS coord_corrections", age: .milliseconds(400_000))],
+            thread: Heartbeat.ThreadActivity(state: .sleeping, threadID: 4711, syscall: "read", fileDescriptor: 7,
                                    target: "socket:[90210]", waitChannel: "sk_wait_data", cpuFraction: 0.125,
                                    cpuWindow: .seconds(60)),
             backtrace: ["read + 14 in libc.so.6", "Peer.receive() + 52 in job", "main + 10 in job"]
         )
         heartbeat.stalls[1].thread = .suspended
-        heartbeat.stalls[1].stack = [ScopeFrame(label: "fetch \"shard\" 7", age: .milliseconds(399_000))]
+        heartbeat.stalls[1].stack = [Heartbeat.ScopeFrame(label: "fetch \"shard\" 7", age: .milliseconds(399_000))]
         heartbeat.active?.progress?.sinceLastMove = .milliseconds(1_500)
         heartbeat.phases[0].stallThreshold = .seconds(600)
         heartbeat.phases[0].progress?.sinceLastMove = .milliseconds(1_500)
         heartbeat.phases[2].stallThreshold = nil
         heartbeat.forecasts = [
-            ResourceForecast(resource: .memory, used: 245 << 20, limit: 256 << 20, growthPerSecond: 1234.5,
+            Heartbeat.ResourceForecast(resource: .memory, used: 245 << 20, limit: 256 << 20, growthPerSecond: 1234.5,
                              timeToLimit: .milliseconds(9_340_100), window: .seconds(600)),
         ]
         return heartbeat
@@ -248,11 +248,11 @@ enum MachineFixtures {
         }
     }
 
-    static func randomActivity(using rng: inout SeededGenerator) -> ThreadActivity? {
+    static func randomActivity(using rng: inout SeededGenerator) -> Heartbeat.ThreadActivity? {
         guard Int.random(in: 0 ..< 4, using: &rng) > 0 else { return nil }
-        let state = ThreadActivity.State.allCases.randomElement(using: &rng)!
+        let state = Heartbeat.ThreadActivity.State.allCases.randomElement(using: &rng)!
         guard state != .suspended else { return .suspended }
-        var activity = ThreadActivity(state: state)
+        var activity = Heartbeat.ThreadActivity(state: state)
         if Bool.random(using: &rng) { activity.threadID = Int32.random(in: 0 ... .max, using: &rng) }
         if Bool.random(using: &rng) { activity.syscall = randomLabel(using: &rng) }
         if Bool.random(using: &rng) { activity.fileDescriptor = Int32.random(in: 0 ... .max, using: &rng) }
@@ -279,21 +279,21 @@ enum MachineFixtures {
     /// timestamp in whole milliseconds, labels under the cap.
     static func randomHeartbeat(using rng: inout SeededGenerator) -> Heartbeat {
         let stalls = (0 ..< Int.random(in: 0 ... 3, using: &rng)).map { _ in
-            Stall(lane: randomLane(using: &rng), label: randomLabel(using: &rng), age: randomDuration(using: &rng),
+            Heartbeat.Stall(lane: randomLane(using: &rng), label: randomLabel(using: &rng), age: randomDuration(using: &rng),
                   threshold: randomDuration(using: &rng), progress: randomProgress(using: &rng),
                   depth: Int.random(in: 1 ... 70, using: &rng),
                   stack: (0 ..< Int.random(in: 0 ... 4, using: &rng)).map { _ in
-                      ScopeFrame(label: randomLabel(using: &rng), age: randomDuration(using: &rng))
+                      Heartbeat.ScopeFrame(label: randomLabel(using: &rng), age: randomDuration(using: &rng))
                   },
                   thread: randomActivity(using: &rng),
                   backtrace: Bool.random(using: &rng) ? nil : (0 ..< Int.random(in: 0 ... 3, using: &rng)).map { _ in randomLabel(using: &rng) })
         }
         let phases = (0 ..< Int.random(in: 0 ... 8, using: &rng)).map { _ in
-            Phase(lane: randomLane(using: &rng), depth: Int.random(in: 1 ... 1000, using: &rng),
+            Heartbeat.Phase(lane: randomLane(using: &rng), depth: Int.random(in: 1 ... 1000, using: &rng),
                   label: randomLabel(using: &rng), age: randomDuration(using: &rng),
                   sinceLastChange: randomDuration(using: &rng), progress: randomProgress(using: &rng))
         }
-        let active: ActivePhase? = Bool.random(using: &rng) ? nil : ActivePhase(
+        let active: Heartbeat.ActivePhase? = Bool.random(using: &rng) ? nil : Heartbeat.ActivePhase(
             lane: randomLane(using: &rng), label: randomLabel(using: &rng),
             age: randomDuration(using: &rng), progress: randomProgress(using: &rng)
         )
@@ -320,7 +320,7 @@ enum MachineFixtures {
             active: active,
             stalls: stalls,
             stallEnds: (0 ..< Int.random(in: 0 ... 2, using: &rng)).map { _ in
-                StallEnd(lane: randomLane(using: &rng), label: randomLabel(using: &rng), duration: randomDuration(using: &rng))
+                Heartbeat.StallEnd(lane: randomLane(using: &rng), label: randomLabel(using: &rng), duration: randomDuration(using: &rng))
             },
             phases: phases,
             omittedPhases: Bool.random(using: &rng) ? 0 : Int.random(in: 1 ... 10_000, using: &rng),

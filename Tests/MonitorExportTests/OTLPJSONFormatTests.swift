@@ -68,12 +68,12 @@ func sampleHeartbeat() -> Heartbeat {
                                  writeBytes: 0, openFileDescriptors: 17),
         cpu: CPUUsage(coresBusy: 1.5, availableCores: 2, affinityCores: 2, window: .seconds(60)),
         instrumentedLanes: 2,
-        active: ActivePhase(lane: .thread(1, name: "main"), label: "load \"shards\"", age: .milliseconds(142_318),
+        active: Heartbeat.ActivePhase(lane: .thread(1, name: "main"), label: "load \"shards\"", age: .milliseconds(142_318),
                             progress: ProgressReading(current: 250, total: 1000, elapsed: .seconds(10))),
-        stalls: [Stall(lane: .thread(1, name: "main"), label: "load \"shards\"", age: .milliseconds(142_318))],
-        stallEnds: [StallEnd(lane: .task(3), label: "fetch", duration: .milliseconds(200_500))],
+        stalls: [Heartbeat.Stall(lane: .thread(1, name: "main"), label: "load \"shards\"", age: .milliseconds(142_318))],
+        stallEnds: [Heartbeat.StallEnd(lane: .task(3), label: "fetch", duration: .milliseconds(200_500))],
         phases: [
-            Phase(lane: .thread(1, name: "main"), depth: 2, label: "load \"shards\"", age: .milliseconds(142_318),
+            Heartbeat.Phase(lane: .thread(1, name: "main"), depth: 2, label: "load \"shards\"", age: .milliseconds(142_318),
                   sinceLastChange: .milliseconds(1_500),
                   progress: ProgressReading(current: 250, total: 1000, elapsed: .seconds(10))),
         ],
@@ -207,7 +207,7 @@ func sampleHeartbeat() -> Heartbeat {
         for label in MachineFixtures.labelCorpus {
             var heartbeat = sampleHeartbeat()
             heartbeat.active?.label = label
-            heartbeat.stalls = [Stall(lane: .thread(9, name: label), label: label, age: .seconds(200))]
+            heartbeat.stalls = [Heartbeat.Stall(lane: .thread(9, name: label), label: label, age: .seconds(200))]
             heartbeat.phases[0].label = label
             for line in format.render(heartbeat, context: FormatContext()) {
                 #expect(!line.text.contains("\n") && !line.text.contains("\r"), "label \(label.debugDescription)")
@@ -312,9 +312,9 @@ func sampleHeartbeat() -> Heartbeat {
         let huge = String(repeating: "\u{1}", count: 4096)
         var heartbeat = sampleHeartbeat()
         heartbeat.active?.label = huge
-        heartbeat.stalls = (0 ..< 1000).map { Stall(lane: .task(UInt64($0), name: huge), label: huge, age: .seconds(500)) }
-        heartbeat.stallEnds = (0 ..< 50).map { StallEnd(lane: .task(UInt64($0)), label: huge, duration: .seconds(9)) }
-        heartbeat.phases = (0 ..< 200).map { Phase(lane: .thread(UInt64($0)), depth: 1, label: huge, age: .seconds(1), sinceLastChange: .zero) }
+        heartbeat.stalls = (0 ..< 1000).map { Heartbeat.Stall(lane: .task(UInt64($0), name: huge), label: huge, age: .seconds(500)) }
+        heartbeat.stallEnds = (0 ..< 50).map { Heartbeat.StallEnd(lane: .task(UInt64($0)), label: huge, duration: .seconds(9)) }
+        heartbeat.phases = (0 ..< 200).map { Heartbeat.Phase(lane: .thread(UInt64($0)), depth: 1, label: huge, age: .seconds(1), sinceLastChange: .zero) }
         for line in format.render(heartbeat, context: FormatContext()) {
             #expect(line.text.utf8.count <= limits.maxLineBytes)
             _ = try object(line.text)

@@ -28,7 +28,7 @@ import Testing
         }
         var crowded = MachineFixtures.busy()
         crowded.stalls = (0 ..< 1000).map { index in
-            Stall(lane: .thread(UInt64(index + 1)), label: String(repeating: "s", count: 256), age: .seconds(300))
+            Heartbeat.Stall(lane: .thread(UInt64(index + 1)), label: String(repeating: "s", count: 256), age: .seconds(300))
         }
         heartbeats.append(crowded)
         return heartbeats

@@ -98,7 +98,7 @@ import Testing
 
     @Test func logfmtCutsALongStackToFitAndSaysHowMuch() throws {
         var heartbeat = MachineFixtures.explained()
-        heartbeat.stalls[0].stack = (0..<64).map { ScopeFrame(label: "frame \($0) " + String(repeating: "x", count: 40), age: .seconds(1)) }
+        heartbeat.stalls[0].stack = (0..<64).map { Heartbeat.ScopeFrame(label: "frame \($0) " + String(repeating: "x", count: 40), age: .seconds(1)) }
         heartbeat.stalls[0].backtrace = (0..<64).map { "symbol\($0)() + 12 in " + String(repeating: "y", count: 40) }
         let limits = ExportLimits.default
         let lines = LogfmtFormat(limits: limits).render(heartbeat, context: FormatContext())

@@ -6,9 +6,9 @@ import Testing
 
 /// The extended text style explains each stall, and the seed style stays the seed's.
 @Suite struct StallTextTests {
-    func heartbeat(stalls: [Stall], trigger: Heartbeat.Trigger = .scheduled, forecasts: [ResourceForecast] = [],
-                   resources: ResourceUsage = ResourceUsage(), active: ActivePhase? = nil,
-                   ends: [StallEnd] = []) -> Heartbeat {
+    func heartbeat(stalls: [Heartbeat.Stall], trigger: Heartbeat.Trigger = .scheduled, forecasts: [Heartbeat.ResourceForecast] = [],
+                   resources: ResourceUsage = ResourceUsage(), active: Heartbeat.ActivePhase? = nil,
+                   ends: [Heartbeat.StallEnd] = []) -> Heartbeat {
         Heartbeat(
             sequence: 3, timestamp: Date(timeIntervalSince1970: 1_800_000_000), trigger: trigger, processID: 42,
             elapsed: .seconds(75), resources: resources, cpu: CPUUsage(), instrumentedLanes: 2, active: active,
@@ -21,11 +21,11 @@ import Testing
         TextFormat(style: style).render(heartbeat, context: FormatContext()).map(\.text)
     }
 
-    let blocked = Stall(
+    let blocked = Heartbeat.Stall(
         lane: .thread(3, name: "io"), label: "read peer", age: .milliseconds(183_456), threshold: .seconds(120),
         progress: ProgressReading(current: 41, total: 128, elapsed: .seconds(183), sinceLastMove: .milliseconds(125_080)),
-        depth: 2, stack: [ScopeFrame(label: "sync shards", age: .milliseconds(600_000)), ScopeFrame(label: "read peer", age: .milliseconds(183_456))],
-        thread: ThreadActivity(state: .sleeping, threadID: 4711, syscall: "read", fileDescriptor: 7,
+        depth: 2, stack: [Heartbeat.ScopeFrame(label: "sync shards", age: .milliseconds(600_000)), Heartbeat.ScopeFrame(label: "read peer", age: .milliseconds(183_456))],
+        thread: Heartbeat.ThreadActivity(state: .sleeping, threadID: 4711, syscall: "read", fileDescriptor: 7,
                                target: "socket:[90210]", waitChannel: "sk_wait_data", cpuFraction: 0.004, cpuWindow: .seconds(60))
     )
 
@@ -45,11 +45,11 @@ import Testing
     }
 
     @Test func aSpinningThreadAndASuspendedTask() throws {
-        let spinning = Stall(lane: .thread(2), label: "solve", age: .milliseconds(800), threshold: .milliseconds(500),
-                             stack: [ScopeFrame(label: "solve", age: .milliseconds(800))],
-                             thread: ThreadActivity(state: .running, threadID: 9, cpuFraction: 0.985, cpuWindow: .seconds(1)))
-        let suspended = Stall(lane: .task(7), label: "fetch", age: .seconds(4), threshold: .seconds(3),
-                              stack: [ScopeFrame(label: "fetch", age: .seconds(4))], thread: .suspended)
+        let spinning = Heartbeat.Stall(lane: .thread(2), label: "solve", age: .milliseconds(800), threshold: .milliseconds(500),
+                             stack: [Heartbeat.ScopeFrame(label: "solve", age: .milliseconds(800))],
+                             thread: Heartbeat.ThreadActivity(state: .running, threadID: 9, cpuFraction: 0.985, cpuWindow: .seconds(1)))
+        let suspended = Heartbeat.Stall(lane: .task(7), label: "fetch", age: .seconds(4), threshold: .seconds(3),
+                              stack: [Heartbeat.ScopeFrame(label: "fetch", age: .seconds(4))], thread: .suspended)
         let text = lines(heartbeat(stalls: [spinning, suspended]), .extended)
         try #require(text.count == 4, "\(text)")
         #expect(text[1] == #"[process-monitor][STALL] thread=ThreadId(2) phase="solve" stuck=0.8s threshold=0.5s thread_state=running thread_cpu=98% tid=9"#)
@@ -72,7 +72,7 @@ import Testing
     }
 
     @Test func stallEndsCarryTenths() {
-        let text = lines(heartbeat(stalls: [], ends: [StallEnd(lane: .task(2), label: "slow", duration: .milliseconds(4_950))]), .extended)
+        let text = lines(heartbeat(stalls: [], ends: [Heartbeat.StallEnd(lane: .task(2), label: "slow", duration: .milliseconds(4_950))]), .extended)
         #expect(text[1] == #"[process-monitor][STALL-END] thread=TaskId(2) phase="slow" after=4.9s"#)
     }
 
@@ -90,14 +90,14 @@ import Testing
     }
 
     @Test func aForecastWarnsWithTheTimeLeftAndTheJobsETA() {
-        let forecast = ResourceForecast(resource: .memory, used: 700 << 20, limit: 1 << 30, growthPerSecond: 1_048_576,
+        let forecast = Heartbeat.ResourceForecast(resource: .memory, used: 700 << 20, limit: 1 << 30, growthPerSecond: 1_048_576,
                                         timeToLimit: .seconds(324), window: .seconds(600))
-        let active = ActivePhase(lane: .thread(1, name: "main"), label: "train", age: .seconds(100),
+        let active = Heartbeat.ActivePhase(lane: .thread(1, name: "main"), label: "train", age: .seconds(100),
                                  progress: ProgressReading(current: 100, total: 1300, elapsed: .seconds(100)))
         let text = lines(heartbeat(stalls: [], forecasts: [forecast], active: active), .extended)
         #expect(text[1] == "[process-monitor][WARN] memory=700.0MiB of limit=1.0GiB (68%) limit_in=5m24s job_eta=20m00s")
         // At 90 % as well: one line, not two.
-        let close = ResourceForecast(resource: .fileDescriptors, used: 950, limit: 1000, growthPerSecond: 1,
+        let close = Heartbeat.ResourceForecast(resource: .fileDescriptors, used: 950, limit: 1000, growthPerSecond: 1,
                                      timeToLimit: .seconds(50), window: .seconds(600))
         let both = lines(heartbeat(stalls: [], forecasts: [close], resources: ResourceUsage(openFileDescriptors: 950, fileDescriptorLimit: 1000)), .extended)
         #expect(both.filter { $0.contains("[WARN]") } == ["[process-monitor][WARN] fds=950 of limit=1000 (95%) limit_in=50s"])

@@ -317,30 +317,30 @@ func busyHeartbeat() -> Heartbeat {
         ),
         cpu: CPUUsage(coresBusy: 68.25, availableCores: 72, window: .seconds(60)),
         instrumentedLanes: 11,
-        active: ActivePhase(
+        active: Heartbeat.ActivePhase(
             lane: .thread(3, name: "worker"),
             label: mainLabel,
             age: .milliseconds(142_700),
             progress: ProgressReading(current: 41, total: 128, elapsed: .milliseconds(142_700))
         ),
         stalls: [
-            Stall(lane: .thread(3, name: "worker"), label: mainLabel, age: .milliseconds(142_700)),
-            Stall(lane: .task(7), label: messy, age: .seconds(120)),
+            Heartbeat.Stall(lane: .thread(3, name: "worker"), label: mainLabel, age: .milliseconds(142_700)),
+            Heartbeat.Stall(lane: .task(7), label: messy, age: .seconds(120)),
         ],
         phases: [
-            Phase(
+            Heartbeat.Phase(
                 lane: .thread(3, name: "worker"), depth: 2, label: mainLabel, age: .milliseconds(142_700),
                 sinceLastChange: .milliseconds(142_700),
                 progress: ProgressReading(current: 41, total: 128, elapsed: .milliseconds(142_700))
             ),
-            Phase(lane: .task(7), depth: 1, label: messy, age: .seconds(120), sinceLastChange: .seconds(3)),
-            Phase(
+            Heartbeat.Phase(lane: .task(7), depth: 1, label: messy, age: .seconds(120), sinceLastChange: .seconds(3)),
+            Heartbeat.Phase(
                 lane: .thread(1, name: "main"), depth: 4,
                 label: "a\u{a0}b \u{1b}[31m 👨\u{200d}👩 日本 é ' \u{fffd}", age: .milliseconds(59_999),
                 sinceLastChange: .milliseconds(59_999),
                 progress: ProgressReading(current: 17, total: 0, elapsed: .seconds(4))
             ),
-            Phase(
+            Heartbeat.Phase(
                 lane: .thread(12), depth: 1, label: "", age: .seconds(3600), sinceLastChange: .zero,
                 progress: ProgressReading(current: 999, total: 1000, elapsed: .zero)
             ),
@@ -362,7 +362,7 @@ let busySeedLines = [
 ]
 
 func idleHeartbeat(elapsed: Duration = .zero, resources: ResourceUsage = ResourceUsage(), cpu: CPUUsage = CPUUsage(),
-                   lanes: Int = 0, active: ActivePhase? = nil) -> Heartbeat {
+                   lanes: Int = 0, active: Heartbeat.ActivePhase? = nil) -> Heartbeat {
     Heartbeat(
         sequence: 1, timestamp: Date(timeIntervalSince1970: 0), trigger: .requested, processID: 1,
         elapsed: elapsed, resources: resources, cpu: cpu, instrumentedLanes: lanes, active: active,
@@ -400,17 +400,17 @@ struct TextFormatLineTests {
         heartbeat.cpu.affinityCores = 96
         heartbeat.cpu.quotaCores = 72
         heartbeat.cpu.totalTime = .seconds(98_765)
-        heartbeat.stallEnds = [StallEnd(lane: .task(9), label: "flush", duration: .seconds(192))]
+        heartbeat.stallEnds = [Heartbeat.StallEnd(lane: .task(9), label: "flush", duration: .seconds(192))]
         heartbeat.phases[0].activeDescendants = 3
         heartbeat.phases[1].parent = .thread(1, name: "main")
         heartbeat.phases[0].stallThreshold = .seconds(600)
         heartbeat.stalls[0].threshold = .seconds(90)
         heartbeat.stalls[0].depth = 2
-        heartbeat.stalls[0].stack = [ScopeFrame(label: "run", age: .seconds(3000)), ScopeFrame(label: heartbeat.stalls[0].label, age: heartbeat.stalls[0].age)]
-        heartbeat.stalls[0].thread = ThreadActivity(state: .sleeping, threadID: 77, syscall: "futex", waitChannel: "futex_wait_queue",
+        heartbeat.stalls[0].stack = [Heartbeat.ScopeFrame(label: "run", age: .seconds(3000)), Heartbeat.ScopeFrame(label: heartbeat.stalls[0].label, age: heartbeat.stalls[0].age)]
+        heartbeat.stalls[0].thread = Heartbeat.ThreadActivity(state: .sleeping, threadID: 77, syscall: "futex", waitChannel: "futex_wait_queue",
                                                     cpuFraction: 0, cpuWindow: .seconds(60))
         heartbeat.stalls[1].thread = .suspended
-        heartbeat.forecasts = [ResourceForecast(resource: .memory, used: (4 << 30) - 100, limit: 4 << 30, growthPerSecond: 10,
+        heartbeat.forecasts = [Heartbeat.ResourceForecast(resource: .memory, used: (4 << 30) - 100, limit: 4 << 30, growthPerSecond: 10,
                                                 timeToLimit: .seconds(10), window: .seconds(600))]
         #expect(heartbeat.resourceWarnings.count == 2, "the record carries warnings the seed never printed")
         let record = JSONLinesFormat().record(for: heartbeat)
@@ -442,7 +442,7 @@ struct TextFormatLineTests {
                     elapsed: .milliseconds(59_999),
                     resources: ResourceUsage(rssBytes: 0, peakRSSBytes: 1024, threads: 1, readBytes: 1023, writeBytes: 1_048_575),
                     cpu: CPUUsage(coresBusy: 0.05, availableCores: nil, window: .milliseconds(61_499)), lanes: 1,
-                    active: ActivePhase(lane: .thread(1, name: "main"), label: "\u{301}start", age: .seconds(1),
+                    active: Heartbeat.ActivePhase(lane: .thread(1, name: "main"), label: "\u{301}start", age: .seconds(1),
                                         progress: ProgressReading(current: 7, total: 0, elapsed: .seconds(1)))
                 ),
                 #"[process-monitor] elapsed=59s rss=0B peak_rss=1.0KiB process_threads=1 read_bytes=1023B write_bytes=1024.0KiB cpu=0.1 cores (avg over 1m01s) instrumented_threads=1 active="\u{301}start" for 1s progress=7/?"#
@@ -452,7 +452,7 @@ struct TextFormatLineTests {
                     elapsed: .seconds(86_399),
                     resources: ResourceUsage(rssBytes: 1 << 40, peakRSSBytes: 1_048_575 * 1024, threads: 2, readBytes: 1024, writeBytes: 1 << 30),
                     cpu: CPUUsage(coresBusy: 0.35, availableCores: 2, window: .seconds(3600)), lanes: 2,
-                    active: ActivePhase(lane: .task(1), label: "load", age: .seconds(5),
+                    active: Heartbeat.ActivePhase(lane: .task(1), label: "load", age: .seconds(5),
                                         progress: ProgressReading(current: 1, total: 8, elapsed: .seconds(5)))
                 ),
                 #"[process-monitor] elapsed=23h59m59s rss=1024.0GiB peak_rss=1024.0MiB process_threads=2 read_bytes=1.0KiB write_bytes=1.0GiB cpu=0.3/2 cores (avg over 1h00m00s) instrumented_threads=2 active="load" for 5s progress=1/8 (12%)"#
@@ -469,7 +469,7 @@ struct TextFormatLineTests {
         var heartbeat = busyHeartbeat()
         heartbeat.omittedPhases = 0
         heartbeat.phases = []
-        heartbeat.stalls = (1 ... 40).map { Stall(lane: .thread(UInt64($0)), label: "s\($0)", age: .seconds(200)) }
+        heartbeat.stalls = (1 ... 40).map { Heartbeat.Stall(lane: .thread(UInt64($0)), label: "s\($0)", age: .seconds(200)) }
         let lines = texts(TextFormat(), heartbeat)
         #expect(lines.count == 41)
         #expect(lines.last == #"[process-monitor][STALL] thread=ThreadId(40) phase="s40" stuck=3m20s"#)
@@ -512,7 +512,7 @@ struct TextFormatLineTests {
         ]
     )
     func extendedParts(_ progress: ProgressReading, _ seedPart: String, _ extendedPart: String) {
-        let heartbeat = idleHeartbeat(active: ActivePhase(lane: .task(1), label: "x", age: .seconds(2), progress: progress))
+        let heartbeat = idleHeartbeat(active: Heartbeat.ActivePhase(lane: .task(1), label: "x", age: .seconds(2), progress: progress))
         let base = #"[process-monitor] elapsed=0s rss=<unknown> peak_rss=<unknown> process_threads=<unknown> "#
             + #"read_bytes=<unknown> write_bytes=<unknown> cpu=<warming-up> instrumented_threads=0 active="x" for 2s"#
         #expect(texts(TextFormat(), heartbeat) == [base + seedPart])
@@ -532,9 +532,9 @@ struct TextFormatLimitTests {
         let heartbeat = Heartbeat(
             sequence: 1, timestamp: Date(timeIntervalSince1970: 0), trigger: .scheduled, processID: 1,
             elapsed: .seconds(1), resources: ResourceUsage(), cpu: CPUUsage(), instrumentedLanes: 1,
-            active: ActivePhase(lane: .thread(1), label: long, age: .seconds(1)),
-            stalls: [Stall(lane: .thread(1), label: long, age: .seconds(1))],
-            phases: [Phase(lane: .thread(1), depth: 1, label: long, age: .seconds(1), sinceLastChange: .seconds(1))],
+            active: Heartbeat.ActivePhase(lane: .thread(1), label: long, age: .seconds(1)),
+            stalls: [Heartbeat.Stall(lane: .thread(1), label: long, age: .seconds(1))],
+            phases: [Heartbeat.Phase(lane: .thread(1), depth: 1, label: long, age: .seconds(1), sinceLastChange: .seconds(1))],
             omittedPhases: 0, stallThreshold: .seconds(1)
         )
         let lines = texts(TextFormat(limits: limits), heartbeat)
@@ -547,7 +547,7 @@ struct TextFormatLimitTests {
     func laneCap() throws {
         let limits = try ExportLimits(maxLabelBytes: 16)
         var heartbeat = idleHeartbeat()
-        heartbeat.stalls = [Stall(lane: .thread(9, name: String(repeating: "n", count: 100)), label: "x", age: .seconds(1))]
+        heartbeat.stalls = [Heartbeat.Stall(lane: .thread(9, name: String(repeating: "n", count: 100)), label: "x", age: .seconds(1))]
         let lines = texts(TextFormat(limits: limits), heartbeat)
         #expect(lines[1] == #"[process-monitor][STALL] thread=ThreadId(9)/n…[+99 bytes] phase="x" stuck=1s"#)
     }
@@ -570,8 +570,8 @@ struct TextFormatLimitTests {
             let lane = LaneID.thread(next() % 5, name: text)
             var heartbeat = busyHeartbeat()
             heartbeat.active?.label = text
-            heartbeat.stalls = [Stall(lane: lane, label: text, age: .seconds(500))]
-            heartbeat.phases = [Phase(lane: lane, depth: 1, label: text, age: .seconds(1), sinceLastChange: .zero)]
+            heartbeat.stalls = [Heartbeat.Stall(lane: lane, label: text, age: .seconds(500))]
+            heartbeat.phases = [Heartbeat.Phase(lane: lane, depth: 1, label: text, age: .seconds(1), sinceLastChange: .zero)]
             for format in [TextFormat(), TextFormat(style: .extended, prefix: .timestampAndLevel)] {
                 for line in texts(format, heartbeat) {
                     #expect(!line.unicodeScalars.contains { Self.lineBreakers.contains($0) }, "\(line.debugDescription)")
@@ -595,7 +595,7 @@ struct TextFormatLimitTests {
         let limits = try ExportLimits(maxLabelBytes: 4096, maxLineBytes: 2048)
         var heartbeat = idleHeartbeat()
         let controls = String(repeating: "\u{1}", count: 4096)  // each escapes to 5 bytes: \u{1}
-        heartbeat.stalls = [Stall(lane: .thread(1), label: controls, age: .seconds(1))]
+        heartbeat.stalls = [Heartbeat.Stall(lane: .thread(1), label: controls, age: .seconds(1))]
         let lines = texts(TextFormat(prefix: .timestampAndLevel, limits: limits), heartbeat)
         #expect(lines[1].utf8.count <= 2048)
         #expect(lines[1].hasPrefix(#"1970-01-01T00:00:00.000Z WARN [process-monitor][STALL] thread=ThreadId(1) phase="\u{1}"#))
@@ -684,7 +684,7 @@ struct TextFormatTimestampTests {
 /// A heartbeat with `count` stalled lanes and no phases.
 func manyStalls(_ count: Int) -> Heartbeat {
     var heartbeat = idleHeartbeat(lanes: count)
-    heartbeat.stalls = (1 ... count).map { Stall(lane: .thread(UInt64($0)), label: "s\($0)", age: .seconds(200)) }
+    heartbeat.stalls = (1 ... count).map { Heartbeat.Stall(lane: .thread(UInt64($0)), label: "s\($0)", age: .seconds(200)) }
     return heartbeat
 }
 
@@ -730,8 +730,8 @@ struct TextFormatStallCapTests {
           arguments: [(23, 40, "57%"), (109, 200, "55%"), (1, 8, "12%"), (3, 8, "38%"), (999, 1000, "100%"), (0, 5, "0%")])
     func percentages(_ current: Int, _ total: Int, _ percent: String) throws {
         let progress = ProgressReading(current: UInt64(current), total: UInt64(total), elapsed: .seconds(10))
-        var heartbeat = idleHeartbeat(lanes: 1, active: ActivePhase(lane: .thread(1), label: "load", age: .seconds(5), progress: progress))
-        heartbeat.phases = [Phase(lane: .thread(1), depth: 1, label: "load", age: .seconds(5), sinceLastChange: .zero, progress: progress)]
+        var heartbeat = idleHeartbeat(lanes: 1, active: Heartbeat.ActivePhase(lane: .thread(1), label: "load", age: .seconds(5), progress: progress))
+        heartbeat.phases = [Heartbeat.Phase(lane: .thread(1), depth: 1, label: "load", age: .seconds(5), sinceLastChange: .zero, progress: progress)]
         let lines = texts(TextFormat(), heartbeat)
         #expect(lines[0].hasSuffix(" progress=\(current)/\(total) (\(percent))"))
         #expect(lines[1].hasSuffix(" progress=\(current)/\(total) (\(percent))"))

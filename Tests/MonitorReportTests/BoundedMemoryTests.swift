@@ -15,9 +15,9 @@ import Testing
         heartbeat.sequence = sequence
         heartbeat.timestamp = Date(timeIntervalSince1970: 1_800_000_000 + Double(sequence))
         heartbeat.elapsed = .seconds(Int64(sequence))
-        heartbeat.stalls = sequence % 1000 == 0 ? [Stall(lane: lane, label: "flush \(sequence)", age: .seconds(200))] : []
+        heartbeat.stalls = sequence % 1000 == 0 ? [Heartbeat.Stall(lane: lane, label: "flush \(sequence)", age: .seconds(200))] : []
         heartbeat.stallEnds = sequence % 1000 == 1 && sequence > 1
-            ? [StallEnd(lane: lane, label: "flush \(sequence - 1)", duration: .seconds(201))] : []
+            ? [Heartbeat.StallEnd(lane: lane, label: "flush \(sequence - 1)", duration: .seconds(201))] : []
         heartbeat.trigger = .scheduled
         return heartbeat
     }

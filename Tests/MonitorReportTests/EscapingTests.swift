@@ -47,8 +47,8 @@ let hostileTexts = [
             var beats: [Heartbeat] = []
             for second in 1...3 {
                 let now = Double(second)
-                let stalls: [Stall] = second == 3 ? [Stall(lane: lane, label: text, age: .seconds(3))] : []
-                let ends: [StallEnd] = second == 2 ? [StallEnd(lane: lane, label: text, duration: .seconds(1))] : []
+                let stalls: [Heartbeat.Stall] = second == 3 ? [Heartbeat.Stall(lane: lane, label: text, age: .seconds(3))] : []
+                let ends: [Heartbeat.StallEnd] = second == 2 ? [Heartbeat.StallEnd(lane: lane, label: text, duration: .seconds(1))] : []
                 beats.append(heartbeat(UInt64(second), at: now, pid: Int32(index + 1),
                                        phases: [phase(lane, text, entered: 0, now: now)], stalls: stalls, stallEnds: ends))
             }

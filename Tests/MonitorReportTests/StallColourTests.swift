@@ -11,7 +11,7 @@ import Testing
         let lane = LaneID.thread(3)
         // Entered at 0, counting until 10 s, own threshold 2 s: stalled from 12 s, although
         // the monitor's threshold is 5 s and the scope is 14 s old when the stall is seen.
-        var stall = Stall(lane: lane, label: "copy", age: .seconds(14), threshold: .seconds(2),
+        var stall = Heartbeat.Stall(lane: lane, label: "copy", age: .seconds(14), threshold: .seconds(2),
                           progress: ProgressReading(current: 10, total: 0, elapsed: .seconds(14), sinceLastMove: .seconds(4)))
         let beats = [
             heartbeat(1, at: 13, phases: [phase(lane, "copy", entered: 0, now: 13)]),
@@ -41,7 +41,7 @@ import Testing
         let main = LaneID.thread(1, name: "main")
         let parent = LaneID.task(1)
         let other = LaneID.task(2)
-        func child(_ number: UInt64, of lane: LaneID, _ label: String, now: Double) -> Phase {
+        func child(_ number: UInt64, of lane: LaneID, _ label: String, now: Double) -> Heartbeat.Phase {
             var phase = phase(.task(number), label, entered: now - 0.5, now: now)
             phase.parent = lane
             return phase

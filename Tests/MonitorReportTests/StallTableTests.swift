@@ -13,15 +13,15 @@ import Testing
         let c = LaneID.thread(2, name: "io")
         return (1...8).map { index in
             let now = Double(index)
-            var stalls: [Stall] = []
-            var ends: [StallEnd] = []
+            var stalls: [Heartbeat.Stall] = []
+            var ends: [Heartbeat.StallEnd] = []
             // a: entered at 0, stalled at 5 and 6, ended at 6.5 (reported at 7).
-            if index == 5 || index == 6 { stalls.append(Stall(lane: a, label: "load", age: .seconds(index))) }
-            if index == 7 { ends.append(StallEnd(lane: a, label: "load", duration: .milliseconds(6500))) }
+            if index == 5 || index == 6 { stalls.append(Heartbeat.Stall(lane: a, label: "load", age: .seconds(index))) }
+            if index == 7 { ends.append(Heartbeat.StallEnd(lane: a, label: "load", duration: .milliseconds(6500))) }
             // b: entered at 1, stalled at 6 only; later gone without a STALL-END.
-            if index == 6 { stalls.append(Stall(lane: b, label: "fetch", age: .seconds(5))) }
+            if index == 6 { stalls.append(Heartbeat.Stall(lane: b, label: "fetch", age: .seconds(5))) }
             // c: entered at 2, stalled from 7 to the end.
-            if index >= 7 { stalls.append(Stall(lane: c, label: "flush", age: .seconds(index - 2))) }
+            if index >= 7 { stalls.append(Heartbeat.Stall(lane: c, label: "flush", age: .seconds(index - 2))) }
             return heartbeat(UInt64(index), at: now, trigger: index == 8 ? .final : .scheduled,
                              stalls: stalls, stallEnds: ends)
         }
@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func aStallEndWhoseStallsWereLostStillGetsARow() {
-        let end = heartbeat(9, at: 9, stallEnds: [StallEnd(lane: .task(5), label: "sync", duration: .seconds(40))])
+        let end = heartbeat(9, at: 9, stallEnds: [Heartbeat.StallEnd(lane: .task(5), label: "sync", duration: .seconds(40))])
         var report = HTMLReport()
         report.add(record(end), source: "hb.jsonl")
         let html = report.render()

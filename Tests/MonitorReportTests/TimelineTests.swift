@@ -39,7 +39,7 @@ import Testing
         var beats: [Heartbeat] = []
         for second in 1...3 {
             let now = Double(second)
-            let phases: [Phase] = (1...(second * 30)).map { phase(LaneID.task(UInt64(100 - $0)), "work", entered: 0, now: now) }
+            let phases: [Heartbeat.Phase] = (1...(second * 30)).map { phase(LaneID.task(UInt64(100 - $0)), "work", entered: 0, now: now) }
             beats.append(heartbeat(UInt64(second), at: now, phases: phases))
         }
         let tracks = ReportTimeline(heartbeats: beats).orderedTracks()

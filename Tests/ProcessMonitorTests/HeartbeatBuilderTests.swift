@@ -105,7 +105,7 @@ import Testing
         #expect(heartbeat.stalls.isEmpty == !stalls)
         #expect(heartbeat.level == (stalls ? .warning : .info))
         if stalls {
-            #expect(heartbeat.stalls == [Stall(lane: .thread(1), label: "load", age: age)])
+            #expect(heartbeat.stalls == [Heartbeat.Stall(lane: .thread(1), label: "load", age: age)])
         }
     }
 
@@ -128,7 +128,7 @@ import Testing
         ])
         #expect(
             heartbeat.phases == [
-                Phase(lane: .thread(3, name: "io"), depth: 4, label: "read", age: .seconds(40), sinceLastChange: .seconds(2))
+                Heartbeat.Phase(lane: .thread(3, name: "io"), depth: 4, label: "read", age: .seconds(40), sinceLastChange: .seconds(2))
             ])
     }
 

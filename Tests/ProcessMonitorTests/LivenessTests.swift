@@ -191,7 +191,7 @@ import TestSupport
         monitor.reportWarnings(to: CapturedReports().append)  // another suite's bad threshold is not this test's
         try monitor.start()
         defer { monitor.stop() }
-        func beat(advancing seconds: Int, move: Bool) -> Stall? {
+        func beat(advancing seconds: Int, move: Bool) -> Heartbeat.Stall? {
             if move {
                 let target = step.withLock { value -> Int in value += 1; return value }
                 _ = waitUntil { worked.load(ordering: .acquiring) >= target }

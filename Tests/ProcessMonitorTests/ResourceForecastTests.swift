@@ -9,7 +9,7 @@ import Testing
     static let mib: Double = 1_048_576
 
     /// Feeds `values` (one per `every` seconds) with `limit`, and returns the last forecasts.
-    func run(_ values: [Double], limit: UInt64, every: UInt64 = 60, horizon: Duration = .seconds(900)) -> [[ResourceForecast]] {
+    func run(_ values: [Double], limit: UInt64, every: UInt64 = 60, horizon: Duration = .seconds(900)) -> [[Heartbeat.ResourceForecast]] {
         var forecaster = ResourceForecaster(horizon: horizon)
         return values.enumerated().map { index, value in
             forecaster.update(
@@ -79,7 +79,7 @@ import Testing
 
     @Test func descriptorsAreForecastToo() throws {
         var forecaster = ResourceForecaster(horizon: .seconds(900))
-        var last: [ResourceForecast] = []
+        var last: [Heartbeat.ResourceForecast] = []
         for index in 0..<10 {
             last = forecaster.update(
                 ResourceUsage(openFileDescriptors: UInt64(100 + 50 * index), fileDescriptorLimit: 1024),

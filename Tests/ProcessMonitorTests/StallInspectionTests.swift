@@ -51,7 +51,7 @@ import Glibc
         clock.advance(by: .seconds(4))
         _ = monitor.emitNow()
         clock.advance(by: .seconds(2))
-        var stall: Stall?
+        var stall: Heartbeat.Stall?
         // The thread may not have reached `read` yet: wait until a heartbeat sees it there.
         #expect(waitUntil {
             stall = monitor.emitNow()?.stalls.first { $0.stack.first?.label == outer }

@@ -24,7 +24,7 @@ import TestSupport
         )
     }
 
-    func build(_ lanes: [LaneRecord], threshold: Duration = .seconds(60), stallEnds: [StallEnd] = []) -> BuiltHeartbeat {
+    func build(_ lanes: [LaneRecord], threshold: Duration = .seconds(60), stallEnds: [Heartbeat.StallEnd] = []) -> BuiltHeartbeat {
         var configuration = MonitorConfiguration()
         configuration.stallThreshold = threshold
         configuration.maxPhaseLines = 100
@@ -135,7 +135,7 @@ import TestSupport
             #expect(scope.depth == 2)
             return .init(enteredAtDepth: nil, lastChange: endedAt)
         }
-        #expect(ends == [StallEnd(lane: .task(1), label: "flush", duration: .seconds(210))])
+        #expect(ends == [Heartbeat.StallEnd(lane: .task(1), label: "flush", duration: .seconds(210))])
         #expect(tracker.ended(now: Self.now + 120 * Self.second) { _ in nil }.isEmpty, "reported once")
     }
 

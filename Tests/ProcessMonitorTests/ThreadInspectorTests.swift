@@ -71,7 +71,7 @@ import Glibc
         let reading = try #require(inspector.read(threadID: 101))
         let now: UInt64 = 50_000_000_000
         let activity = inspector.activity(threadID: 101, reading: reading, previous: (ticks: 310, at: now - 2_000_000_000), now: now)
-        #expect(activity == ThreadActivity(
+        #expect(activity == Heartbeat.ThreadActivity(
             state: .sleeping, threadID: 101, syscall: "read", fileDescriptor: 7, target: "socket:[4711]",
             waitChannel: "sk_wait_data", cpuFraction: 0.05, cpuWindow: .seconds(2)
         ))
@@ -118,7 +118,7 @@ import Glibc
         return id.load(ordering: .acquiring)
     }
 
-    func activity(of id: Int32, inspector: ThreadInspector = ThreadInspector()) -> ThreadActivity? {
+    func activity(of id: Int32, inspector: ThreadInspector = ThreadInspector()) -> Heartbeat.ThreadActivity? {
         inspector.read(threadID: id).map { inspector.activity(threadID: id, reading: $0, previous: nil, now: 0) }
     }
 

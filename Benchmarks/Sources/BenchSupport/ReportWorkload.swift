@@ -19,9 +19,9 @@ public func reportWorkload(heartbeats: Int = 10_000, lanes: Int = 64) -> [Decode
     records.reserveCapacity(heartbeats)
     for index in 1...max(heartbeats, 1) where !(5000..<5005).contains(index) {
         let now = Double(index)
-        var phases: [Phase] = []
-        var stalls: [Stall] = []
-        var ends: [StallEnd] = []
+        var phases: [Heartbeat.Phase] = []
+        var stalls: [Heartbeat.Stall] = []
+        var ends: [Heartbeat.StallEnd] = []
         phases.reserveCapacity(lanes)
         for lane in 0..<lanes {
             let id = lane % 2 == 0 ? LaneID.thread(UInt64(lane / 2 + 1), name: "worker-\(lane / 2)") : LaneID.task(UInt64(lane / 2 + 1))
@@ -33,11 +33,11 @@ public func reportWorkload(heartbeats: Int = 10_000, lanes: Int = 64) -> [Decode
             let progress = lane % 3 == 0
                 ? ProgressReading(current: UInt64((index - 1) % period + 1) * 100, total: UInt64(period) * 100, elapsed: age)
                 : nil
-            phases.append(Phase(lane: id, depth: 1 + lane % 4, label: label, age: age, sinceLastChange: age, progress: progress))
-            if age >= threshold { stalls.append(Stall(lane: id, label: label, age: age)) }
+            phases.append(Heartbeat.Phase(lane: id, depth: 1 + lane % 4, label: label, age: age, sinceLastChange: age, progress: progress))
+            if age >= threshold { stalls.append(Heartbeat.Stall(lane: id, label: label, age: age)) }
             // The first heartbeat after a stalled phase ended says so.
             if period >= 120, (index - 1) % period == 0, step > 0 {
-                ends.append(StallEnd(lane: id, label: "stage \((step - 1) % 12) of shard \(step - 1)", duration: .seconds(period)))
+                ends.append(Heartbeat.StallEnd(lane: id, label: "stage \((step - 1) % 12) of shard \(step - 1)", duration: .seconds(period)))
             }
         }
         phases.sort { $0.age > $1.age || ($0.age == $1.age && $0.lane < $1.lane) }
@@ -57,7 +57,7 @@ public func reportWorkload(heartbeats: Int = 10_000, lanes: Int = 64) -> [Decode
             ),
             cpu: CPUUsage(coresBusy: 1.5 + 0.4 * wave, availableCores: 2, affinityCores: 2, quotaCores: 2, window: .seconds(1)),
             instrumentedLanes: lanes,
-            active: phases.first.map { ActivePhase(lane: $0.lane, label: $0.label, age: $0.age, progress: $0.progress) },
+            active: phases.first.map { Heartbeat.ActivePhase(lane: $0.lane, label: $0.label, age: $0.age, progress: $0.progress) },
             stalls: stalls,
             stallEnds: ends,
             phases: phases,

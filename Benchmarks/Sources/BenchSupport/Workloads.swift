@@ -281,7 +281,7 @@ public func sampleHeartbeat() -> Heartbeat {
         "all-reduce gradients", "write checkpoint", "evaluate", "prefetch batch", "compress logs",
     ]
     let phases = labels.enumerated().map { index, label in
-        Phase(
+        Heartbeat.Phase(
             lane: .thread(UInt64(index + 1), name: index == 0 ? "main" : nil),
             depth: 3,
             label: label,
@@ -292,7 +292,7 @@ public func sampleHeartbeat() -> Heartbeat {
                 : nil
         )
     }
-    let stalls = phases.prefix(2).map { Stall(lane: $0.lane, label: $0.label, age: $0.age) }
+    let stalls = phases.prefix(2).map { Heartbeat.Stall(lane: $0.lane, label: $0.label, age: $0.age) }
     return Heartbeat(
         sequence: 42,
         timestamp: Date(timeIntervalSince1970: 1_800_000_000.123),
@@ -305,7 +305,7 @@ public func sampleHeartbeat() -> Heartbeat {
         ),
         cpu: CPUUsage(coresBusy: 1.87, availableCores: 2, window: .seconds(60)),
         instrumentedLanes: 12,
-        active: ActivePhase(lane: phases[0].lane, label: phases[0].label, age: phases[0].age, progress: phases[0].progress),
+        active: Heartbeat.ActivePhase(lane: phases[0].lane, label: phases[0].label, age: phases[0].age, progress: phases[0].progress),
         stalls: stalls,
         phases: phases,
         omittedPhases: 4,

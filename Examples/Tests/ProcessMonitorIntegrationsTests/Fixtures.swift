@@ -16,15 +16,15 @@ enum Fixture {
         ),
         cpu: CPUUsage(coresBusy: 1.5, availableCores: 2, affinityCores: 2, window: .seconds(60)),
         instrumentedLanes: 3,
-        active: ActivePhase(
+        active: Heartbeat.ActivePhase(
             lane: .thread(1, name: "main"), label: "score rows", age: .milliseconds(4_250),
             progress: ProgressReading(current: 250, total: 1000, elapsed: .seconds(10))
         ),
         stalls: [],
         phases: [
-            Phase(lane: .thread(1, name: "main"), depth: 2, label: "score rows", age: .seconds(4),
+            Heartbeat.Phase(lane: .thread(1, name: "main"), depth: 2, label: "score rows", age: .seconds(4),
                   sinceLastChange: .seconds(1)),
-            Phase(lane: .task(5), depth: 1, label: "fetch", age: .seconds(1), sinceLastChange: .seconds(1)),
+            Heartbeat.Phase(lane: .task(5), depth: 1, label: "fetch", age: .seconds(1), sinceLastChange: .seconds(1)),
         ],
         omittedPhases: 1,
         stallThreshold: .seconds(120)
@@ -34,9 +34,9 @@ enum Fixture {
         var heartbeat = busy
         heartbeat.sequence = 8
         heartbeat.stalls = [
-            Stall(lane: .task(5), label: "fetch", age: .seconds(300)),
+            Heartbeat.Stall(lane: .task(5), label: "fetch", age: .seconds(300)),
             // Truncated to the millisecond when written, like the file formats: "120.500".
-            Stall(lane: .thread(2, name: "io"), label: "flush", age: .nanoseconds(120_500_999_999)),
+            Heartbeat.Stall(lane: .thread(2, name: "io"), label: "flush", age: .nanoseconds(120_500_999_999)),
         ]
         return heartbeat
     }()

@@ -366,7 +366,7 @@ struct ObjectReader {
                     set(&root, nil)
                     continue
                 }
-                var active = ActivePhase.blank
+                var active = Heartbeat.ActivePhase.blank
                 try object.read(into: &active, RecordFields.fields(RecordFields.active, version: version), version: version)
                 try object.finish()
                 set(&root, active)
@@ -377,7 +377,7 @@ struct ObjectReader {
                     throw invalid("\(name(key)): expected one of \(expected) or null, found \(text.map { MessageValue.quoted($0) } ?? "null")")
                 }
             case .frames(_, let set):
-                set(&root, try elements(key, RecordFields.frame, blank: ScopeFrame(label: "", age: .zero), version: version))
+                set(&root, try elements(key, RecordFields.frame, blank: Heartbeat.ScopeFrame(label: "", age: .zero), version: version))
             case .lines(_, let set):
                 set(&root, try optionalStrings(key))
             }

@@ -59,7 +59,7 @@ extension LineBuffer {
     }
 
     /// `[{"label":…,"age_s":…},…]`.
-    mutating func appendJSONFrames(_ frames: [ScopeFrame], labels: ExportLimits) {
+    mutating func appendJSONFrames(_ frames: [Heartbeat.ScopeFrame], labels: ExportLimits) {
         bytes.append(0x5B)  // [
         for index in frames.indices {
             if index > 0 { bytes.append(0x2C) }

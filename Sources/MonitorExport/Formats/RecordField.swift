@@ -27,13 +27,13 @@ package struct FieldKind<Root>: Sendable {
         case progress(get: @Sendable (Root) -> ProgressReading?, set: @Sendable (inout Root, ProgressReading?) -> Void)
         /// The active phase: an object of ``RecordFields/active`` or `null`; flattened with an
         /// `active_` prefix in logfmt, and left out there when `nil`.
-        case active(get: @Sendable (Root) -> ActivePhase?, set: @Sendable (inout Root, ActivePhase?) -> Void)
+        case active(get: @Sendable (Root) -> Heartbeat.ActivePhase?, set: @Sendable (inout Root, Heartbeat.ActivePhase?) -> Void)
         /// A string or `null`: one of `allowed` when given (the setter refuses others), else
         /// free text cut to the label limit (a system call, a descriptor's target).
         case text(get: @Sendable (Root) -> String?, set: @Sendable (inout Root, String?) -> Bool, allowed: [String]?)
         /// A scope stack: an array of ``RecordFields/frame`` objects, outermost first. Logfmt,
         /// which has no arrays, carries it as that array's JSON text.
-        case frames(get: @Sendable (Root) -> [ScopeFrame], set: @Sendable (inout Root, [ScopeFrame]) -> Void)
+        case frames(get: @Sendable (Root) -> [Heartbeat.ScopeFrame], set: @Sendable (inout Root, [Heartbeat.ScopeFrame]) -> Void)
         /// An array of strings (each cut to the label limit) or `null`: a native backtrace.
         /// Logfmt carries it as the array's JSON text.
         case lines(get: @Sendable (Root) -> [String]?, set: @Sendable (inout Root, [String]?) -> Void)
@@ -99,7 +99,7 @@ package struct FieldKind<Root>: Sendable {
     }
 
     static func active(
-        _ get: @escaping @Sendable (Root) -> ActivePhase?, _ set: @escaping @Sendable (inout Root, ActivePhase?) -> Void
+        _ get: @escaping @Sendable (Root) -> Heartbeat.ActivePhase?, _ set: @escaping @Sendable (inout Root, Heartbeat.ActivePhase?) -> Void
     ) -> FieldKind {
         FieldKind(storage: .active(get: get, set: set), derived: false)
     }
@@ -112,7 +112,7 @@ package struct FieldKind<Root>: Sendable {
     }
 
     static func frames(
-        _ get: @escaping @Sendable (Root) -> [ScopeFrame], _ set: @escaping @Sendable (inout Root, [ScopeFrame]) -> Void
+        _ get: @escaping @Sendable (Root) -> [Heartbeat.ScopeFrame], _ set: @escaping @Sendable (inout Root, [Heartbeat.ScopeFrame]) -> Void
     ) -> FieldKind {
         FieldKind(storage: .frames(get: get, set: set), derived: false)
     }
@@ -151,10 +151,10 @@ package enum FieldReader<Root>: Sendable {
     case label(@Sendable (Root) -> String)
     case lane(@Sendable (Root) -> LaneID?)
     case progress(@Sendable (Root) -> ProgressReading?)
-    case active(@Sendable (Root) -> ActivePhase?)
+    case active(@Sendable (Root) -> Heartbeat.ActivePhase?)
     /// A string or `nil`; a word of a fixed set when `isWord`, else text cut like a label.
     case text(@Sendable (Root) -> String?, isWord: Bool)
-    case frames(@Sendable (Root) -> [ScopeFrame])
+    case frames(@Sendable (Root) -> [Heartbeat.ScopeFrame])
     case lines(@Sendable (Root) -> [String]?)
 
     /// The value as a plain number, for charts and metrics: counts, seconds and numbers;

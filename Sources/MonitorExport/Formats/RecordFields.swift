@@ -288,7 +288,7 @@ package enum RecordFields {
     ]
 
     /// The `active` object.
-    static let active: [RecordField<ActivePhase>] = [
+    static let active: [RecordField<Heartbeat.ActivePhase>] = [
         RecordField("lane", .lane({ $0.lane }, { $0.lane = $1 ?? $0.lane })),
         RecordField("label", .label({ $0.label }, { $0.label = $1 })),
         RecordField("age_s", .seconds({ $0.age }, { $0.age = $1 ?? .zero })),
@@ -311,7 +311,7 @@ package enum RecordFields {
 
     /// An element of `stalls`: where the lane is stuck, and (since version 3) why: the
     /// threshold it passed, its counter, every open scope, and what its thread is doing.
-    static let stall: [RecordField<Stall>] = [
+    static let stall: [RecordField<Heartbeat.Stall>] = [
         RecordField("thread", .lane({ $0.lane }, { $0.lane = $1 ?? $0.lane })),
         RecordField("label", .label({ $0.label }, { $0.label = $1 })),
         RecordField("stuck_s", .seconds({ $0.age }, { $0.age = $1 ?? .zero })),
@@ -323,10 +323,10 @@ package enum RecordFields {
                 stall.thread = nil
                 return true
             }
-            guard let state = ThreadActivity.State(rawValue: word) else { return false }
-            stall.thread = ThreadActivity(state: state)
+            guard let state = Heartbeat.ThreadActivity.State(rawValue: word) else { return false }
+            stall.thread = Heartbeat.ThreadActivity(state: state)
             return true
-        }, allowed: ThreadActivity.State.allCases.map(\.rawValue))),
+        }, allowed: Heartbeat.ThreadActivity.State.allCases.map(\.rawValue))),
         RecordField("tid", since: 3, .count({ $0.thread?.threadID.map { UInt64(clamping: $0) } }, { stall, value in
             stall.setActivity { $0.threadID = value.map { Int32(clamping: $0) } }
         }, maximum: UInt64(Int32.max))),
@@ -356,13 +356,13 @@ package enum RecordFields {
     ]
 
     /// An element of a stall's `stack`: one open scope, outermost first.
-    static let frame: [RecordField<ScopeFrame>] = [
+    static let frame: [RecordField<Heartbeat.ScopeFrame>] = [
         RecordField("label", since: 3, .label({ $0.label }, { $0.label = $1 })),
         RecordField("age_s", since: 3, .seconds({ $0.age }, { $0.age = $1 ?? .zero })),
     ]
 
     /// An element of `stall_ends`.
-    static let stallEnd: [RecordField<StallEnd>] = [
+    static let stallEnd: [RecordField<Heartbeat.StallEnd>] = [
         RecordField("thread", since: 2, .lane({ $0.lane }, { $0.lane = $1 ?? $0.lane })),
         RecordField("label", since: 2, .label({ $0.label }, { $0.label = $1 })),
         RecordField("after_s", since: 2, .seconds({ $0.duration }, { $0.duration = $1 ?? .zero })),
@@ -380,7 +380,7 @@ package enum RecordFields {
     ]
 
     /// An element of `forecasts`: a resource whose trend reaches its limit within the horizon.
-    static let forecast: [RecordField<ResourceForecast>] = [
+    static let forecast: [RecordField<Heartbeat.ResourceForecast>] = [
         RecordField("resource", since: 3, .word({ $0.resource.rawValue }, { forecast, word in
             guard let resource = ResourceWarning.Resource(rawValue: word) else { return false }
             forecast.resource = resource
@@ -394,7 +394,7 @@ package enum RecordFields {
     ]
 
     /// An element of `phases`.
-    static let phase: [RecordField<Phase>] = [
+    static let phase: [RecordField<Heartbeat.Phase>] = [
         RecordField("thread", .lane({ $0.lane }, { $0.lane = $1 ?? $0.lane })),
         RecordField("depth", .integer({ $0.depth }, { $0.depth = $1 }, minimum: 1)),
         RecordField("label", .label({ $0.label }, { $0.label = $1 })),
@@ -429,42 +429,42 @@ package enum RecordFields {
 }
 
 /// The placeholder values the decoder fills in before reading each field.
-extension ActivePhase {
-    static let blank = ActivePhase(lane: .thread(0), label: "", age: .zero)
+extension Heartbeat.ActivePhase {
+    static let blank = Heartbeat.ActivePhase(lane: .thread(0), label: "", age: .zero)
 }
 
 extension ProgressReading {
     static let blank = ProgressReading(current: 0, total: 0, elapsed: .zero)
 }
 
-extension Stall {
-    static let blank = Stall(lane: .thread(0), label: "", age: .zero)
+extension Heartbeat.Stall {
+    static let blank = Heartbeat.Stall(lane: .thread(0), label: "", age: .zero)
 }
 
-extension Stall {
+extension Heartbeat.Stall {
     /// Sets a figure of the thread's activity, creating one in state `unknown` when a record
     /// gives a figure without a state (no writer does, but a decoder must not drop it).
-    mutating func setActivity(_ change: (inout ThreadActivity) -> Void) {
-        var activity = thread ?? ThreadActivity(state: .unknown)
+    mutating func setActivity(_ change: (inout Heartbeat.ThreadActivity) -> Void) {
+        var activity = thread ?? Heartbeat.ThreadActivity(state: .unknown)
         change(&activity)
-        if thread != nil || activity != ThreadActivity(state: .unknown) { thread = activity }
+        if thread != nil || activity != Heartbeat.ThreadActivity(state: .unknown) { thread = activity }
     }
 }
 
-extension StallEnd {
-    static let blank = StallEnd(lane: .thread(0), label: "", duration: .zero)
+extension Heartbeat.StallEnd {
+    static let blank = Heartbeat.StallEnd(lane: .thread(0), label: "", duration: .zero)
 }
 
-extension ResourceForecast {
-    static let blank = ResourceForecast(resource: .memory, used: 0, limit: 0, growthPerSecond: 0, timeToLimit: .zero, window: .zero)
+extension Heartbeat.ResourceForecast {
+    static let blank = Heartbeat.ResourceForecast(resource: .memory, used: 0, limit: 0, growthPerSecond: 0, timeToLimit: .zero, window: .zero)
 }
 
 extension ResourceWarning {
     static let blank = ResourceWarning(resource: .memory, used: 0, limit: 0)
 }
 
-extension Phase {
-    static let blank = Phase(lane: .thread(0), depth: 0, label: "", age: .zero, sinceLastChange: .zero)
+extension Heartbeat.Phase {
+    static let blank = Heartbeat.Phase(lane: .thread(0), depth: 0, label: "", age: .zero, sinceLastChange: .zero)
 }
 
 extension Heartbeat {

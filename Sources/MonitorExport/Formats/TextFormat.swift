@@ -367,7 +367,7 @@ public struct TextFormat: HeartbeatFormat {
 
     /// The extended style's *why* of a stall, after `stuck=`: the threshold it passed, how long
     /// its counter has not moved, and what its thread is doing.
-    private func appendStallReason(_ stall: Stall, to line: inout LineBuffer) {
+    private func appendStallReason(_ stall: Heartbeat.Stall, to line: inout LineBuffer) {
         line.append(" threshold=")
         line.appendDurationTenths(stall.threshold)
         if let quiet = stall.progress?.sinceLastMove {

@@ -54,7 +54,7 @@ public struct Heartbeat: Sendable, Equatable {
     /// The stall threshold that was in force for this heartbeat.
     public var stallThreshold: Duration
     /// Resources on course to reach their limit within the forecast horizon, from the trend of
-    /// recent heartbeats (see ``ResourceForecast``).
+    /// recent heartbeats (see ``Heartbeat/ResourceForecast``).
     public var forecasts: [ResourceForecast]
 
     /// Creates a heartbeat value; the monitor builds these, tests and decoders may too.

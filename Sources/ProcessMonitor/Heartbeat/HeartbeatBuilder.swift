@@ -16,7 +16,7 @@ struct HeartbeatInputs {
     var processID: Int32
     var configuration: MonitorConfiguration
     /// Scopes reported as stalled before that have ended since (see ``StallTracker``).
-    var stallEnds: [StallEnd] = []
+    var stallEnds: [Heartbeat.StallEnd] = []
 }
 
 /// A heartbeat and which snapshot records it reported as stalled.
@@ -119,9 +119,9 @@ enum HeartbeatBuilder {
             return lanes[index].id
         }
 
-        let phases = top.map { key -> Phase in
+        let phases = top.map { key -> Heartbeat.Phase in
             let lane = lanes[key.index]
-            return Phase(
+            return Heartbeat.Phase(
                 lane: lane.id,
                 depth: lane.depth,
                 label: snapshot.resolve(lane.label),
@@ -133,9 +133,9 @@ enum HeartbeatBuilder {
                 stallThreshold: threshold(lane).map { .milliseconds($0) }
             )
         }
-        let stallValues = stalled.map { key -> Stall in
+        let stallValues = stalled.map { key -> Heartbeat.Stall in
             let lane = lanes[key.index]
-            return Stall(
+            return Heartbeat.Stall(
                 lane: lane.id,
                 label: snapshot.resolve(lane.label),
                 age: .milliseconds(key.ageMs),
@@ -144,9 +144,9 @@ enum HeartbeatBuilder {
                 depth: lane.depth
             )
         }
-        let active = top.first.map { key -> ActivePhase in
+        let active = top.first.map { key -> Heartbeat.ActivePhase in
             let lane = lanes[key.index]
-            return ActivePhase(
+            return Heartbeat.ActivePhase(
                 lane: lane.id,
                 label: phases[0].label,
                 age: .milliseconds(key.ageMs),

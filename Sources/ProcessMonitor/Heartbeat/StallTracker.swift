@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Remembers the scopes heartbeats reported as stalled, so the first heartbeat after one ends
-/// says so, once (``StallEnd``). Monitor-thread state, kept between heartbeats.
+/// says so, once (``Heartbeat/StallEnd``). Monitor-thread state, kept between heartbeats.
 ///
 /// A scope is known by its lane, its depth and the time it was entered: the coarse clock ticks
 /// at least every 4 ms and a stall is at least a millisecond old, so a scope that ends and a new
@@ -32,9 +32,9 @@ struct StallTracker {
     /// ended). The end time is the lane's last change when the lane is now shallower than the
     /// scope and that change came after the scope began (exact when nothing was entered since),
     /// otherwise `now` (an upper bound).
-    mutating func ended(now: UInt64, probe: (Tracked) -> LaneProbe?) -> [StallEnd] {
+    mutating func ended(now: UInt64, probe: (Tracked) -> LaneProbe?) -> [Heartbeat.StallEnd] {
         guard !tracked.isEmpty else { return [] }
-        var ends: [StallEnd] = []
+        var ends: [Heartbeat.StallEnd] = []
         tracked.removeAll { scope in
             let look = probe(scope)
             if let look, look.enteredAtDepth == scope.entered { return false }
@@ -42,7 +42,7 @@ struct StallTracker {
             if let look, look.enteredAtDepth == nil, look.lastChange > scope.entered, look.lastChange <= now {
                 end = look.lastChange
             }
-            ends.append(StallEnd(
+            ends.append(Heartbeat.StallEnd(
                 lane: scope.lane, label: scope.label,
                 duration: .milliseconds(HeartbeatBuilder.milliseconds(from: scope.entered, to: end))
             ))

@@ -1,5 +1,5 @@
 /// Fills in the *why* of each stall a heartbeat reports: the lane's whole scope stack, what its
-/// thread is doing (``ThreadActivity``), and, when asked for, the thread's native backtrace,
+/// thread is doing (``Heartbeat/ThreadActivity``), and, when asked for, the thread's native backtrace,
 /// once per stall. Monitor-thread state, kept between heartbeats: the CPU readings of threads
 /// under stalled or nearly stalled scopes, and which stalls already have a backtrace.
 ///
@@ -41,7 +41,7 @@ struct StallInspector {
             if record.key != 0, let live = lane(record.key),
                let frames = live.readStack(generation: record.generation) {
                 built.heartbeat.stalls[position].stack = frames.map {
-                    ScopeFrame(label: $0.label, age: .milliseconds(HeartbeatBuilder.milliseconds(from: $0.entered, to: now)))
+                    Heartbeat.ScopeFrame(label: $0.label, age: .milliseconds(HeartbeatBuilder.milliseconds(from: $0.entered, to: now)))
                 }
             }
             if record.id.kind == .task {

@@ -73,8 +73,8 @@ struct ThreadInspector: Sendable {
     /// thread's ticks at an earlier monotonic time), over the window up to `now`.
     func activity(
         threadID: Int32, reading: ThreadReading, previous: (ticks: UInt64, at: UInt64)?, now: UInt64
-    ) -> ThreadActivity {
-        var activity = ThreadActivity(state: Self.state(reading.state), threadID: threadID)
+    ) -> Heartbeat.ThreadActivity {
+        var activity = Heartbeat.ThreadActivity(state: Self.state(reading.state), threadID: threadID)
         if case .blocked(let number, let arguments) = reading.call {
             activity.syscall = table.name(number)
             if table.entry(number)?.firstArgumentIsDescriptor == true, let first = arguments.first,
@@ -98,7 +98,7 @@ struct ThreadInspector: Sendable {
         return activity
     }
 
-    static func state(_ code: Character?) -> ThreadActivity.State {
+    static func state(_ code: Character?) -> Heartbeat.ThreadActivity.State {
         switch code {
         case "R": .running
         case "S", "I", "P", "W", "K": .sleeping

@@ -24,12 +24,12 @@ public struct MonitorConfiguration: Sendable, Equatable {
     /// monitor off without a rebuild. Default `true`.
     public var isEnabled: Bool
     /// Whether a stalled thread's native stack is captured (Linux), once per stall, into
-    /// ``Stall/backtrace``. Off by default: it signals the stalled thread, which interrupts the
+    /// ``Heartbeat/Stall/backtrace``. Off by default: it signals the stalled thread, which interrupts the
     /// system call it is blocked in (restarted where the kernel allows, as with any signal).
     /// `PROCESS_MONITOR_STALL_STACKS=1` sets it.
     public var captureStacks: Bool
     /// How far ahead a resource trend is projected: a limit the fit reaches within this horizon
-    /// is a ``ResourceForecast``. Default 15 minutes; allowed 1 minute through 7 days; `nil`
+    /// is a ``Heartbeat/ResourceForecast``. Default 15 minutes; allowed 1 minute through 7 days; `nil`
     /// turns forecasts off.
     public var forecastHorizon: Duration?
 

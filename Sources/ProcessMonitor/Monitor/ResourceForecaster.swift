@@ -12,7 +12,7 @@
 ///   samples from the line: a trend smaller than the noise is not one.
 /// - At least ``minimumSamples`` samples, and a positive slope.
 /// The limit is then projected from the fitted value now; a crossing within the horizon, found
-/// at ``persistence`` heartbeats in a row, is a ``ResourceForecast``. So a flat, falling, spiky
+/// at ``persistence`` heartbeats in a row, is a ``Heartbeat/ResourceForecast``. So a flat, falling, spiky
 /// or sawtooth series does not warn: on a flat series with ±2 % noise at 95 % of its limit, a
 /// single fit passed every test above in 7 of 50,000 windows tried (1,000 seeded series); three
 /// in a row, in none.
@@ -47,8 +47,8 @@ struct ResourceForecaster {
     }
 
     /// Records this heartbeat's figures and returns the forecasts they call for, memory first.
-    mutating func update(_ usage: ResourceUsage, now: UInt64) -> [ResourceForecast] {
-        var forecasts: [ResourceForecast] = []
+    mutating func update(_ usage: ResourceUsage, now: UInt64) -> [Heartbeat.ResourceForecast] {
+        var forecasts: [Heartbeat.ResourceForecast] = []
         if let forecast = Self.track(&memory, value: usage.memoryInUseBytes, limit: usage.memoryLimitBytes,
                                      resource: .memory, now: now, horizon: horizon) {
             forecasts.append(forecast)
@@ -63,7 +63,7 @@ struct ResourceForecaster {
     private static func track(
         _ series: inout Series, value: UInt64?, limit: UInt64?, resource: ResourceWarning.Resource,
         now: UInt64, horizon: Duration
-    ) -> ResourceForecast? {
+    ) -> Heartbeat.ResourceForecast? {
         guard let value else {
             series = Series()
             return nil
@@ -84,7 +84,7 @@ struct ResourceForecaster {
     /// The forecast `samples` (oldest first, at least one) call for, or `nil`.
     static func forecast(
         _ samples: [Sample], used: UInt64, limit: UInt64, resource: ResourceWarning.Resource, horizon: Duration
-    ) -> ResourceForecast? {
+    ) -> Heartbeat.ResourceForecast? {
         guard samples.count >= minimumSamples, let first = samples.first, let last = samples.last,
               last.time > first.time else { return nil }
         let times = samples.map { Double($0.time - first.time) / 1e9 }
@@ -96,7 +96,7 @@ struct ResourceForecaster {
         let remaining = max(0, Double(limit) - fittedNow)
         let seconds = remaining / fit.slope
         guard seconds.isFinite, seconds <= horizon.secondsAsDouble else { return nil }
-        return ResourceForecast(
+        return Heartbeat.ResourceForecast(
             resource: resource, used: used, limit: limit, growthPerSecond: fit.slope,
             timeToLimit: .milliseconds(Int64(seconds * 1000)), window: .milliseconds(Int64(span * 1000))
         )

@@ -1,4 +1,3 @@
-public import MonitorExport
 import ProcessMonitor
 
 /// A sink that keeps every line in memory, for your own tests.
