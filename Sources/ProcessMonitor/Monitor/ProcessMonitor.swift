@@ -344,6 +344,7 @@ public final class ProcessMonitor: Sendable {
             built.heartbeat.forecasts = forecasts
         }
         stalls.record(built, snapshot: snapshot)
+        snapshotter.recycle(snapshot)
         return built.heartbeat
     }
 

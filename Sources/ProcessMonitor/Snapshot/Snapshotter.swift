@@ -52,7 +52,14 @@ final class Snapshotter {
                 )
             }
         }
-        self.snapshot = snapshot
+        // Handed over whole: the heartbeat marks its counters in it (``ProgressWatch``), and a
+        // copy kept here would make that write copy every lane. ``recycle(_:)`` gives it back.
         return snapshot
+    }
+
+    /// Takes back a snapshot the heartbeat is done with, so the next ``take()`` reuses its
+    /// buffers' capacity.
+    func recycle(_ snapshot: consuming MonitorSnapshot) {
+        self.snapshot = snapshot
     }
 }

@@ -32,6 +32,7 @@ public enum MonitorBenchmarkHooks {
         public func run() -> Heartbeat {
             sequence += 1
             let snapshot = snapshotter.take()
+            defer { snapshotter.recycle(snapshot) }
             return HeartbeatBuilder.build(
                 HeartbeatInputs(
                     snapshot: snapshot,
