@@ -146,7 +146,7 @@ jq -e 'select(.memory_usage_bytes == null or .memory_usage_bytes > 268435456
               or .memory_headroom_bytes != (268435456 - .memory_usage_bytes))' "$jsonl" \
     && die "memory usage and headroom should be read from the cgroup and add up to the limit"
 jq -e 'select(.open_fds == null or .fd_limit == null)' "$jsonl" && die "open_fds and fd_limit should be known"
-grep -Eq '^\[process-monitor\] elapsed=.* cpu=[0-9.]+/0\.5 cores .* memory=[0-9.]+[KMG]iB/256\.0MiB \([0-9]+%\)' "$out/cgroup.txt" \
+grep -Eq '^\[process-monitor\] elapsed=.* cpu=[0-9.]+/0\.5 cores .* cgroup_memory=[0-9.]+[KMG]iB/256\.0MiB \([0-9]+%\)' "$out/cgroup.txt" \
     || die "the text headline should show the 0.5-core quota and the 256 MiB limit"
 echo "cgroup-run: headline: $(grep -m1 -oE 'cpu=[^ ]+ cores.*' "$out/cgroup.txt" | cut -c1-160)"
 

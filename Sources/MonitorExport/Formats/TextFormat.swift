@@ -49,8 +49,8 @@ public struct TextFormat: HeartbeatFormat {
         /// The seed's lines with what the seed did not have, always at the end of a line or on
         /// lines of their own, so a pattern written for the seed's lines still matches:
         /// - ` rate={r}/s eta={d}` on the headline and each phase line with progress;
-        /// - ` memory={used}/{limit} (P%)`, ` oom_kills=N` and ` fds={open}/{limit}` on the
-        ///   headline, when known;
+        /// - ` cgroup_memory={used}/{limit} (P%)` (` rss_memory=` where no cgroup says),
+        ///   ` oom_kills=N` and ` fds={open}/{limit}` on the headline, when known;
         /// - ` waiting_on=N` on the phase line of a lane waiting on N live child lanes;
         /// - at most ``ExportLimits/maxStallLines`` `[STALL]` lines, then
         ///   `[process-monitor][STALL] ... and N more stalled lane(s) omitted` (warning);
