@@ -511,6 +511,11 @@ private func sigrtmin(_ offset: Int32) -> Int32 { __libc_current_sigrtmin() + of
         #expect(LoadedImages.matches(map, images))
         #expect(map[1].name == "libfoo.so", "a path longer than one 63-byte chunk")
         #expect(!LoadedImages.matches(map, [images[0]]))
+
+        // More than 127 images: the count takes two 7-bit groups.
+        let many = (0..<130).map { LoadedImages.Image(path: "/lib/lib\($0).so", base: 0x7f00_0000_0000 + UInt64($0) << 20, endOfText: 0x7f00_0000_8000 + UInt64($0) << 20) }
+        let manyMap = try #require(LoadedImages.decode(many))
+        #expect(LoadedImages.matches(manyMap, many))
     }
 
     @Test func captureStatesPackThreadGenerationAndPhase() {
