@@ -3,6 +3,10 @@ import Testing
 
 @testable import ProcessMonitor
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct SamplerTests {
     static var fixtureDirectory: String {
         Bundle.module.resourceURL!.appendingPathComponent("Fixtures/proc").path

@@ -6,7 +6,9 @@ import Testing
 /// The field table is the one description of a record: these tests hold it against the
 /// published JSON Schemas and the README's key table, so none of the three can drift.
 @Suite struct RecordFieldsTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    // Four levels up from Tests/MonitorExportTests/Formats/RecordFieldsTests.swift: the package root.
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static func json(_ path: String) throws -> [String: Any] {
         let data = try Data(contentsOf: root.appendingPathComponent(path))
