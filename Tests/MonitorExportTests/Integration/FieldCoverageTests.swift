@@ -1,3 +1,5 @@
+// Integration: walks the figure table through every machine format at once, so no single format owns it.
+
 import Foundation
 @testable import MonitorExport
 import ProcessMonitor

@@ -1,3 +1,5 @@
+// Integration: writes every format's samples for the schema and tool checks in .ci/check-machine-output.sh.
+
 import Foundation
 @testable import MonitorExport
 import ProcessMonitor

@@ -1,3 +1,5 @@
+// Integration: schema version 3 through every machine format and the decoder, old records included.
+
 import Foundation
 import Testing
 

@@ -33,7 +33,7 @@ private struct Pipe {
     }
 }
 
-@Suite struct StreamSinkTests {
+@Suite struct StandardStreamSinkTests {
     @Test func writesEachLineWithItsNewline() throws {
         let pipe = try Pipe()
         defer { close(pipe.reader) }
@@ -121,58 +121,5 @@ private struct Pipe {
         #expect(StandardStreamSink(.standardOutput).lock === StandardStreamSink.standardOutput.lock)
         #expect(StandardStreamSink.standardOutput.lock !== shared.lock)
         #expect(StandardStreamSink(fileDescriptor: 2, name: "pipe").lock !== shared.lock, "a caller's descriptor has a lock of its own")
-    }
-}
-
-@Suite struct ClosureSinkTests {
-    @Test func deliversEveryLineInOrderUntilClosed() {
-        let received = LockedValue<[RenderedLine]>([])
-        let sink = ClosureSink { line in received.withLock { $0.append(line) } }
-        let lines = [line("one"), RenderedLine(text: "two", level: .warning), line("three")]
-        for rendered in lines { sink.write(rendered) }
-        #expect(received.withLock { $0 } == lines)
-        #expect(sink.droppedRecords == 0)
-
-        sink.close()
-        sink.close()
-        sink.write(line("after close"))
-        #expect(received.withLock { $0 } == lines)
-        #expect(sink.droppedRecords == 1)
-    }
-}
-
-@Suite struct SinkDiagnosticsTests {
-    @Test func oneWarningPerIntervalPerSink() throws {
-        let warnings = CapturedWarnings()
-        let clock = ManualClock()
-        let diagnostics = testDiagnostics(warnings, clock: clock, interval: .seconds(10))
-        let first = try FileSink(path: "/dev/full", diagnostics: diagnostics)
-        let second = try FileSink(path: "/dev/full", diagnostics: diagnostics)
-        first.write(line("a"))
-        first.write(line("b"))
-        second.write(line("c"))
-        // Each sink has its own limit: one from each.
-        #expect(warnings.messages.count == 2)
-        clock.advance(by: .seconds(10))
-        first.write(line("d"))
-        #expect(warnings.messages.count == 3)
-        #expect(warnings.messages.last?.contains("1 more warning from this sink held back") == true)
-        first.close()
-        second.close()
-    }
-
-    /// A stream closed when the sink was made (`prog >&-`) is never written: whatever file later
-    /// takes its number is not the stream.
-    @Test func aStreamClosedAtCreationIsNeverWritten() throws {
-        var fds: [Int32] = [0, 0]
-        #expect(pipe(&fds) == 0)
-        close(fds[1])
-        let closedNumber = fds[1]
-        let warnings = CapturedWarnings()
-        let sink = StandardStreamSink(fileDescriptor: closedNumber, name: "closed", diagnostics: testDiagnostics(warnings))
-        sink.write(line("nowhere"))
-        #expect(sink.droppedRecords == 1)
-        #expect(warnings.messages.first?.contains("Bad file descriptor") == true)
-        close(fds[0])
     }
 }

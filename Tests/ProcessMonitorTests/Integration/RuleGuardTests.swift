@@ -1,3 +1,5 @@
+// Integration: rules from several folders (Heartbeat warnings, CPU baseline, phase age, Scopes) in one place.
+
 import Foundation
 import ProcessMonitorTesting
 import Synchronization

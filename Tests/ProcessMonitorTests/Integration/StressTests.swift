@@ -1,3 +1,5 @@
+// Integration: scopes, lanes, snapshots and the monitor loop together, under load (and TSan in CI).
+
 import Dispatch
 import Foundation
 import ProcessMonitorTesting

@@ -2,7 +2,7 @@ import Testing
 
 @testable import ProcessMonitor
 
-@Suite struct ConfigurationTests {
+@Suite struct MonitorConfigurationTests {
     @Test func defaultsMatchTheSeed() throws {
         let configuration = MonitorConfiguration()
         #expect(configuration.interval == .seconds(60))
