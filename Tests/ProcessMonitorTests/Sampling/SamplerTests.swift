@@ -66,7 +66,7 @@ import Glibc
     /// Spins until this thread's own CPU clock has advanced by `amount`; returns the advance.
     static func burnThreadCPU(_ amount: Duration) -> Duration {
         func now() -> Duration {
-            var spec = timespec()
+            var spec = Glibc.timespec()
             clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
             return .seconds(spec.tv_sec) + .nanoseconds(spec.tv_nsec)
         }
