@@ -6,9 +6,14 @@
 /// The builder stays a pure function of the snapshot; this runs after it, on the few lanes it
 /// reported, and is the only part of a heartbeat that reads `/proc/self/task`.
 struct StallInspector {
-    /// At most this many stalls per heartbeat get a thread reading (oldest first); the rest
-    /// carry their stack only. Bounds a heartbeat's cost when thousands of lanes stall at once.
+    /// At most this many stalled threads per heartbeat get a thread reading (oldest first); the
+    /// rest carry their stack only. Bounds a heartbeat's cost when thousands of lanes stall at
+    /// once. Stalled tasks do not count: they are not read.
     static let maxInspectedThreads = 64
+
+    /// ``maxInspectedThreads`` unless a test widens it: a test's own probe must not lose its
+    /// reading to the stalled threads of tests running beside it in the same process.
+    var threadBudget = Self.maxInspectedThreads
 
     var inspector: ThreadInspector
     /// Captures a thread's native stack (innermost first), or `nil`; set only when stacks are
@@ -36,6 +41,7 @@ struct StallInspector {
     ) {
         var readings: [Int32: (ticks: UInt64, at: UInt64)] = [:]
         var stallKeys: Set<StallKey> = []
+        var inspectedThreads = 0
         for (position, index) in built.stalledRecords.enumerated() {
             let record = snapshot.lanes[index]
             if record.key != 0, let live = lane(record.key),
@@ -48,8 +54,9 @@ struct StallInspector {
                 built.heartbeat.stalls[position].thread = .suspended
                 continue
             }
-            guard record.threadID != 0, position < Self.maxInspectedThreads,
-                  let reading = inspector.read(threadID: record.threadID) else { continue }
+            guard record.threadID != 0, inspectedThreads < threadBudget else { continue }
+            inspectedThreads += 1
+            guard let reading = inspector.read(threadID: record.threadID) else { continue }
             built.heartbeat.stalls[position].thread = inspector.activity(
                 threadID: record.threadID, reading: reading, previous: cpuReadings[record.threadID], now: now
             )
@@ -63,7 +70,7 @@ struct StallInspector {
         }
         // Threads that may stall by the next heartbeat: a reading now gives that stall a CPU
         // figure over a whole window.
-        for index in built.nearStallRecords.prefix(Self.maxInspectedThreads) {
+        for index in built.nearStallRecords.prefix(threadBudget) {
             let threadID = snapshot.lanes[index].threadID
             if let ticks = inspector.cpuTicks(threadID: threadID) { readings[threadID] = (ticks, now) }
         }

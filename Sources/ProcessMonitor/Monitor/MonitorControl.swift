@@ -24,6 +24,8 @@ final class MonitorControl: @unchecked Sendable {
         var runDidStart: (@Sendable () async -> Void)?
         /// Where the monitor's own warnings go: stderr, unless redirected before start.
         var report: @Sendable (String) -> Void = reportToStandardError
+        /// Test seam: stalled threads read per heartbeat (``StallInspector/threadBudget``).
+        var inspectedThreadBudget = StallInspector.maxInspectedThreads
     }
 
     private let lock = PosixLock()

@@ -19,6 +19,7 @@ final class MonitorLoop: @unchecked Sendable {
         self.started = started
         self.tracker = tracker
         self.watch = HeartbeatWatch(configuration: monitor.configuration)
+        watch.inspector.threadBudget = monitor.control.withState { $0.inspectedThreadBudget }
     }
 
     func run() {

@@ -280,6 +280,12 @@ public final class ProcessMonitor: Sendable {
         control.withState { $0.report = report }
     }
 
+    /// Reads what every stalled thread is doing, not only the oldest 64, for tests whose probe
+    /// thread shares the process with other tests' stalled threads. Call it before `start()`.
+    package func inspectEveryStalledThread() {
+        control.withState { $0.inspectedThreadBudget = .max }
+    }
+
     /// Passes one of the monitor's own warnings on, to stderr unless redirected.
     func report(_ message: String) {
         control.withState { $0.report }(message)

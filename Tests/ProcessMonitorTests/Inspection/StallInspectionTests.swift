@@ -18,7 +18,20 @@ import Glibc
             observers: [], clock: clock, sampler: FixedSampler()
         )
         monitor.reportWarnings(to: CapturedReports().append)  // another suite's bad threshold is not this test's
+        // Tests beside this one hold stalled threads of their own (128 at once in
+        // LaneHungryTests), older than this test's probe: the probe must still be read.
+        monitor.inspectEveryStalledThread()
         return monitor
+    }
+
+    /// Waits until the thread whose kernel id `threadID` will hold is blocked in `read`.
+    func waitUntilInRead(_ threadID: borrowing Atomic<Int32>) -> Bool {
+        let inspector = ThreadInspector()
+        return waitUntil {
+            let id = threadID.load(ordering: .acquiring)
+            guard id != 0, let reading = inspector.read(threadID: id) else { return false }
+            return inspector.activity(threadID: id, reading: reading, previous: nil, now: 0).syscall == "read"
+        }
     }
 
     @Test func aThreadStuckInReadShowsItsCallDescriptorAndStack() throws {
@@ -27,12 +40,12 @@ import Glibc
         let (readEnd, writeEnd) = (fds[0], fds[1])
         defer { close(readEnd); close(writeEnd) }
         let outer = "inspection outer \(UUID())"
-        let entered = Atomic<Bool>(false)
+        let threadID = Atomic<Int32>(0)
         let done = Atomic<Bool>(false)
         let thread = Thread {
             withScope(label: outer) {
                 withScope("wait for peer") {
-                    entered.store(true, ordering: .releasing)
+                    threadID.store(currentKernelThreadID(), ordering: .releasing)
                     var byte: UInt8 = 0
                     _ = read(readEnd, &byte, 1)
                 }
@@ -40,7 +53,9 @@ import Glibc
             done.store(true, ordering: .releasing)
         }
         thread.start()
-        #expect(waitUntil { entered.load(ordering: .acquiring) })
+        // Wait until the thread is inside `read`: every heartbeat below then finds it there.
+        let inRead = waitUntilInRead(threadID)
+        #expect(inRead)
         // The clock starts after the scopes were entered, so their ages are at least what it
         // is advanced by, however long the machine took to get here.
         let clock = ManualMonitorClock()
@@ -51,13 +66,8 @@ import Glibc
         clock.advance(by: .seconds(4))
         _ = monitor.emitNow()
         clock.advance(by: .seconds(2))
-        var stall: Heartbeat.Stall?
-        // The thread may not have reached `read` yet: wait until a heartbeat sees it there.
-        #expect(waitUntil {
-            stall = monitor.emitNow()?.stalls.first { $0.stack.first?.label == outer }
-            return stall?.thread?.syscall == "read"
-        })
-        let found = try #require(stall)
+        let found = try #require(monitor.emitNow()?.stalls.first { $0.stack.first?.label == outer })
+        #expect(found.thread?.syscall == "read")
         #expect(found.label == "wait for peer")
         #expect(found.depth == 2)
         #expect(found.stack.map(\.label) == [outer, "wait for peer"], "outermost first")
@@ -92,18 +102,15 @@ import Glibc
             done.store(true, ordering: .releasing)
         }.start()
         // Wait until the thread is inside `read`, so the stack is the blocked one.
-        let inspector = ThreadInspector()
-        #expect(waitUntil {
-            let id = threadID.load(ordering: .acquiring)
-            guard id != 0, let reading = inspector.read(threadID: id) else { return false }
-            return inspector.activity(threadID: id, reading: reading, previous: nil, now: 0).syscall == "read"
-        })
+        let inRead = waitUntilInRead(threadID)
+        #expect(inRead)
         let clock = ManualMonitorClock()
         let monitor = try ProcessMonitor(
             configuration: MonitorConfiguration(interval: .seconds(3600), stallThreshold: .seconds(5), captureStacks: true),
             observers: [], clock: clock, sampler: FixedSampler()
         )
         monitor.reportWarnings(to: CapturedReports().append)  // another suite's bad threshold is not this test's
+        monitor.inspectEveryStalledThread()
         try monitor.start()
         defer { monitor.stop() }
         clock.advance(by: .seconds(6))
