@@ -39,10 +39,6 @@ import Darwin
 public struct MonitorEnvironment: Sendable {
     /// The variables read, with what each takes, in the order `--help` lists them: the
     /// environment column of the settings table (``settings(formats:)``).
-    ///
-    /// ```swift
-    /// for (name, meaning) in MonitorEnvironment.variables { print(name, meaning) }
-    /// ```
     public static var variables: [(name: String, meaning: String)] {
         settings(formats: ExportFormat.builtIn).compactMap { setting in setting.variable.map { ($0, setting.help) } }
     }
@@ -82,7 +78,7 @@ public struct MonitorEnvironment: Sendable {
     ///
     /// ```swift
     /// let settings = try MonitorEnvironment(["PROCESS_MONITOR_INTERVAL": "10s"])
-    /// settings.configuration.interval  // 10 seconds
+    /// print(settings.configuration.interval)  // 10.0 seconds
     /// ```
     public init(
         _ environment: [String: String],
@@ -123,10 +119,6 @@ public struct MonitorEnvironment: Sendable {
     /// with `options` plus the environment's attributes and text style.
     ///
     /// - Throws: ``ExportError`` naming a destination that cannot be opened.
-    ///
-    /// ```swift
-    /// let exporters = try MonitorEnvironment(ProcessInfo.processInfo.environment).makeExporters()
-    /// ```
     public func makeExporters(
         defaultExport: [ExportSpecification] = [ExportSpecification(format: .text, destination: "stderr")],
         options: ExportOptions = ExportOptions()

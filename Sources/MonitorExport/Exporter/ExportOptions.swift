@@ -26,10 +26,6 @@ public struct ExportOptions: Sendable {
     public var queueCapacity: Int
 
     /// Creates options; the defaults are those of each type.
-    ///
-    /// ```swift
-    /// let options = ExportOptions(textStyle: .extended)
-    /// ```
     public init(
         attributes: [String: String] = [:],
         rotation: RotationPolicy? = nil,

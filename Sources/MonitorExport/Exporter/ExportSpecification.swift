@@ -23,10 +23,6 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
     private var settings: [(option: ExportFormat.Option, value: String)]
 
     /// Creates a specification without options.
-    ///
-    /// ```swift
-    /// ExportSpecification(format: .text, destination: "stderr")
-    /// ```
     public init(format: ExportFormat, destination: String) {
         self.format = format
         self.destination = destination
@@ -35,11 +31,6 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
 
     /// Parses `FORMAT:DEST[;OPTION=VALUE…]` against `formats`; the error names what is wrong and
     /// lists what is allowed.
-    ///
-    /// ```swift
-    /// try ExportSpecification(parsing: "logfmt:stdout")
-    /// try ExportSpecification(parsing: "text:hb.log;prefix=timestamp;style=extended")
-    /// ```
     public init(parsing text: String, formats: [ExportFormat] = ExportFormat.builtIn) throws(ExportError) {
         let quoted = MessageValue.quoted(text)
         guard let colon = text.firstIndex(of: ":") else {
@@ -90,10 +81,6 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
     }
 
     /// `base` with this specification's options applied: what its exporter is made with.
-    ///
-    /// ```swift
-    /// try ExportSpecification(parsing: "text:stderr;style=extended").options(over: ExportOptions()).textStyle  // .extended
-    /// ```
     package func options(over base: ExportOptions) throws(ExportError) -> ExportOptions {
         var options = base
         for setting in settings {
@@ -105,10 +92,6 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
     /// Opens the destination and pairs it with the format, with this specification's options
     /// over `options`. A destination that cannot be opened throws an ``ExportError`` naming it
     /// and the reason.
-    ///
-    /// ```swift
-    /// let exporter = try ExportSpecification(parsing: "text:stderr").makeExporter()
-    /// ```
     public func makeExporter(options: ExportOptions = ExportOptions()) throws(ExportError) -> HeartbeatExporter {
         try format.makeExporter(destination: destination, options: self.options(over: options))
     }

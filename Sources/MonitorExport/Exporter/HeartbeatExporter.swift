@@ -29,10 +29,6 @@ public final class HeartbeatExporter: HeartbeatObserver {
 
     /// Pairs `format` with `sink`; up to `queueCapacity` heartbeats (1 through 4096, default 16)
     /// may wait while the sink is busy.
-    ///
-    /// ```swift
-    /// let exporter = HeartbeatExporter(format: TextFormat(), sink: StandardStreamSink.standardOutput)
-    /// ```
     public init(format: any HeartbeatFormat, sink: any HeartbeatSink, queueCapacity: Int = 16) {
         self.format = format
         self.sink = sink
@@ -77,10 +73,6 @@ public final class HeartbeatExporter: HeartbeatObserver {
 
     /// Records lost so far: lines the sink could not write, plus heartbeats dropped from this
     /// exporter's queue (each counted once; it was never rendered).
-    ///
-    /// ```swift
-    /// if exporter.droppedRecords > 0 { print("the heartbeat log has gaps") }
-    /// ```
     public var droppedRecords: UInt64 {
         let (sum, overflow) = sinkDrops().addingReportingOverflow(queueDrops.load(ordering: .relaxed))
         return overflow ? .max : sum
