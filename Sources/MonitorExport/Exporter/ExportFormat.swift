@@ -162,14 +162,16 @@ extension ExportFormat {
 extension ExportFormat {
     /// An option of a specification, `;NAME=VALUE` after its destination: what it is called,
     /// what it may be, and what it changes in the ``ExportOptions`` the exporter is made with.
+    /// Once the value has passed the check, it reaches the format's `makeExporter` closure in
+    /// ``ExportOptions/optionValues`` too, so an option of your own need only check it.
     ///
     /// ```swift
-    /// let compact = ExportFormat.Option(name: "compact", values: "yes or no") { value, options throws(ExportError) in
+    /// let compact = ExportFormat.Option(name: "compact", values: "yes or no") { value, _ throws(ExportError) in
     ///     guard value == "yes" || value == "no" else {
     ///         throw ExportError(code: .invalidConfiguration, message: "compact must be yes or no (got \(value))")
     ///     }
-    ///     options.attributes["compact"] = value
     /// }
+    /// // makeExporter reads it back: options.optionValues["compact"] == "yes"
     /// ```
     public struct Option: Sendable {
         /// The name before `=`.

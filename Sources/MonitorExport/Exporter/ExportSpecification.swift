@@ -85,6 +85,7 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
         var options = base
         for setting in settings {
             try setting.option.apply(setting.value, to: &options)
+            options.optionValues[setting.option.name] = setting.value
         }
         return options
     }

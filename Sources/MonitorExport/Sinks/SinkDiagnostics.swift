@@ -29,8 +29,9 @@ public struct SinkDiagnostics: Sendable {
     /// stop it.
     package var now: @Sendable () -> ContinuousClock.Instant
     /// Receives each warning, without a trailing newline. Called outside the sink's lock, so it
-    /// may log through the sink itself.
-    package var warn: @Sendable (String) -> Void
+    /// may log through the sink itself. A sink of your own calls it too, at most once in a
+    /// while: it is not rate-limited for you.
+    public package(set) var warn: @Sendable (String) -> Void
 
     /// Warnings to stderr, at most one a minute per sink, on the real clock.
     public static var standard: SinkDiagnostics { SinkDiagnostics() }
