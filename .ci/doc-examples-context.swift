@@ -30,6 +30,7 @@ let crawler = Crawler()
 
 func loadModel(from url: URL) throws -> Int { 0 }
 func process(_ shard: Shard) {}
+func fetch(_ shard: Shard) async throws {}
 func index(_ doc: String) {}
 func train(_ batch: [Int]) {}
 func replicate() {}

@@ -2,7 +2,7 @@
 ///
 /// Every request ends up in exactly one of `sent` or a `dropped…` count, except those still
 /// queued or in flight. ``dropped`` is what the sink reports as
-/// ``MonitorExport/HeartbeatSink/droppedRecords``, so the next heartbeat carries it.
+/// `HeartbeatPayloadSink.droppedRecords`, so the next heartbeat carries it.
 ///
 /// ```swift
 /// let sink = try OTLPHTTPSink(endpoint: "http://127.0.0.1:4318")

@@ -5,8 +5,8 @@ import ProcessMonitor
 /// Sends each heartbeat to an OpenTelemetry collector over OTLP/HTTP with JSON encoding, without
 /// ever making the monitor or the job wait for the network.
 ///
-/// It takes `OTLPJSONFormat`'s ``OTLPJSONFormat/Requests`` for each heartbeat (a
-/// ``HeartbeatExporter`` pairs the two, checked by the compiler) and posts the logs request to
+/// It takes `OTLPJSONFormat`'s `Requests` for each heartbeat (a
+/// `HeartbeatExporter` pairs the two, checked by the compiler) and posts the logs request to
 /// `BASE/v1/logs` and the metrics request to `BASE/v1/metrics`, with
 /// `Content-Type: application/json`.
 ///

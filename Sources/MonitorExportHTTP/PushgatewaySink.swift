@@ -18,7 +18,7 @@ import ProcessMonitor
 /// "queue full") so the next heartbeat reports it. Retries, backoff, `Retry-After`, the
 /// start-up reachability check and the bounded ``close()`` work as in ``OTLPHTTPSink``, with the
 /// same ``Configuration`` (whose `queueCapacity` is not used). On close the last heartbeat,
-/// the monitor's final one, is pushed, within ``Configuration/flushTimeout``.
+/// the monitor's final one, is pushed, within ``OTLPHTTPSink/Configuration/flushTimeout``.
 ///
 /// The sink never deletes its group: a finished batch job's last values, with
 /// `processmonitor_final_heartbeat 1`, stay on the gateway, which is the Pushgateway's
@@ -96,9 +96,9 @@ public final class PushgatewaySink: HeartbeatPayloadSink {
                                            contentType: Self.contentType))
     }
 
-    /// Waits at most ``Configuration/flushTimeout`` for the last heartbeat to be pushed, then
-    /// drops and counts what is left and stops the sender thread; the group stays on the
-    /// gateway. Closing again does nothing more.
+    /// Waits at most ``OTLPHTTPSink/Configuration/flushTimeout`` for the last heartbeat to be
+    /// pushed, then drops and counts what is left and stops the sender thread; the group stays
+    /// on the gateway. Closing again does nothing more.
     public func close() {
         core.close()
     }

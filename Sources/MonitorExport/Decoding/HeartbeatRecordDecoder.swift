@@ -1,7 +1,7 @@
 import Foundation
 import ProcessMonitor
 
-/// Reads a ``JSONLinesFormat`` record back into a ``Heartbeat``, strictly.
+/// Reads a ``JSONLinesFormat`` record back into a `Heartbeat`, strictly.
 ///
 /// Strict means: well-formed JSON (RFC 8259: no `NaN`, no trailing commas, no duplicate keys),
 /// `schema_version` 1, every field present with its type, and no unknown field, exactly as

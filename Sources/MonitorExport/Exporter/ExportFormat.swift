@@ -87,7 +87,7 @@ public struct ExportFormat: Sendable, Equatable {
     }
 
     /// A format whose lines are appended to `stderr`, `stdout` or a file (rotated when the
-    /// options ask for it: ``Option/maxBytes`` and ``Option/maxFiles`` come first, then
+    /// options ask for it: `max-bytes` and `max-files` come first, then
     /// `options`), and that `render --to NAME` can produce from a log.
     public static func appendedLines(
         name: String, summary: String, options: [Option] = [],

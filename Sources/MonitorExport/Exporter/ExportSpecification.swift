@@ -6,7 +6,7 @@ import ProcessMonitor
 /// `FORMAT` is the name of an ``ExportFormat`` (`text`, `jsonl`, `logfmt`, `prometheus`,
 /// `otlp-json`, and any you add); `DEST` is what that format writes to: `stderr`, `stdout` or a
 /// file path for the line formats (a path may itself contain `:`). Options, each after a `;`,
-/// are the format's own ``ExportFormat/options``: the line formats take `max-bytes=64MiB` and
+/// are the format's own options: the line formats take `max-bytes=64MiB` and
 /// `max-files=5` (rotate a file destination by size), the text format also `style=seed|extended`
 /// and `prefix=none|timestamp`.
 ///

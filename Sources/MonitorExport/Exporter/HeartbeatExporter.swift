@@ -4,7 +4,7 @@ import Synchronization
 /// A format paired with a sink: the observer you hand to the monitor.
 ///
 /// Each exporter gets heartbeats through a bounded queue and a delivery thread of its own (see
-/// ``ProcessMonitor/HeartbeatObserver``), so a sink that blocks (a full pipe, a hung mount, a
+/// `HeartbeatObserver`), so a sink that blocks (a full pipe, a hung mount, a
 /// slow server) delays no other exporter and no heartbeat. When the queue overflows, the oldest
 /// waiting heartbeats are dropped; they count in ``droppedRecords``, which every machine-format
 /// record reports as `dropped_records`, beside the lines the sink itself could not write.

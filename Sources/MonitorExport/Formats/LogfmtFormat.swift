@@ -14,7 +14,7 @@ public import ProcessMonitor
 /// Key names are the JSON Lines ones, flattened: `active_label`, `progress_current`.
 ///
 /// Values follow go-logfmt's encoder, with the additions described at
-/// ``LineBuffer/appendLogfmtValue(_:)`` (quoting of `'`, the bare word `null`, DEL, C1
+/// `LineBuffer.appendLogfmtValue(_:)` (quoting of `'`, the bare word `null`, DEL, C1
 /// controls and U+2028/U+2029), each still read back identically by go-logfmt's decoder. An
 /// unknown figure is written `null`, as go-logfmt writes Go's `nil`; a structure that does not
 /// exist (no active phase, no progress counter) leaves its keys out. Each line validates against

@@ -41,7 +41,7 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
     ///
     /// Process metrics are still in development upstream and have been renamed before
     /// (`process.open_file_descriptor.count` became `process.unix.file_descriptor.count` in
-    /// 1.39.0), so the version is pinned and changes only together with ``schemaURL``.
+    /// 1.39.0), so the version is pinned and changes only together with the schema URL.
     public static let semanticConventionsVersion = "1.44.0"
 
     /// The schema URL of ``semanticConventionsVersion``, written to every `schemaUrl` field so
@@ -80,7 +80,7 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
     /// the heartbeat and cannot be set.
     ///
     /// - Throws: ``ExportError`` with code `invalidConfiguration` naming the bad key, an empty
-    ///   `serviceName`, or a `limits.maxLineBytes` below ``minimumLineBytes``.
+    ///   `serviceName`, or a `limits.maxLineBytes` below 8192 (`minimumLineBytes`).
     public init(
         attributes: [String: String] = [:],
         serviceName: String? = nil,

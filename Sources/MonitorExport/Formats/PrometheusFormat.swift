@@ -15,7 +15,7 @@ public import ProcessMonitor
 /// (`_seconds`, `_bytes`), counters end in `_total`. Cardinality is fixed: the static
 /// attributes become labels on every sample, `processmonitor_resource_warning` has one series
 /// per resource (`memory`, `fds`), and `processmonitor_active_phase_info` has at most one series,
-/// labelled with the active phase's label cut to ``phaseLabelMaxBytes``. No label names a lane.
+/// labelled with the active phase's label cut to 64 bytes. No label names a lane.
 ///
 /// ```swift
 /// let exporter = HeartbeatExporter(
@@ -47,15 +47,16 @@ public struct PrometheusFormat: HeartbeatPayloadFormat {
 
     /// Creates a format whose samples carry `attributes` as labels.
     ///
-    /// Each key becomes a label name by ``labelName(forAttributeKey:)``: `job` becomes
+    /// Each key becomes a label name by `labelName(forAttributeKey:)`: `job` becomes
     /// `job_name` and `instance` becomes `instance_name`, because Prometheus sets `job` and
     /// `instance` itself when it scrapes node_exporter and would rename ours to `exported_job`;
     /// other characters outside `[a-zA-Z0-9_]` become `_`. Values may hold anything; they are
     /// escaped as the exposition format requires and cut like labels.
     ///
     /// - Throws: ``ExportError`` with code `invalidConfiguration`, naming the key, when a key is
-    ///   empty, longer than ``attributeKeyMaxBytes``, would start with the reserved `__`, would
-    ///   be one of ``ownLabelNames``, or would become the same label name as another key.
+    ///   empty, longer than 64 bytes, would start with the reserved `__`, would be one of the
+    ///   format's own label names (`phase`, `resource`), or would become the same label name as
+    ///   another key.
     public init(attributes: [String: String] = [:]) throws(ExportError) {
         var byName: [String: (key: String, value: String)] = [:]
         for (key, value) in attributes {

@@ -11,7 +11,7 @@ import ProcessMonitor
 ///
 /// A sink never throws or traps on the write path, so a disk that fills up would otherwise go
 /// unnoticed; and a warning per dropped record would flood stderr with the very fault it
-/// reports. Each sink therefore emits at most one warning per ``warningInterval`` and says how
+/// reports. Each sink therefore emits at most one warning per `warningInterval` and says how
 /// many it held back. The clock is injectable so tests can step past the interval; file sinks
 /// also use it to pace their check that the path still names their file.
 ///

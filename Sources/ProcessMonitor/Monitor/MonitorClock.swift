@@ -10,7 +10,7 @@ import Darwin
 ///
 /// Everything the monitor does with time goes through the one clock it was given: the ages and
 /// figures in a heartbeat, its timestamp, and when the next scheduled heartbeat is due. So a
-/// test that injects a fake (``ManualMonitorClock`` in `ProcessMonitorTesting`) controls all of
+/// test that injects a fake (`ManualMonitorClock` in `ProcessMonitorTesting`) controls all of
 /// it: advancing the fake fires the scheduled heartbeats. The monotonic reading must be on the
 /// time base scopes stamp their entry with, `CLOCK_MONOTONIC` (see ``SystemMonitorClock``), or
 /// ages come out wrong. (Callers' own timeouts, such as `stop(timeout:)`, are real time.)
