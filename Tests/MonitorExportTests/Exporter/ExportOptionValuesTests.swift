@@ -7,7 +7,7 @@ import Testing
 /// What a sink kind of one's own gets from a specification: the values of its own options. The
 /// Examples package's `LastWarningsSink` relies on it (and on `SinkDiagnostics.warn`) from
 /// outside the package, where only the public API is in reach.
-@Suite struct CustomExportKindTests {
+@Suite struct ExportOptionValuesTests {
     /// An option's value reaches the `makeExporter` closure in `optionValues`, once checked; a
     /// specification without the option leaves it out; a bad value never reaches the closure.
     @Test func anOptionOfOnesOwnReachesTheExporterClosure() throws {
