@@ -28,10 +28,9 @@ counts.
 """
 import argparse, os, re, subprocess, sys, tempfile
 
-# An opening or closing fence inside a `///` comment, and in a Markdown article; group 1 is the
-# info string (`swift`, `text`, or empty for a closing fence).
-COMMENT_FENCE = re.compile(r"^\s*///\s*```\s*(\S*).*$")
-ARTICLE_FENCE = re.compile(r"^\s*```\s*(\S*).*$")
+# An opening or closing fence, in a doc comment's text or an article; group 1 is the info string
+# (`swift`, `text`, or empty for a closing fence).
+FENCE = re.compile(r"^\s*```\s*(\S*).*$")
 PARAMS = ("heartbeat: Heartbeat, monitor: ProcessMonitor, stall: Heartbeat.Stall, "
           "sink: InMemorySink, exporter: HeartbeatExporter, observer: any HeartbeatObserver, "
           "clock: ManualMonitorClock, sampler: FixedSampler, progress: ScopeProgress")
@@ -46,59 +45,46 @@ def is_swift(info):
     return info.lower().startswith("swift")
 
 
-def comment_examples(path):
+def code_blocks(lines, where):
     """Yields (line of the opening fence, text or None, problem or None) of every ```swift
-    block of the file's `///` comments; a bare opening fence or a block the comment does not
-    close is a problem."""
-    lines = open(path, encoding="utf-8").read().split("\n")
+    block of `lines`, the text of doc comments or of an article; `None` stands for a source line
+    outside the doc comments, which ends a block left open. A bare opening fence, or a block its
+    comment or article does not close, is a problem."""
     i = 0
     while i < len(lines):
-        m = COMMENT_FENCE.match(lines[i])
-        if not m:
-            i += 1
-            continue
-        start, info, body, closed = i + 1, m.group(1), [], False
-        i += 1
-        while i < len(lines) and lines[i].lstrip().startswith("///"):
-            if COMMENT_FENCE.match(lines[i]):
-                closed = True
-                break
-            body.append(re.sub(r"^\s*///\s?", "", lines[i]))
-            i += 1
-        i += 1
-        if not closed:
-            yield start, None, "the doc comment ends inside this code block"
-        elif not info:
-            yield start, None, "a code block without a language: say ```swift (compiled) or ```text"
-        elif is_swift(info):
-            yield start, "\n".join(body), None
-
-
-def article_examples(path):
-    """The same for the fenced blocks of a Markdown article."""
-    lines = open(path, encoding="utf-8").read().split("\n")
-    i = 0
-    while i < len(lines):
-        m = ARTICLE_FENCE.match(lines[i])
+        m = FENCE.match(lines[i]) if lines[i] is not None else None
         if not m:
             i += 1
             continue
         start, info, body, closed = i + 1, m.group(1), [], False
         indent = len(lines[i]) - len(lines[i].lstrip())
         i += 1
-        while i < len(lines):
-            if ARTICLE_FENCE.match(lines[i]) and not ARTICLE_FENCE.match(lines[i]).group(1):
+        while i < len(lines) and lines[i] is not None:
+            end = FENCE.match(lines[i])
+            if end and not end.group(1):
                 closed = True
                 break
-            body.append(lines[i][indent:] if lines[i][:indent].strip() == "" else lines[i])
+            body.append(lines[i][indent:] if not lines[i][:indent].strip() else lines[i])
             i += 1
         i += 1
         if not closed:
-            yield start, None, "the article ends inside this code block"
+            yield start, None, f"the {where} ends inside this code block"
         elif not info:
             yield start, None, "a code block without a language: say ```swift (compiled) or ```text"
         elif is_swift(info):
             yield start, "\n".join(body), None
+
+
+def comment_examples(path):
+    """The ```swift blocks of a Swift file's `///` comments."""
+    lines = [re.sub(r"^\s*///\s?", "", l) if l.lstrip().startswith("///") else None
+             for l in open(path, encoding="utf-8").read().split("\n")]
+    return code_blocks(lines, "doc comment")
+
+
+def article_examples(path):
+    """The ```swift blocks of a Markdown article."""
+    return code_blocks(open(path, encoding="utf-8").read().split("\n"), "article")
 
 
 def collect(root):
