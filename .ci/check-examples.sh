@@ -6,11 +6,15 @@
 #     themselves (swift-distributed-tracing 1.7.3's manifest leaves its CMakeLists.txt files
 #     unhandled) are listed and ignored; any other warning fails.
 #   - swift test: the integrations' tests (swift-metrics' TestMetrics, swift-log's
-#     InMemoryLogHandler, InMemoryTracer, a ServiceGroup), at least 18 of them.
+#     InMemoryLogHandler, InMemoryTracer, a ServiceGroup, LastWarningsSink), at least 27 of them.
 #   - SwiftLogBridge: one structured swift-log event per heartbeat; a warning whose `stalls=`
 #     metadata names the stalled scope, info events with `rss_bytes=`, the final one last.
 #   - MetricsExample: every gauge recorded with its dimensions, with plausible values.
 #   - TracingExample: every open span shows as a phase of the heartbeat, with the spans' parents.
+#   - CustomSinkExample: a sink kind of its own (`last-warnings`, public API only) behind
+#     PROCESS_MONITOR_EXPORT: its summary lists the last stall lines; beside a jsonl export it
+#     counts exactly the heartbeats the JSON Lines file holds; a misspelt kind is refused with a
+#     list that names it, a bad keep= or an unopenable path with a message, exit status 2.
 #   - every example checks its command line first: --help prints its usage and exits 0 (and
 #     writes nothing: ServiceLifecycleExample once took it for a file name and ran for ever),
 #     an unknown flag or too many arguments print the usage on stderr and exit 2.
@@ -58,7 +62,7 @@ done < <(grep -E "(^|: )warning: " "$work/build.log" || true)  # not the compile
 bin=$(swift build --package-path Examples --show-bin-path)
 
 step "every example validates its arguments: --help exits 0, a bad flag or operand exits 2"
-for example in ServiceLifecycleExample MetricsExample SwiftLogBridge TracingExample; do
+for example in ServiceLifecycleExample MetricsExample SwiftLogBridge TracingExample CustomSinkExample; do
     mkdir -p "$work/args-$example"
     extra=(surplus)
     [[ $example == ServiceLifecycleExample ]] && extra=(one.jsonl two.jsonl)
@@ -84,7 +88,7 @@ done
 step "swift test --package-path Examples"
 timeout 600 swift test --package-path Examples 2>&1 | tee "$work/test.log"
 tests=$(grep -oE 'Test run with [0-9]+ tests' "$work/test.log" | grep -oE '[0-9]+' | tail -1)
-[[ -n $tests ]] && ((tests >= 18)) || die "expected at least 18 Swift Testing tests, got '${tests:-none}'"
+[[ -n $tests ]] && ((tests >= 27)) || die "expected at least 27 Swift Testing tests, got '${tests:-none}'"
 grep -qE "Test run with $tests tests .*passed" "$work/test.log" || die "the Examples tests did not all pass"
 
 step "SwiftLogBridge: structured swift-log events"
@@ -147,6 +151,41 @@ done
 grep -qE '^  span name="fan out" trace=[^ ]+ parent="handle request"$' "$work/tracing.out" \
     || die "the span \"fan out\" is not a child of \"handle request\""
 [[ $(grep -oE 'trace=[^ ]+' "$work/tracing.out" | sort -u | wc -l) == 1 ]] || die "the spans are not one trace"
+
+step "CustomSinkExample: a sink kind of its own behind PROCESS_MONITOR_EXPORT"
+timeout 60 "$bin/CustomSinkExample" > "$work/custom.out" || die "CustomSinkExample exited $?"
+cat "$work/custom.out"
+stall_line='^[0-9-]+T[0-9:.]+Z WARN \[process-monitor\]\[STALL(-STACK)?\] thread=ThreadId\([0-9]+\)/main '
+head -1 "$work/custom.out" | grep -qE '^last-warnings: [0-9]+ heartbeats, [0-9]+ lines, ([4-9]|[1-9][0-9]+) warnings; the last 3:$' \
+    || die "the default summary does not open with more than 3 warnings and the last 3"
+(($(wc -l < "$work/custom.out") == 4)) || die "the default summary (keep=3) should list exactly 3 lines"
+if tail -n +2 "$work/custom.out" | grep -vE "$stall_line"; then die "the lines above are not the slow step's STALL lines"; fi
+tail -n +2 "$work/custom.out" | grep -qE 'phase="slow step" stuck=' || die "the summary lists no STALL line of the slow step"
+# Beside a built-in export: both get every heartbeat, so the counts agree.
+PROCESS_MONITOR_EXPORT="last-warnings:$work/custom.txt;keep=2,jsonl:$work/custom.jsonl" timeout 60 "$bin/CustomSinkExample" \
+    > "$work/custom-both.out" || die "CustomSinkExample with two exports exited $?"
+[[ ! -s $work/custom-both.out ]] || die "with a file destination, CustomSinkExample printed: $(head -3 "$work/custom-both.out")"
+records=$(wc -l < "$work/custom.jsonl")
+warned=$(jq -s 'map(select(.level == "warn")) | length' "$work/custom.jsonl")
+head -1 "$work/custom.txt" | grep -qE "^last-warnings: $records heartbeats, [0-9]+ lines, [0-9]+ warnings; the last 2:\$" \
+    || die "the summary's first line '$(head -1 "$work/custom.txt")' does not count the $records heartbeats of the JSON Lines file"
+((warned >= 1)) || die "no JSON Lines record of the stalled step is a warning"
+# Each warning record is at least one warning line (its STALL line) in the text the sink reads.
+summarised=$(head -1 "$work/custom.txt" | grep -oE '[0-9]+ warnings' | grep -oE '[0-9]+')
+((summarised >= warned)) || die "the summary counts $summarised warning lines, fewer than the $warned warning records"
+(($(wc -l < "$work/custom.txt") == 3)) || die "keep=2 should list exactly 2 lines"
+for bad in "last-warning:$work/never.txt|unknown format \"last-warning\" (use text, jsonl, logfmt, prometheus, otlp-json, last-warnings)" \
+    "last-warnings:$work/never.txt;keep=0|keep must be a whole number from 1 to 1000 (got \"0\")" \
+    "last-warnings:/nonexistent/dir/summary.txt|cannot open \"/nonexistent/dir/summary.txt\" for writing"; do
+    set +e
+    PROCESS_MONITOR_EXPORT="${bad%%|*}" timeout 20 "$bin/CustomSinkExample" > /dev/null 2> "$work/custom.err"
+    status=$?
+    set -e
+    ((status == 2)) || die "PROCESS_MONITOR_EXPORT='${bad%%|*}' exited $status, expected 2"
+    grep -qF -- "${bad#*|}" "$work/custom.err" || die "PROCESS_MONITOR_EXPORT='${bad%%|*}' said: $(cat "$work/custom.err")"
+done
+[[ ! -e $work/never.txt ]] || die "a refused specification created its file"
+echo "CustomSinkExample: the summary lists the last stall lines; $records heartbeats counted beside JSON Lines; bad kinds refused"
 
 # Starts ServiceLifecycleExample, waits for heartbeats, sends $1, checks the exit and the file,
 # named by the argument or (with $2 = env) by HEARTBEAT_FILE.

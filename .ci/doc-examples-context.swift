@@ -30,6 +30,7 @@ let crawler = Crawler()
 
 func loadModel(from url: URL) throws -> Int { 0 }
 func process(_ shard: Shard) {}
+func fetch(_ shard: Shard) async throws {}
 func index(_ doc: String) {}
 func train(_ batch: [Int]) {}
 func replicate() {}
@@ -37,3 +38,21 @@ func consume() async throws {}
 func upload(_ file: String) async throws {}
 func score(_ row: Int) {}
 func checkpoint() {}
+func warmCaches() {}
+func waitForApproval() {}
+func save(_ chunk: [UInt8]) {}
+let expectedBytes = 1 << 20
+let chunks: [[UInt8]] = [[1, 2], [3]]
+let configuredSeconds = 90
+
+/// Stands in for swift-log's `Logger` (the Examples package uses the real one), so an example
+/// can show a sink or a diagnostics hook handing lines to a logger.
+struct Logger: Sendable {
+    enum Level: Sendable { case info, warning }
+    let label: String
+    init(label: String) { self.label = label }
+    func log(level: Level, _ message: String) {}
+    func info(_ message: String) {}
+    func warning(_ message: String) {}
+}
+let logLine = #"{"seq": 1}"#

@@ -7,12 +7,14 @@ import PackageDescription
 //
 // - ProcessMonitorIntegrations: small adapters worth copying into a project
 //   (`MetricsHeartbeatObserver`, `LoggerHeartbeatObserver`, `ProcessMonitorService`,
-//   `withTracedScope`).
+//   `withTracedScope`, `LastWarningsSink`).
 // - ServiceLifecycleExample: the monitor in a `ServiceGroup` beside a service; SIGTERM ends
 //   both, and the final heartbeat is written.
 // - MetricsExample: heartbeats as swift-metrics gauges.
 // - SwiftLogBridge: one swift-log event per heartbeat, with structured metadata.
 // - TracingExample: every span opens a scope, so spans show in heartbeats.
+// - CustomSinkExample: a sink of one's own (`LastWarningsSink`, in ProcessMonitorIntegrations)
+//   registered as the export kind `last-warnings`, from outside the package: public API only.
 let package = Package(
     name: "ProcessMonitorExamples",
     platforms: [.macOS(.v15)],
@@ -30,6 +32,7 @@ let package = Package(
             name: "ProcessMonitorIntegrations",
             dependencies: [
                 .product(name: "ProcessMonitor", package: "ProcessMonitor"),
+                .product(name: "MonitorExport", package: "ProcessMonitor"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -76,12 +79,22 @@ let package = Package(
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
+        .executableTarget(
+            name: "CustomSinkExample",
+            dependencies: [
+                "ExampleSupport",
+                "ProcessMonitorIntegrations",
+                .product(name: "ProcessMonitor", package: "ProcessMonitor"),
+                .product(name: "MonitorExport", package: "ProcessMonitor"),
+            ]
+        ),
         .testTarget(
             name: "ProcessMonitorIntegrationsTests",
             dependencies: [
                 "ExampleSupport",
                 "ProcessMonitorIntegrations",
                 .product(name: "ProcessMonitor", package: "ProcessMonitor"),
+                .product(name: "MonitorExport", package: "ProcessMonitor"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

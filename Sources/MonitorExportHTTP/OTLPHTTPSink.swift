@@ -5,8 +5,8 @@ import ProcessMonitor
 /// Sends each heartbeat to an OpenTelemetry collector over OTLP/HTTP with JSON encoding, without
 /// ever making the monitor or the job wait for the network.
 ///
-/// It takes `OTLPJSONFormat`'s ``OTLPJSONFormat/Requests`` for each heartbeat (a
-/// ``HeartbeatExporter`` pairs the two, checked by the compiler) and posts the logs request to
+/// It takes `OTLPJSONFormat`'s `Requests` for each heartbeat (a
+/// `HeartbeatExporter` pairs the two, checked by the compiler) and posts the logs request to
 /// `BASE/v1/logs` and the metrics request to `BASE/v1/metrics`, with
 /// `Content-Type: application/json`.
 ///
@@ -43,28 +43,12 @@ import ProcessMonitor
 /// ```
 public final class OTLPHTTPSink: HeartbeatPayloadSink {
     /// The base URL as given, without a trailing slash.
-    ///
-    /// ```swift
-    /// print(sink.endpoint)  // "http://127.0.0.1:4318"
-    /// ```
     public let endpoint: String
     /// Where log records go: the base URL with `/v1/logs` appended.
-    ///
-    /// ```swift
-    /// print(sink.logsURL)  // http://127.0.0.1:4318/v1/logs
-    /// ```
     public let logsURL: URL
     /// Where metrics go: the base URL with `/v1/metrics` appended.
-    ///
-    /// ```swift
-    /// print(sink.metricsURL)  // http://127.0.0.1:4318/v1/metrics
-    /// ```
     public let metricsURL: URL
     /// The configuration in force.
-    ///
-    /// ```swift
-    /// print(sink.configuration.flushTimeout)  // 5.0 seconds
-    /// ```
     public let configuration: Configuration
 
     private let core: HTTPSinkCore
@@ -76,10 +60,6 @@ public final class OTLPHTTPSink: HeartbeatPayloadSink {
     ///   `http(s)://HOST[:PORT][/PREFIX]` or a setting out of range, and `cannotOpen` when the
     ///   endpoint cannot be reached (`cannot reach http://127.0.0.1:4318 (127.0.0.1:4318):
     ///   Connection refused`).
-    ///
-    /// ```swift
-    /// let sink = try OTLPHTTPSink(endpoint: "http://collector.monitoring:4318")
-    /// ```
     public convenience init(
         endpoint: String,
         configuration: Configuration = Configuration(),
@@ -106,10 +86,6 @@ public final class OTLPHTTPSink: HeartbeatPayloadSink {
     }
 
     /// Queues the heartbeat's two requests, logs then metrics, and returns at once.
-    ///
-    /// ```swift
-    /// sink.send(try OTLPJSONFormat().payload(for: heartbeat, context: FormatContext()))
-    /// ```
     public func send(_ requests: OTLPJSONFormat.Requests) {
         core.queue.enqueue(HTTPPostRequest(url: logsURL, body: Data(requests.logs.utf8)))
         core.queue.enqueue(HTTPPostRequest(url: metricsURL, body: Data(requests.metrics.utf8)))
@@ -119,26 +95,13 @@ public final class OTLPHTTPSink: HeartbeatPayloadSink {
     /// and counts the rest and stops the sender thread. When anything was dropped in all, one
     /// line says how many and why. Later writes are dropped and counted; closing again does
     /// nothing more.
-    ///
-    /// ```swift
-    /// sink.close()
-    /// print(sink.statistics)  // 40 sent, 0 dropped (…), 2 retries
-    /// ```
     public func close() {
         core.close()
     }
 
     /// Requests that were not delivered, for any reason: see ``statistics``.
-    ///
-    /// ```swift
-    /// let context = FormatContext(droppedRecords: sink.droppedRecords)
-    /// ```
     public var droppedRecords: UInt64 { core.queue.statistics.dropped }
 
     /// What became of the requests so far.
-    ///
-    /// ```swift
-    /// print(sink.statistics.sent, sink.statistics.retried)
-    /// ```
     public var statistics: HTTPDeliveryStatistics { core.queue.statistics }
 }

@@ -18,6 +18,7 @@ extension OTLPHTTPSink {
     /// | ``headers`` | none | HTTP token names; no line breaks in values |
     ///
     /// ```swift
+    /// let token = ProcessInfo.processInfo.environment["OTEL_TOKEN"] ?? ""
     /// var configuration = OTLPHTTPSink.Configuration()
     /// configuration.headers = ["Authorization": "Bearer \(token)"]
     /// configuration.flushTimeout = .seconds(2)
@@ -26,65 +27,29 @@ extension OTLPHTTPSink {
     public struct Configuration: Sendable, Equatable {
         /// Requests that may wait to be sent (a heartbeat makes two); when full, the oldest
         /// waiting one is dropped and counted.
-        ///
-        /// ```swift
-        /// configuration.queueCapacity = 256
-        /// ```
         public var queueCapacity: Int = 64
         /// Longest wait for one request's answer; a timeout is retried like a failed connection.
-        ///
-        /// ```swift
-        /// configuration.requestTimeout = .seconds(5)
-        /// ```
         public var requestTimeout: Duration = .seconds(10)
         /// The first retry's delay; each further failure doubles it, up to ``maxBackoff``.
         /// Delays get jitter (a random point in the upper half).
-        ///
-        /// ```swift
-        /// configuration.initialBackoff = .milliseconds(500)
-        /// ```
         public var initialBackoff: Duration = .seconds(1)
         /// The longest delay between attempts, also the most a `Retry-After` is honoured for.
-        ///
-        /// ```swift
-        /// configuration.maxBackoff = .seconds(60)
-        /// ```
         public var maxBackoff: Duration = .seconds(30)
         /// How long one request is retried before it is dropped and counted; `0` never retries.
-        ///
-        /// ```swift
-        /// configuration.maxRetryDuration = .seconds(60)
-        /// ```
         public var maxRetryDuration: Duration = .seconds(300)
         /// How long ``OTLPHTTPSink/close()`` (which the monitor's `stop()` calls) waits for the
         /// queue to drain before it drops and counts the rest: the most a stopping job is held up.
-        ///
-        /// ```swift
-        /// configuration.flushTimeout = .seconds(2)
-        /// ```
         public var flushTimeout: Duration = .seconds(5)
         /// At start, a TCP connection to the endpoint must succeed within this time, so a wrong
         /// host or port fails the start with a clear message; `nil` skips the check (a collector
         /// that starts after the job). A collector that goes away later is never an error.
-        ///
-        /// ```swift
-        /// configuration.reachabilityCheckTimeout = nil  // the collector may start later
-        /// ```
         public var reachabilityCheckTimeout: Duration? = .seconds(2)
         /// Extra request headers, such as `Authorization`. `Content-Type` is set by the sink
         /// (`application/json` for OTLP, `text/plain; version=0.0.4` for the Pushgateway) and
         /// cannot be set here.
-        ///
-        /// ```swift
-        /// configuration.headers = ["Authorization": "Bearer \(token)"]
-        /// ```
         public var headers: [String: String] = [:]
 
         /// The defaults.
-        ///
-        /// ```swift
-        /// let configuration = OTLPHTTPSink.Configuration()
-        /// ```
         public init() {}
 
         /// Throws an `ExportError` naming the first field out of range.

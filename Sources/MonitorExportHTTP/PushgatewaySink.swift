@@ -18,7 +18,7 @@ import ProcessMonitor
 /// "queue full") so the next heartbeat reports it. Retries, backoff, `Retry-After`, the
 /// start-up reachability check and the bounded ``close()`` work as in ``OTLPHTTPSink``, with the
 /// same ``Configuration`` (whose `queueCapacity` is not used). On close the last heartbeat,
-/// the monitor's final one, is pushed, within ``Configuration/flushTimeout``.
+/// the monitor's final one, is pushed, within ``OTLPHTTPSink/Configuration/flushTimeout``.
 ///
 /// The sink never deletes its group: a finished batch job's last values, with
 /// `processmonitor_final_heartbeat 1`, stay on the gateway, which is the Pushgateway's
@@ -34,43 +34,20 @@ import ProcessMonitor
 public final class PushgatewaySink: HeartbeatPayloadSink {
     /// The settings: those of ``OTLPHTTPSink/Configuration``, except that `queueCapacity` is
     /// not used (one heartbeat waits at most).
-    ///
-    /// ```swift
-    /// var configuration = PushgatewaySink.Configuration()
-    /// configuration.flushTimeout = .seconds(2)
-    /// ```
     public typealias Configuration = OTLPHTTPSink.Configuration
 
     /// The `Content-Type` of every push: the Prometheus text exposition format.
-    ///
-    /// ```swift
-    /// print(PushgatewaySink.contentType)  // text/plain; version=0.0.4
-    /// ```
     public static let contentType = "text/plain; version=0.0.4"
 
     /// The job grouping label, as given.
-    ///
-    /// ```swift
-    /// print(sink.job)  // "nightly-etl"
-    /// ```
     public let job: String
     /// The instance grouping label, if one was given.
-    ///
-    /// ```swift
-    /// print(sink.instance ?? "no instance label")
-    /// ```
     public let instance: String?
     /// Where each heartbeat is `PUT`: the group's URL.
     ///
-    /// ```swift
-    /// print(sink.groupURL)  // http://127.0.0.1:9091/metrics/job/nightly-etl
-    /// ```
+    /// For example `http://127.0.0.1:9091/metrics/job/nightly-etl`.
     public let groupURL: URL
     /// The configuration in force.
-    ///
-    /// ```swift
-    /// print(sink.configuration.flushTimeout)  // 5.0 seconds
-    /// ```
     public let configuration: Configuration
 
     private let core: HTTPSinkCore
@@ -82,10 +59,6 @@ public final class PushgatewaySink: HeartbeatPayloadSink {
     /// - Throws: `ExportError` with code `invalidConfiguration` for a URL that is not
     ///   `http(s)://HOST[:PORT][/PREFIX]` or an empty job name, each named in the message, or a
     ///   setting out of range; `cannotOpen` when the gateway cannot be reached.
-    ///
-    /// ```swift
-    /// let sink = try PushgatewaySink(url: "http://pushgateway:9091", job: "etl", instance: "worker-3")
-    /// ```
     public convenience init(
         url: String,
         job: String,
@@ -117,41 +90,24 @@ public final class PushgatewaySink: HeartbeatPayloadSink {
 
     /// Pushes one heartbeat's exposition as one request, replacing a push that has not been
     /// sent yet; returns at once. An empty exposition is not pushed: it would empty the group.
-    ///
-    /// ```swift
-    /// sink.send(try PrometheusFormat().payload(for: heartbeat, context: FormatContext()))
-    /// ```
     public func send(_ exposition: PrometheusFormat.Exposition) {
         guard !exposition.lines.isEmpty else { return }
         core.queue.enqueue(HTTPPostRequest(url: groupURL, body: Data(exposition.text.utf8), method: "PUT",
                                            contentType: Self.contentType))
     }
 
-    /// Waits at most ``Configuration/flushTimeout`` for the last heartbeat to be pushed, then
-    /// drops and counts what is left and stops the sender thread; the group stays on the
-    /// gateway. Closing again does nothing more.
-    ///
-    /// ```swift
-    /// sink.close()
-    /// print(sink.statistics)  // 8 sent, 0 dropped (…), 0 retries
-    /// ```
+    /// Waits at most ``OTLPHTTPSink/Configuration/flushTimeout`` for the last heartbeat to be
+    /// pushed, then drops and counts what is left and stops the sender thread; the group stays
+    /// on the gateway. Closing again does nothing more.
     public func close() {
         core.close()
     }
 
     /// Heartbeats that were not pushed, for any reason, a waiting one replaced by a newer one
     /// included: see ``statistics``.
-    ///
-    /// ```swift
-    /// let context = FormatContext(droppedRecords: sink.droppedRecords)
-    /// ```
     public var droppedRecords: UInt64 { core.queue.statistics.dropped }
 
     /// What became of the pushes so far; a replaced heartbeat counts as `droppedQueueFull`.
-    ///
-    /// ```swift
-    /// print(sink.statistics.sent, sink.statistics.droppedQueueFull)
-    /// ```
     public var statistics: HTTPDeliveryStatistics { core.queue.statistics }
 
     // MARK: - The group's URL

@@ -21,16 +21,8 @@ import ProcessMonitor
 /// ```
 public struct HTMLReport: Sendable {
     /// The page's title and heading.
-    ///
-    /// ```swift
-    /// HTMLReport(title: "train-42").title  // "train-42"
-    /// ```
     public let title: String
     /// What the report draws before it summarises.
-    ///
-    /// ```swift
-    /// HTMLReport().limits.lanesPerRun  // 64
-    /// ```
     public let limits: ReportLimits
 
     private var runs: [RunKey: ReportRun] = [:]
@@ -41,20 +33,12 @@ public struct HTMLReport: Sendable {
     private var strings = StringTable()
 
     /// Creates an empty report.
-    ///
-    /// ```swift
-    /// var report = HTMLReport(title: "nightly build", limits: ReportLimits(lanesPerRun: 32))
-    /// ```
     public init(title: String = "Heartbeat report", limits: ReportLimits = ReportLimits()) {
         self.title = title
         self.limits = limits
     }
 
     /// Adds one decoded record; `source` names where it came from (a file name) in the report.
-    ///
-    /// ```swift
-    /// report.add(try decoder.decode(line: line), source: "hb.jsonl.1")
-    /// ```
     public mutating func add(_ record: DecodedRecord, source: String) {
         let key = RunKey(processID: record.heartbeat.processID, attributes: record.attributes)
         var record = record
@@ -65,10 +49,6 @@ public struct HTMLReport: Sendable {
 
     /// Records a line that could not be read, so the report says it is incomplete and where.
     /// Every one is counted; the first ``ReportLimits/tableRows`` are kept to be listed.
-    ///
-    /// ```swift
-    /// report.noteSkippedLine(source: "hb.jsonl", line: 17, reason: "missing field 'seq'")
-    /// ```
     public mutating func noteSkippedLine(source: String, line: Int, reason: String) {
         skippedLineCount += 1
         if skippedSample.count < limits.tableRows { skippedSample.append((source, line, MessageValue.excerpt(reason))) }
@@ -76,26 +56,14 @@ public struct HTMLReport: Sendable {
     }
 
     /// Lines noted as unreadable so far, listed or not.
-    ///
-    /// ```swift
-    /// if report.skippedLineCount > 0 { print("\(report.skippedLineCount) lines skipped") }
-    /// ```
     public private(set) var skippedLineCount = 0
 
     /// Heartbeats kept so far (duplicates not counted).
-    ///
-    /// ```swift
-    /// if report.heartbeatCount == 0 { print("nothing to show") }
-    /// ```
     public var heartbeatCount: Int {
         runs.values.reduce(0) { $0 + $1.heartbeatsRead }
     }
 
     /// The whole HTML document.
-    ///
-    /// ```swift
-    /// let html = report.render()
-    /// ```
     public func render() -> String {
         let ordered = orderedRuns()
         let axes = Self.axes(for: ordered)

@@ -6,67 +6,35 @@
 /// Values out of range are clamped to it, so no value can make rendering fail.
 ///
 /// ```swift
-/// var report = HTMLReport(title: "nightly", limits: ReportLimits(lanesPerRun: 16))
+/// let report = HTMLReport(title: "nightly", limits: ReportLimits(lanesPerRun: 16))
 /// ```
 public struct ReportLimits: Sendable, Equatable {
     /// Lanes drawn in one process's timeline, in order of first appearance (1…4096; default 64).
     /// The others are counted; their stalls still appear in the stall table.
-    ///
-    /// ```swift
-    /// ReportLimits(lanesPerRun: 16).lanesPerRun  // 16
-    /// ```
     public let lanesPerRun: Int
     /// Points one chart line may have before it is downsampled (100…100 000; default 1500,
     /// about one and a half per pixel of the 980-pixel plot). Downsampling buckets the samples by
     /// time and keeps each bucket's minimum and maximum, so a one-sample spike survives.
-    ///
-    /// ```swift
-    /// ReportLimits(pointsPerSeries: 10).pointsPerSeries  // 100, the lowest allowed
-    /// ```
     public let pointsPerSeries: Int
     /// Narrowest timeline bar, in pixels (0.5…50; default 3). Consecutive phases on a lane
     /// that fit in this width together are drawn as one "several phases" bar.
-    ///
-    /// ```swift
-    /// ReportLimits(minimumBarPixels: 5).minimumBarPixels  // 5
-    /// ```
     public let minimumBarPixels: Double
     /// Bars one process's timeline may hold (1000…1 000 000; default 8000, about 2 MB of
     /// page). When the lanes would need more, the merge width doubles until they fit.
-    ///
-    /// ```swift
-    /// ReportLimits().barsPerTimeline  // 8000
-    /// ```
     public let barsPerTimeline: Int
     /// Processes drawn in full (1…1000; default 16); the rest appear only in the overview.
-    ///
-    /// ```swift
-    /// ReportLimits(runs: 4).runs  // 4
-    /// ```
     public let runs: Int
     /// Rows in each table (stalls, lost records, active phases) before the rest are counted
     /// (10…100 000; default 500).
-    ///
-    /// ```swift
-    /// ReportLimits(tableRows: 50).tableRows  // 50
-    /// ```
     public let tableRows: Int
     /// Heartbeats of one process kept in full (1000…10 000 000; default 10 000), which bounds
     /// the report's memory whatever the length of the log. Past it, one heartbeat in N is
     /// kept, plus every one showing a stall (those are thinned only if they alone fill half
     /// the budget); lost records and duplicates are still found among all. The report says
     /// when it was drawn from a sample.
-    ///
-    /// ```swift
-    /// ReportLimits(heartbeatsPerRun: 50_000).heartbeatsPerRun  // 50000
-    /// ```
     public let heartbeatsPerRun: Int
 
     /// Creates limits; every value is clamped to its range.
-    ///
-    /// ```swift
-    /// let roomy = ReportLimits(lanesPerRun: 256, pointsPerSeries: 4000)
-    /// ```
     public init(
         lanesPerRun: Int = 64,
         pointsPerSeries: Int = 1500,

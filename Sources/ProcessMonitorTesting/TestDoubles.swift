@@ -26,10 +26,6 @@ public final class ManualMonitorClock: MonitorClock {
     private let wallBase: Date
 
     /// Creates a clock at the current monotonic time and `wallClock`.
-    ///
-    /// ```swift
-    /// let clock = ManualMonitorClock(wallClock: Date(timeIntervalSince1970: 1_800_000_000))
-    /// ```
     public init(wallClock: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
         base = SystemMonitorClock().monotonicNanoseconds()
         wallBase = wallClock
@@ -37,10 +33,6 @@ public final class ManualMonitorClock: MonitorClock {
 
     /// Moves both clocks forward, then wakes every monitor waiting on this clock so it looks
     /// at the new time. A negative duration moves nothing; the offset saturates.
-    ///
-    /// ```swift
-    /// clock.advance(by: .milliseconds(1500))
-    /// ```
     public func advance(by duration: Duration) {
         let step = max(0, duration.wholeNanoseconds)
         let wakes = schedule.withLock { schedule in
@@ -57,18 +49,9 @@ public final class ManualMonitorClock: MonitorClock {
     /// entry each time a monitor went to sleep on this clock, in order. A monitor that looks at
     /// the clock and finds its heartbeat not yet due asks for the same time again, so a new
     /// entry also says the monitor has seen the latest ``advance(by:)``.
-    ///
-    /// ```swift
-    /// #expect(clock.requestedWakeUps.last == .seconds(60))
-    /// ```
     public var requestedWakeUps: [Duration] { schedule.withLock { $0.requested } }
 
     /// How far the clock has been advanced.
-    ///
-    /// ```swift
-    /// clock.advance(by: .seconds(5))
-    /// #expect(clock.elapsed == .seconds(5))
-    /// ```
     public var elapsed: Duration { .nanoseconds(schedule.withLock { $0.offset }) }
 
     public func monotonicNanoseconds() -> UInt64 {
@@ -101,19 +84,11 @@ public final class FixedSampler: ProcessSampler {
     private let current: LockedValue<ProcessSample>
 
     /// Creates a sampler returning `sample` until told otherwise.
-    ///
-    /// ```swift
-    /// let sampler = FixedSampler()
-    /// ```
     public init(_ sample: ProcessSample = ProcessSample()) {
         current = LockedValue(sample)
     }
 
     /// Changes what the next samples return.
-    ///
-    /// ```swift
-    /// sampler.set(ProcessSample(cpuTime: .seconds(2), affinityCores: 4))
-    /// ```
     public func set(_ sample: ProcessSample) {
         current.withLock { $0 = sample }
     }
@@ -135,10 +110,6 @@ public final class HeartbeatRecorder: HeartbeatObserver {
     private let state = LockedValue<(beats: [Heartbeat], stopped: Int)>(([], 0))
 
     /// Creates an empty recorder.
-    ///
-    /// ```swift
-    /// let recorder = HeartbeatRecorder()
-    /// ```
     public init() {}
 
     /// Every heartbeat received, in order.

@@ -11,10 +11,6 @@ package enum ConfigurationValue {
     }
 
     /// Why ``duration(_:)`` gave `nil` for `text`, worded to follow the value in an error.
-    ///
-    /// ```swift
-    /// ConfigurationValue.durationProblem("99999999999h")  // "is too long: a duration must be under …"
-    /// ```
     package static func durationProblem(_ text: String) -> String {
         durationSeconds(text) == nil
             ? "is not a duration such as 500ms, 2s, 1m or 1h"
@@ -45,9 +41,7 @@ package enum ConfigurationValue {
     /// A duration as a person writes it, in the largest unit that holds it exactly: `10ms`,
     /// `2s`, `1.5s`, `15m`, `24h`.
     ///
-    /// ```swift
-    /// ConfigurationValue.text(.seconds(86_400))  // "24h"
-    /// ```
+    /// `.seconds(86_400)` is `24h`.
     package static func text(_ duration: Duration) -> String {
         let milliseconds = duration.wholeMilliseconds
         for (unit, size) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000)] where milliseconds != 0 && milliseconds % size == 0 {

@@ -12,9 +12,9 @@ import Darwin
 ///
 /// Nothing reads the environment behind your back: you pass it in (usually
 /// `ProcessInfo.processInfo.environment`), here or through
-/// ``ProcessMonitor/start(environment:observers:formats:options:)``. A bad value throws an
+/// `ProcessMonitor.start(environment:observers:formats:options:)`. A bad value throws an
 /// ``ExportError`` naming the variable and the value (cut when long); a `PROCESS_MONITOR_*`
-/// variable that is not one of ``variables`` (a typo, say) is listed in ``unknownVariables`` and
+/// variable that is not one of ``variables`` (a typo, say) is listed in `unknownVariables` and
 /// reported once, with the name it most likely meant, whichever way the environment is read:
 /// never silently ignored. The variables are the environment column of the settings table the
 /// demo's flags and `--help` come from too.
@@ -38,11 +38,7 @@ import Darwin
 /// ```
 public struct MonitorEnvironment: Sendable {
     /// The variables read, with what each takes, in the order `--help` lists them: the
-    /// environment column of the settings table (``settings(formats:)``).
-    ///
-    /// ```swift
-    /// for (name, meaning) in MonitorEnvironment.variables { print(name, meaning) }
-    /// ```
+    /// environment column of the settings table (`settings(formats:)`).
     public static var variables: [(name: String, meaning: String)] {
         settings(formats: ExportFormat.builtIn).compactMap { setting in setting.variable.map { ($0, setting.help) } }
     }
@@ -73,7 +69,7 @@ public struct MonitorEnvironment: Sendable {
 
     /// Reads `environment` over `base`. A `PROCESS_MONITOR_*` variable that is none of
     /// ``variables`` (a typo) is reported once on `diagnostics`, with the name it most likely
-    /// meant, and listed in ``unknownVariables``: whichever way you read the environment, a
+    /// meant, and listed in `unknownVariables`: whichever way you read the environment, a
     /// misspelt setting is never silently ignored.
     ///
     /// - Throws: ``ExportError`` (`invalidConfiguration`) naming the variable and its value (cut
@@ -82,7 +78,7 @@ public struct MonitorEnvironment: Sendable {
     ///
     /// ```swift
     /// let settings = try MonitorEnvironment(["PROCESS_MONITOR_INTERVAL": "10s"])
-    /// settings.configuration.interval  // 10 seconds
+    /// print(settings.configuration.interval)  // 10.0 seconds
     /// ```
     public init(
         _ environment: [String: String],
@@ -123,10 +119,6 @@ public struct MonitorEnvironment: Sendable {
     /// with `options` plus the environment's attributes and text style.
     ///
     /// - Throws: ``ExportError`` naming a destination that cannot be opened.
-    ///
-    /// ```swift
-    /// let exporters = try MonitorEnvironment(ProcessInfo.processInfo.environment).makeExporters()
-    /// ```
     public func makeExporters(
         defaultExport: [ExportSpecification] = [ExportSpecification(format: .text, destination: "stderr")],
         options: ExportOptions = ExportOptions()

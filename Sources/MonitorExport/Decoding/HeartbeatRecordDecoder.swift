@@ -1,7 +1,7 @@
 import Foundation
 import ProcessMonitor
 
-/// Reads a ``JSONLinesFormat`` record back into a ``Heartbeat``, strictly.
+/// Reads a ``JSONLinesFormat`` record back into a `Heartbeat`, strictly.
 ///
 /// Strict means: well-formed JSON (RFC 8259: no `NaN`, no trailing commas, no duplicate keys),
 /// `schema_version` 1, every field present with its type, and no unknown field, exactly as
@@ -18,17 +18,9 @@ import ProcessMonitor
 /// ```
 public struct HeartbeatRecordDecoder: Sendable {
     /// Longest line accepted, in UTF-8 bytes: 1 MiB, the largest ``ExportLimits/maxLineBytes``.
-    ///
-    /// ```swift
-    /// HeartbeatRecordDecoder.maxLineBytes  // 1_048_576
-    /// ```
     package static let maxLineBytes = 1 << 20
 
     /// Creates a decoder.
-    ///
-    /// ```swift
-    /// let decoder = HeartbeatRecordDecoder()
-    /// ```
     public init() {}
 
     /// Decodes one record; a trailing `\n` (or `\r\n`) is allowed.
@@ -37,9 +29,9 @@ public struct HeartbeatRecordDecoder: Sendable {
     ///
     /// ```swift
     /// do {
-    ///     let record = try HeartbeatRecordDecoder().decode(line: #"{"timestamp":…}"#)
+    ///     _ = try HeartbeatRecordDecoder().decode(line: #"{"seq": 1}"#)
     /// } catch {
-    ///     print(error.message)  // "missing field 'rss_bytes'"
+    ///     print(error.message)  // names the first field that is missing or malformed
     /// }
     /// ```
     public func decode(line: String) throws(ExportError) -> DecodedRecord {

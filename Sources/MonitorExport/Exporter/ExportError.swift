@@ -36,10 +36,6 @@ public struct ExportError: Error, CustomStringConvertible, Sendable, Equatable {
     public let message: String
 
     /// Creates an error.
-    ///
-    /// ```swift
-    /// ExportError(code: .cannotOpen, message: "cannot open /x: Permission denied")
-    /// ```
     public init(code: Code, message: String) {
         self.code = code
         self.message = message

@@ -11,7 +11,12 @@ import ProcessMonitor
 /// parser needs to learn its name or its options.
 ///
 /// ```swift
-/// let csv = ExportFormat.appendedLines(name: "csv", summary: "comma-separated values") { options in
+/// struct CSVFormat: HeartbeatFormat {
+///     func render(_ heartbeat: Heartbeat, context: FormatContext) -> [RenderedLine] {
+///         [RenderedLine(text: "\(heartbeat.sequence),\(heartbeat.resources.rssBytes ?? 0)", level: heartbeat.level)]
+///     }
+/// }
+/// let csv = ExportFormat.appendedLines(name: "csv", summary: "sequence and RSS, comma-separated") { _ in
 ///     CSVFormat()
 /// }
 /// let specification = try ExportSpecification(parsing: "csv:stdout", formats: ExportFormat.builtIn + [csv])
@@ -32,8 +37,11 @@ public struct ExportFormat: Sendable, Equatable {
     /// A format with a destination of its own kind (a URL, a file replaced each time).
     ///
     /// ```swift
-    /// let push = ExportFormat(name: "push", summary: "HTTP push", destinations: "a URL") { url, options in
-    ///     HeartbeatExporter(format: JSONLinesFormat(), sink: try PushSink(url: url))
+    /// let spool = ExportFormat(name: "spool", summary: "JSON Lines, one file per process",
+    ///                          destinations: "a directory") { directory, options throws(ExportError) in
+    ///     let path = directory + "/heartbeat-\(ProcessInfo.processInfo.processIdentifier).jsonl"
+    ///     return HeartbeatExporter(format: try JSONLinesFormat(attributes: options.attributes),
+    ///                              sink: try FileSink(path: path, diagnostics: options.diagnostics))
     /// }
     /// ```
     public init(
@@ -79,12 +87,8 @@ public struct ExportFormat: Sendable, Equatable {
     }
 
     /// A format whose lines are appended to `stderr`, `stdout` or a file (rotated when the
-    /// options ask for it: ``Option/maxBytes`` and ``Option/maxFiles`` come first, then
+    /// options ask for it: `max-bytes` and `max-files` come first, then
     /// `options`), and that `render --to NAME` can produce from a log.
-    ///
-    /// ```swift
-    /// let plain = ExportFormat.appendedLines(name: "plain", summary: "seed text, no options") { _ in TextFormat() }
-    /// ```
     public static func appendedLines(
         name: String, summary: String, options: [Option] = [],
         makeFormat: @escaping @Sendable (ExportOptions) throws(ExportError) -> any HeartbeatFormat
@@ -93,10 +97,6 @@ public struct ExportFormat: Sendable, Equatable {
     }
 
     /// Opens `destination` and pairs it with this format; errors name what is wrong.
-    ///
-    /// ```swift
-    /// let exporter = try ExportFormat.jsonl.makeExporter(destination: "heartbeat.jsonl", options: ExportOptions())
-    /// ```
     package func makeExporter(destination: String, options: ExportOptions) throws(ExportError) -> HeartbeatExporter {
         guard !destination.isEmpty else {
             throw ExportError(code: .invalidConfiguration, message: "\(name): no destination (\(destinations))")
@@ -106,10 +106,6 @@ public struct ExportFormat: Sendable, Equatable {
 
     /// The format alone, for turning a log into this format; `nil` when it is not a log (a
     /// Prometheus textfile holds one heartbeat).
-    ///
-    /// ```swift
-    /// let format = try ExportFormat.logfmt.makeLogFormat(options: ExportOptions(attributes: record.attributes))
-    /// ```
     package func makeLogFormat(options: ExportOptions) throws(ExportError) -> (any HeartbeatFormat)? {
         try logFormat?(options)
     }
@@ -118,10 +114,6 @@ public struct ExportFormat: Sendable, Equatable {
     package var makesLog: Bool { logFormat != nil }
 
     /// The formats `MonitorExport` provides, in the order `--help` lists them.
-    ///
-    /// ```swift
-    /// ExportFormat.builtIn.map(\.name)  // ["text", "jsonl", "logfmt", "prometheus", "otlp-json"]
-    /// ```
     public static let builtIn: [ExportFormat] = [.text, .jsonl, .logfmt, .prometheus, .otlpJSON]
 
     /// Formats are told apart by name.
@@ -170,12 +162,16 @@ extension ExportFormat {
 extension ExportFormat {
     /// An option of a specification, `;NAME=VALUE` after its destination: what it is called,
     /// what it may be, and what it changes in the ``ExportOptions`` the exporter is made with.
+    /// Once the value has passed the check, it reaches the format's `makeExporter` closure in
+    /// ``ExportOptions/optionValues`` too, so an option of your own need only check it.
     ///
     /// ```swift
-    /// let compact = ExportFormat.Option(name: "compact", values: "yes or no") { value, options throws(ExportError) in
-    ///     guard value == "yes" || value == "no" else { throw ExportFormat.Option.invalid("compact", "yes or no", value) }
-    ///     options.attributes["compact"] = value
+    /// let compact = ExportFormat.Option(name: "compact", values: "yes or no") { value, _ throws(ExportError) in
+    ///     guard value == "yes" || value == "no" else {
+    ///         throw ExportError(code: .invalidConfiguration, message: "compact must be yes or no (got \(value))")
+    ///     }
     /// }
+    /// // makeExporter reads it back: options.optionValues["compact"] == "yes"
     /// ```
     public struct Option: Sendable {
         /// The name before `=`.
@@ -185,7 +181,7 @@ extension ExportFormat {
         private let change: @Sendable (String, inout ExportOptions) throws(ExportError) -> Void
 
         /// An option that `apply`s its value to the options; `apply` throws an ``ExportError``
-        /// naming the option when the value is bad (``invalid(_:_:_:)`` words it).
+        /// naming the option and the bad value.
         public init(
             name: String, values: String,
             apply: @escaping @Sendable (_ value: String, _ options: inout ExportOptions) throws(ExportError) -> Void

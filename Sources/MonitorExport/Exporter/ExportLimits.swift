@@ -32,10 +32,6 @@ public struct ExportLimits: Sendable, Equatable {
     public static let `default` = ExportLimits(uncheckedLabel: 256, line: 16 * 1024, stalls: 32)
 
     /// Creates limits, throwing an ``ExportError`` that names the field when one is out of range.
-    ///
-    /// ```swift
-    /// let limits = try ExportLimits(maxLabelBytes: 64, maxLineBytes: 4096, maxStallLines: 100)
-    /// ```
     public init(maxLabelBytes: Int = 256, maxLineBytes: Int = 16 * 1024, maxStallLines: Int = 32) throws(ExportError) {
         guard Self.maxLabelBytesRange.contains(maxLabelBytes) else {
             throw ExportError(
@@ -75,18 +71,14 @@ public struct ExportLimits: Sendable, Equatable {
 
     /// The marker that ends a cut label: what follows says how many bytes were cut.
     ///
-    /// ```swift
-    /// ExportLimits.truncationMarker(cutBytes: 1200)  // "…[+1200 bytes]"
-    /// ```
+    /// With 1200 bytes cut, `…[+1200 bytes]`.
     package static func truncationMarker(cutBytes: Int) -> String { "…[+\(cutBytes) bytes]" }
 
     /// `label` itself when it fits in ``maxLabelBytes``; otherwise its longest prefix of whole
     /// characters that fits together with the truncation marker, then the marker.
     ///
-    /// ```swift
-    /// let limits = try ExportLimits(maxLabelBytes: 16)
-    /// limits.cap("a fairly long phase label")  // "a …[+23 bytes]" (the 14-byte marker leaves 2)
-    /// ```
+    /// With `maxLabelBytes` 16, `a fairly long phase label` becomes `a …[+23 bytes]`: the 14-byte
+    /// marker leaves room for 2 bytes of the label.
     public func cap(_ label: String) -> String { Self.cut(label, maxBytes: maxLabelBytes) }
 
     /// The one cutting rule for labels and whole lines: `text` itself when it fits in `maxBytes`

@@ -6,7 +6,7 @@ import ProcessMonitor
 /// `FORMAT` is the name of an ``ExportFormat`` (`text`, `jsonl`, `logfmt`, `prometheus`,
 /// `otlp-json`, and any you add); `DEST` is what that format writes to: `stderr`, `stdout` or a
 /// file path for the line formats (a path may itself contain `:`). Options, each after a `;`,
-/// are the format's own ``ExportFormat/options``: the line formats take `max-bytes=64MiB` and
+/// are the format's own options: the line formats take `max-bytes=64MiB` and
 /// `max-files=5` (rotate a file destination by size), the text format also `style=seed|extended`
 /// and `prefix=none|timestamp`.
 ///
@@ -23,10 +23,6 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
     private var settings: [(option: ExportFormat.Option, value: String)]
 
     /// Creates a specification without options.
-    ///
-    /// ```swift
-    /// ExportSpecification(format: .text, destination: "stderr")
-    /// ```
     public init(format: ExportFormat, destination: String) {
         self.format = format
         self.destination = destination
@@ -35,11 +31,6 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
 
     /// Parses `FORMAT:DEST[;OPTION=VALUE…]` against `formats`; the error names what is wrong and
     /// lists what is allowed.
-    ///
-    /// ```swift
-    /// try ExportSpecification(parsing: "logfmt:stdout")
-    /// try ExportSpecification(parsing: "text:hb.log;prefix=timestamp;style=extended")
-    /// ```
     public init(parsing text: String, formats: [ExportFormat] = ExportFormat.builtIn) throws(ExportError) {
         let quoted = MessageValue.quoted(text)
         guard let colon = text.firstIndex(of: ":") else {
@@ -90,14 +81,11 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
     }
 
     /// `base` with this specification's options applied: what its exporter is made with.
-    ///
-    /// ```swift
-    /// try ExportSpecification(parsing: "text:stderr;style=extended").options(over: ExportOptions()).textStyle  // .extended
-    /// ```
     package func options(over base: ExportOptions) throws(ExportError) -> ExportOptions {
         var options = base
         for setting in settings {
             try setting.option.apply(setting.value, to: &options)
+            options.optionValues[setting.option.name] = setting.value
         }
         return options
     }
@@ -105,10 +93,6 @@ public struct ExportSpecification: Sendable, Equatable, CustomStringConvertible 
     /// Opens the destination and pairs it with the format, with this specification's options
     /// over `options`. A destination that cannot be opened throws an ``ExportError`` naming it
     /// and the reason.
-    ///
-    /// ```swift
-    /// let exporter = try ExportSpecification(parsing: "text:stderr").makeExporter()
-    /// ```
     public func makeExporter(options: ExportOptions = ExportOptions()) throws(ExportError) -> HeartbeatExporter {
         try format.makeExporter(destination: destination, options: self.options(over: options))
     }

@@ -4,7 +4,7 @@ import Synchronization
 /// A format paired with a sink: the observer you hand to the monitor.
 ///
 /// Each exporter gets heartbeats through a bounded queue and a delivery thread of its own (see
-/// ``ProcessMonitor/HeartbeatObserver``), so a sink that blocks (a full pipe, a hung mount, a
+/// `HeartbeatObserver`), so a sink that blocks (a full pipe, a hung mount, a
 /// slow server) delays no other exporter and no heartbeat. When the queue overflows, the oldest
 /// waiting heartbeats are dropped; they count in ``droppedRecords``, which every machine-format
 /// record reports as `dropped_records`, beside the lines the sink itself could not write.
@@ -29,10 +29,6 @@ public final class HeartbeatExporter: HeartbeatObserver {
 
     /// Pairs `format` with `sink`; up to `queueCapacity` heartbeats (1 through 4096, default 16)
     /// may wait while the sink is busy.
-    ///
-    /// ```swift
-    /// let exporter = HeartbeatExporter(format: TextFormat(), sink: StandardStreamSink.standardOutput)
-    /// ```
     public init(format: any HeartbeatFormat, sink: any HeartbeatSink, queueCapacity: Int = 16) {
         self.format = format
         self.sink = sink
@@ -77,10 +73,6 @@ public final class HeartbeatExporter: HeartbeatObserver {
 
     /// Records lost so far: lines the sink could not write, plus heartbeats dropped from this
     /// exporter's queue (each counted once; it was never rendered).
-    ///
-    /// ```swift
-    /// if exporter.droppedRecords > 0 { print("the heartbeat log has gaps") }
-    /// ```
     public var droppedRecords: UInt64 {
         let (sum, overflow) = sinkDrops().addingReportingOverflow(queueDrops.load(ordering: .relaxed))
         return overflow ? .max : sum

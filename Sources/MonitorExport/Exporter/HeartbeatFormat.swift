@@ -1,6 +1,6 @@
 public import ProcessMonitor
 
-/// Turns a ``Heartbeat`` into lines: text, JSON Lines, logfmt, or your own.
+/// Turns a `Heartbeat` into lines: text, JSON Lines, logfmt, or your own.
 ///
 /// ```swift
 /// struct OneLine: HeartbeatFormat {

@@ -3,10 +3,6 @@ public import ProcessMonitor
 /// One rendered line of a heartbeat, without its trailing newline, and its severity.
 ///
 /// Formats produce lines; sinks write them, one `write` per line.
-///
-/// ```swift
-/// let line = RenderedLine(text: "[process-monitor] elapsed=5s ...", level: .info)
-/// ```
 public struct RenderedLine: Sendable, Equatable {
     /// The line's text, one physical line: formats escape every newline inside a value.
     public var text: String
@@ -14,10 +10,6 @@ public struct RenderedLine: Sendable, Equatable {
     public var level: HeartbeatLevel
 
     /// Creates a rendered line.
-    ///
-    /// ```swift
-    /// RenderedLine(text: "hello", level: .info)
-    /// ```
     public init(text: String, level: HeartbeatLevel) {
         self.text = text
         self.level = level

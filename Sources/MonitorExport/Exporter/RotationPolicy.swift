@@ -1,10 +1,6 @@
 import ProcessMonitor
 
 /// Size-based rotation for file destinations: see ``RotatingFileSink``.
-///
-/// ```swift
-/// let policy = RotationPolicy(maxBytes: 10 << 20, maxFiles: 3)
-/// ```
 public struct RotationPolicy: Sendable, Equatable {
     /// Rotate before a record would take the file past this size.
     public var maxBytes: Int
@@ -12,10 +8,6 @@ public struct RotationPolicy: Sendable, Equatable {
     public var maxFiles: Int
 
     /// Creates a policy; the sink validates the values when it opens.
-    ///
-    /// ```swift
-    /// RotationPolicy(maxBytes: 1 << 20, maxFiles: 5)
-    /// ```
     public init(maxBytes: Int, maxFiles: Int) {
         self.maxBytes = maxBytes
         self.maxFiles = maxFiles

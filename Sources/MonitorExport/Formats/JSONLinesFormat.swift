@@ -24,10 +24,6 @@ public import ProcessMonitor
 public struct JSONLinesFormat: HeartbeatFormat {
     /// The value of `schema_version` in every record; it changes when a field is added,
     /// changes meaning or is removed, together with the schema's `$id`.
-    ///
-    /// ```swift
-    /// precondition(JSONLinesFormat.schemaVersion == 2)
-    /// ```
     public static let schemaVersion = RecordFields.currentVersion
 
     /// The static attributes every record carries in its `attributes` object; values already
@@ -41,10 +37,6 @@ public struct JSONLinesFormat: HeartbeatFormat {
     private let renderedAttributes: [UInt8]
 
     /// Creates a format without attributes.
-    ///
-    /// ```swift
-    /// let format = JSONLinesFormat(limits: try ExportLimits(maxLabelBytes: 128))
-    /// ```
     public init(limits: ExportLimits = .default) {
         self.attributes = [:]
         self.limits = limits
@@ -59,10 +51,6 @@ public struct JSONLinesFormat: HeartbeatFormat {
     /// eighth of ``ExportLimits/maxLineBytes``, so the heartbeat itself always fits.
     ///
     /// - Throws: ``ExportError`` with code `invalidConfiguration`, naming the bad key.
-    ///
-    /// ```swift
-    /// let format = try JSONLinesFormat(attributes: ["job": "nightly-etl", "host": "gpu-07"])
-    /// ```
     public init(attributes: [String: String], limits: ExportLimits = .default) throws(ExportError) {
         let pairs = try MachineAttributes.validated(attributes, limits: limits)
         var rendered = LineBuffer(capacity: 64)
@@ -82,10 +70,6 @@ public struct JSONLinesFormat: HeartbeatFormat {
 
     /// One line: the heartbeat's JSON record, at level `.warning` when it carries stalls or
     /// resource warnings.
-    ///
-    /// ```swift
-    /// let lines = JSONLinesFormat().render(heartbeat, context: FormatContext(droppedRecords: 0))
-    /// ```
     public func render(_ heartbeat: Heartbeat, context: FormatContext) -> [RenderedLine] {
         [RenderedLine(text: record(for: heartbeat, context: context), level: heartbeat.level)]
     }

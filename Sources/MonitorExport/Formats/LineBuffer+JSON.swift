@@ -1,9 +1,7 @@
 extension LineBuffer {
     /// A JSON string literal that is safe on one line and in any JavaScript context.
     ///
-    /// ```swift
-    /// line.appendJSONString("a\"b")  // "\"a\\\"b\""
-    /// ```
+    /// `a"b` becomes `"a\"b"`.
     mutating func appendJSONString(_ text: String) {
         bytes.append(0x22)
         appendJSONStringContent(text)

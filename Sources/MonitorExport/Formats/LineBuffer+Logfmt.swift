@@ -10,10 +10,7 @@ extension LineBuffer {
     /// a separator; and the bare word `null` is quoted, since a bare `null` means "unknown".
     /// An empty value is written bare, `label=`, as go-logfmt does.
     ///
-    /// ```swift
-    /// line.appendLogfmtValue("nightly etl")  // "\"nightly etl\""
-    /// line.appendLogfmtValue("ok")           // "ok"
-    /// ```
+    /// `nightly etl` becomes `"nightly etl"`; `ok` stays `ok`.
     mutating func appendLogfmtValue(_ text: String) {
         var text = text
         let needsQuotes = text.withUTF8 { Self.logfmtNeedsQuotes($0) }

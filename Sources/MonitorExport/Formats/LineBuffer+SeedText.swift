@@ -9,9 +9,7 @@ extension LineBuffer {
     /// Rust's `Duration` cannot be negative, ours can (a clock stepped back): a negative
     /// duration renders `0s` rather than a sign no parser of the seed's lines expects.
     ///
-    /// ```swift
-    /// line.appendDuration(.seconds(60))  // "1m00s"
-    /// ```
+    /// 60 seconds is `1m00s`.
     mutating func appendDuration(_ duration: Duration) {
         // `components.seconds` is the floor; for non-negative values floor is truncation.
         let seconds = duration.components.seconds
@@ -38,10 +36,6 @@ extension LineBuffer {
     /// Appends a duration as ``appendDuration(_:)`` does, with tenths of a second, truncated:
     /// `0.8s`, `4.9s`, `1m05.3s`, `1h02m05.3s`. The extended style's stall ages: a stall
     /// threshold may be below a second, and `stuck=0s` says nothing.
-    ///
-    /// ```swift
-    /// line.appendDurationTenths(.milliseconds(65_380))  // "1m05.3s"
-    /// ```
     mutating func appendDurationTenths(_ duration: Duration) {
         let milliseconds = duration.components.seconds < 0 ? 0 : UInt64(clamping: duration.wholeMilliseconds)
         let total = milliseconds / 1000
@@ -75,9 +69,7 @@ extension LineBuffer {
     /// The unit is chosen on the value converted to `Double` and the quotient is rounded
     /// afterwards, as the seed does, so 1048575 bytes renders `1024.0KiB`, not `1.0MiB`.
     ///
-    /// ```swift
-    /// line.appendBytes(1536)  // "1.5KiB"
-    /// ```
+    /// 1536 is `1.5KiB`.
     package mutating func appendBytes(_ value: UInt64?) {
         guard let value else {
             append("<unknown>")
@@ -113,10 +105,6 @@ extension LineBuffer {
     /// the C locale's decimal separator, which a host process may have changed, and is slow.
     /// Non-finite values print as Rust does: `NaN`, `inf`, `-inf`; negative zero keeps its sign.
     /// `fractionDigits` is clamped to 0...18.
-    ///
-    /// ```swift
-    /// line.appendFixed(68.25, fractionDigits: 1)  // "68.2"
-    /// ```
     package mutating func appendFixed(_ value: Double, fractionDigits: Int) {
         // Callers pass constants; clamping instead of trapping keeps a slip out of the host job.
         let fractionDigits = min(max(fractionDigits, 0), 18)
@@ -249,9 +237,7 @@ extension LineBuffer {
     /// Appends the seed's progress part: ` progress=a/b (P%)`, or ` progress=a/?` when the total
     /// is unknown (0). The percentage is `(cur / total) * 100` in `Double`, printed with `{:.0}`.
     ///
-    /// ```swift
-    /// line.appendProgress(current: 1, total: 8)  // " progress=1/8 (12%)"
-    /// ```
+    /// 1 of 8 is ` progress=1/8 (12%)`.
     mutating func appendProgress(current: UInt64, total: UInt64) {
         append(" progress=")
         appendProgressFraction(current: current, total: total)
@@ -260,9 +246,7 @@ extension LineBuffer {
     /// `a/b (P%)`, or `a/?` when the total is unknown (0): the progress part without its key,
     /// for the text lines and the machine formats' one-line summary alike.
     ///
-    /// ```swift
-    /// line.appendProgressFraction(current: 114, total: 400)  // "114/400 (28%)"
-    /// ```
+    /// 114 of 400 is `114/400 (28%)`.
     mutating func appendProgressFraction(current: UInt64, total: UInt64) {
         appendInteger(current)
         bytes.append(0x2F)  // /
@@ -281,9 +265,7 @@ extension LineBuffer {
     /// a machine format's summary give the same number for the same values (114/400 is 28%,
     /// since 28.5 is not exact in binary). A zero limit reads `100%`.
     ///
-    /// ```swift
-    /// line.appendPercent(used: 950, of: 1000)  // "95%"
-    /// ```
+    /// 950 of 1000 is `95%`.
     mutating func appendPercent(used: UInt64, of limit: UInt64) {
         appendFixed(limit == 0 ? 100 : (Double(used) / Double(limit)) * 100.0, fractionDigits: 0)
         bytes.append(0x25)  // %
@@ -294,10 +276,7 @@ extension LineBuffer {
     /// The seed always knew its window; when ours is unknown the ` (avg over …)` part is left
     /// out rather than invented.
     ///
-    /// ```swift
-    /// line.appendCPU(CPUUsage(coresBusy: 1.94, availableCores: 2, window: .seconds(60)))
-    /// // "cpu=1.9/2 cores (avg over 1m00s)"
-    /// ```
+    /// 1.94 of 2 cores over 60 seconds is `cpu=1.9/2 cores (avg over 1m00s)`.
     mutating func appendCPU(_ cpu: CPUUsage) {
         guard let cores = cpu.coresBusy else {
             append("cpu=<warming-up>")
@@ -323,11 +302,6 @@ extension LineBuffer {
 
     /// Appends a core count: whole numbers as integers, as the seed printed its `usize`
     /// (`2`), fractional quotas in Swift's shortest round-trip form (`0.5`, `1.25`).
-    ///
-    /// ```swift
-    /// line.appendCores(2)    // "2"
-    /// line.appendCores(0.5)  // "0.5"
-    /// ```
     mutating func appendCores(_ cores: Double) {
         if cores.isFinite, cores >= 0, cores < 9e15, cores == cores.rounded(.towardZero) {
             appendInteger(UInt64(cores))
@@ -344,10 +318,7 @@ extension LineBuffer {
     /// system call names are), otherwise quoted as ``appendDebugQuoted(_:)`` quotes a label, so
     /// what a kernel or a fixture reports can never break a line.
     ///
-    /// ```swift
-    /// line.appendDebugQuotedIfNeeded("pipe_read")  // pipe_read
-    /// line.appendDebugQuotedIfNeeded("a b")        // "a b"
-    /// ```
+    /// `pipe_read` stays bare; `a b` becomes `"a b"`.
     mutating func appendDebugQuotedIfNeeded(_ word: String) {
         let plain = !word.isEmpty && word.utf8.allSatisfy { byte in
             (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5F || byte == 0x2E
@@ -369,9 +340,7 @@ extension LineBuffer {
     /// rustc 1.95 uses Unicode 17 and we use the Swift runtime's tables; a test compares all
     /// 1,112,064 scalars with a table rustc printed (`Fixtures/rust-debug-escaped-ranges.txt`).
     ///
-    /// ```swift
-    /// line.appendDebugQuoted("a\"b\n")  // "\"a\\\"b\\n\""
-    /// ```
+    /// `a"b` and a newline become `"a\"b\n"`.
     mutating func appendDebugQuoted(_ label: String) {
         bytes.append(0x22)
         // Printable ASCII without quote or backslash, the common case, is copied as is.
@@ -430,9 +399,7 @@ extension LineBuffer {
     /// `\u{hex}`. Left raw, as in the seed: quotes, backslashes, spaces, combining marks. An
     /// ordinary name (`ThreadId(3)/worker`) is therefore byte for byte the seed's.
     ///
-    /// ```swift
-    /// line.appendLaneText("ThreadId(2)/a\nb")  // "ThreadId(2)/a\\nb"
-    /// ```
+    /// `ThreadId(2)/a`, a newline and `b` become `ThreadId(2)/a\nb`.
     mutating func appendLaneText(_ text: String) {
         let copied = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
             for byte in utf8 where byte < 0x20 || byte > 0x7E {
@@ -464,10 +431,6 @@ extension LineBuffer {
     ///
     /// Written out here rather than through `description`, whose string interpolation costs
     /// more than the rest of a phase line; a test holds the two spellings together.
-    ///
-    /// ```swift
-    /// line.appendLane(.thread(3, name: "worker"), limits: .default)  // "ThreadId(3)/worker"
-    /// ```
     mutating func appendLane(_ lane: LaneID, limits: ExportLimits) {
         append(lane.kind == .thread ? "ThreadId(" : "TaskId(")
         appendInteger(lane.number)

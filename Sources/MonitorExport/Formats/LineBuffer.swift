@@ -9,22 +9,11 @@ import ProcessMonitor
 /// few microseconds. The pieces live in extensions by audience: this file has bytes, integers
 /// and timestamps; `LineBuffer+SeedText.swift` the Rust seed's renderers;
 /// `LineBuffer+JSON.swift` and `LineBuffer+Logfmt.swift` the machine formats' quoting.
-///
-/// ```swift
-/// var line = LineBuffer()
-/// line.append("elapsed=")
-/// line.appendDuration(.seconds(142))
-/// line.text  // "elapsed=2m22s"
-/// ```
 package struct LineBuffer {
     /// The bytes so far.
     var bytes: [UInt8]
 
     /// Creates an empty buffer with room for `capacity` bytes.
-    ///
-    /// ```swift
-    /// var line = LineBuffer(capacity: 512)
-    /// ```
     package init(capacity: Int = 256) {
         bytes = []
         bytes.reserveCapacity(capacity)
@@ -37,10 +26,6 @@ package struct LineBuffer {
     var count: Int { bytes.count }
 
     /// Empties the buffer and keeps its storage for the next line.
-    ///
-    /// ```swift
-    /// line.removeAll()
-    /// ```
     mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
     }
@@ -48,10 +33,6 @@ package struct LineBuffer {
     // MARK: Raw pieces
 
     /// Appends a literal.
-    ///
-    /// ```swift
-    /// line.append(" rss=")
-    /// ```
     mutating func append(_ literal: StaticString) {
         literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
@@ -72,10 +53,6 @@ package struct LineBuffer {
     }
 
     /// Appends a string's UTF-8 bytes.
-    ///
-    /// ```swift
-    /// line.append(timestamp)
-    /// ```
     mutating func append(_ string: String) {
         if string.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
             bytes.append(contentsOf: string.utf8)  // a bridged, non-contiguous string
@@ -83,10 +60,6 @@ package struct LineBuffer {
     }
 
     /// Appends a string's UTF-8 bytes.
-    ///
-    /// ```swift
-    /// line.append(name[...])
-    /// ```
     mutating func append(_ string: Substring) {
         if string.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
             bytes.append(contentsOf: string.utf8)
@@ -127,10 +100,6 @@ package struct LineBuffer {
     // MARK: Integers
 
     /// Appends the decimal digits of `value`.
-    ///
-    /// ```swift
-    /// line.appendInteger(74 as UInt64)  // "74"
-    /// ```
     mutating func appendInteger(_ value: UInt64) {
         if value < 10 {
             bytes.append(UInt8(truncatingIfNeeded: value) &+ 48)
@@ -140,10 +109,6 @@ package struct LineBuffer {
     }
 
     /// Appends a signed integer: a `-` and the magnitude.
-    ///
-    /// ```swift
-    /// line.appendInteger(-4)  // "-4"
-    /// ```
     mutating func appendInteger(_ value: Int) {
         if value < 0 { bytes.append(0x2D) }
         appendInteger(UInt64(value.magnitude))
@@ -179,10 +144,6 @@ package struct LineBuffer {
     }
 
     /// Appends a signed 64-bit integer.
-    ///
-    /// ```swift
-    /// line.appendInteger(Int64(-7))  // "-7"
-    /// ```
     mutating func appendInteger(_ value: Int64) {
         if value < 0 { bytes.append(0x2D) }
         appendInteger(value.magnitude)
@@ -209,10 +170,6 @@ package struct LineBuffer {
     /// Seconds with exactly three fraction digits, from whole milliseconds: `142318` → `142.318`.
     ///
     /// Written from the integer so the text is exact; printing a `Double` could not promise that.
-    ///
-    /// ```swift
-    /// line.appendSeconds(.milliseconds(142_318))  // "142.318"
-    /// ```
     mutating func appendSeconds(_ duration: Duration) {
         let milliseconds = duration.wholeMilliseconds
         if milliseconds < 0 { bytes.append(0x2D) }
@@ -227,9 +184,7 @@ package struct LineBuffer {
 
     /// Swift's shortest round-trip text, which `Double(_:)` reads back to the identical value.
     ///
-    /// ```swift
-    /// line.appendShortest(1.9)  // "1.9"
-    /// ```
+    /// 1.9 is `1.9`, not `1.8999999999999999`.
     mutating func appendShortest(_ value: Double) {
         append(value.description)
     }
@@ -246,9 +201,7 @@ package struct LineBuffer {
     /// truncation would print `.122`. Rounding makes `format(parse(s)) == s` for every valid
     /// `s`. Years outside 0000...9999 cannot be written in this shape and are clamped to its ends.
     ///
-    /// ```swift
-    /// line.appendTimestamp(Date(timeIntervalSince1970: 1_795_725_143.123))  // "2026-11-26T20:32:23.123Z"
-    /// ```
+    /// 1_795_725_143.123 seconds since 1970 is `2026-11-26T20:32:23.123Z`.
     package mutating func appendTimestamp(_ date: Date) {
         let civil = CivilTime(date)
         appendPadded(UInt64(civil.year), width: 4)

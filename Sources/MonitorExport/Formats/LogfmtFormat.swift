@@ -14,7 +14,7 @@ public import ProcessMonitor
 /// Key names are the JSON Lines ones, flattened: `active_label`, `progress_current`.
 ///
 /// Values follow go-logfmt's encoder, with the additions described at
-/// ``LineBuffer/appendLogfmtValue(_:)`` (quoting of `'`, the bare word `null`, DEL, C1
+/// `LineBuffer.appendLogfmtValue(_:)` (quoting of `'`, the bare word `null`, DEL, C1
 /// controls and U+2028/U+2029), each still read back identically by go-logfmt's decoder. An
 /// unknown figure is written `null`, as go-logfmt writes Go's `nil`; a structure that does not
 /// exist (no active phase, no progress counter) leaves its keys out. Each line validates against
@@ -37,10 +37,6 @@ public struct LogfmtFormat: HeartbeatFormat {
     private let renderedAttributes: [UInt8]
 
     /// Creates a format without attributes.
-    ///
-    /// ```swift
-    /// let format = LogfmtFormat(limits: try ExportLimits(maxLineBytes: 4096))
-    /// ```
     public init(limits: ExportLimits = .default) {
         self.attributes = [:]
         self.limits = limits
@@ -55,11 +51,6 @@ public struct LogfmtFormat: HeartbeatFormat {
     /// attributes may take at most an eighth of ``ExportLimits/maxLineBytes``.
     ///
     /// - Throws: ``ExportError`` with code `invalidConfiguration`, naming the bad key.
-    ///
-    /// ```swift
-    /// let format = try LogfmtFormat(attributes: ["job": "nightly etl", "rank": "0"])
-    /// // ... attr.job="nightly etl" attr.rank=0
-    /// ```
     public init(attributes: [String: String], limits: ExportLimits = .default) throws(ExportError) {
         let pairs = try MachineAttributes.validated(attributes, limits: limits)
         var rendered = LineBuffer(capacity: 64)
@@ -78,11 +69,6 @@ public struct LogfmtFormat: HeartbeatFormat {
     /// The headline, then one line per stall (`.warning`, at most ``ExportLimits/maxStallLines``,
     /// then `msg=stalls_omitted`), ended stall, resource warning (`.warning`), phase, and for
     /// omitted phases.
-    ///
-    /// ```swift
-    /// let lines = LogfmtFormat().render(heartbeat, context: FormatContext(droppedRecords: 2))
-    /// print(lines.first?.text.contains("dropped_records=2") == true)  // true
-    /// ```
     public func render(_ heartbeat: Heartbeat, context: FormatContext) -> [RenderedLine] {
         let listedStalls = min(heartbeat.stalls.count, limits.maxStallLines)
         var lines: [RenderedLine] = []

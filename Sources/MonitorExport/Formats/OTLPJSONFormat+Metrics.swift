@@ -11,11 +11,6 @@ extension OTLPJSONFormat {
     ///
     /// A figure the heartbeat does not know is left out. Counters and up-down sums are
     /// cumulative from the monitor's start (`timestamp − elapsed` of the first heartbeat).
-    ///
-    /// ```swift
-    /// let json = try OTLPJSONFormat().metricsRequest(for: heartbeat)
-    /// // {"resourceMetrics":[{"resource":{"attributes":[...]},"scopeMetrics":[...
-    /// ```
     package func metricsRequest(for heartbeat: Heartbeat, context: FormatContext = FormatContext()) -> String {
         let time = otlpUnixNanoseconds(heartbeat.timestamp)
         let elapsed = otlpNanoseconds(heartbeat.elapsed)

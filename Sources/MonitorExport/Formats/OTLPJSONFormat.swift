@@ -41,57 +41,29 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
     ///
     /// Process metrics are still in development upstream and have been renamed before
     /// (`process.open_file_descriptor.count` became `process.unix.file_descriptor.count` in
-    /// 1.39.0), so the version is pinned and changes only together with ``schemaURL``.
-    ///
-    /// ```swift
-    /// print(OTLPJSONFormat.semanticConventionsVersion)  // "1.44.0"
-    /// ```
+    /// 1.39.0), so the version is pinned and changes only together with the schema URL.
     public static let semanticConventionsVersion = "1.44.0"
 
     /// The schema URL of ``semanticConventionsVersion``, written to every `schemaUrl` field so
     /// a Collector's schema processor can translate the names when conventions move.
-    ///
-    /// ```swift
-    /// print(OTLPJSONFormat.schemaURL)  // "https://opentelemetry.io/schemas/1.44.0"
-    /// ```
     package static let schemaURL = "https://opentelemetry.io/schemas/1.44.0"
 
     /// The instrumentation scope name every request carries.
-    ///
-    /// ```swift
-    /// print(OTLPJSONFormat.scopeName)  // "ProcessMonitor"
-    /// ```
     package static let scopeName = "ProcessMonitor"
 
     /// The smallest ``ExportLimits/maxLineBytes`` the format accepts: an OTLP request spells
     /// out every attribute name, so its fixed part alone takes a few KiB.
-    ///
-    /// ```swift
-    /// let limits = try ExportLimits(maxLineBytes: OTLPJSONFormat.minimumLineBytes)
-    /// ```
     package static let minimumLineBytes = 8192
 
     /// Your resource attributes, values already cut to ``ExportLimits/maxLabelBytes``.
-    ///
-    /// ```swift
-    /// try OTLPJSONFormat(attributes: ["job": "etl"]).attributes["job"]  // "etl"
-    /// ```
     package let attributes: [String: String]
 
     /// The `service.name` resource attribute: the `serviceName` given to the initializer, else
     /// the `service.name` attribute, else the `job` attribute, else the executable's name
     /// (`process.executable.name`).
-    ///
-    /// ```swift
-    /// try OTLPJSONFormat(attributes: ["job": "etl"]).serviceName  // "etl"
-    /// ```
     package let serviceName: String
 
     /// The label and line limits the format honours.
-    ///
-    /// ```swift
-    /// try OTLPJSONFormat().limits.maxLineBytes  // 16384
-    /// ```
     package let limits: ExportLimits
 
     /// Detected resource attributes the user did not override, then the user's, sorted.
@@ -108,12 +80,7 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
     /// the heartbeat and cannot be set.
     ///
     /// - Throws: ``ExportError`` with code `invalidConfiguration` naming the bad key, an empty
-    ///   `serviceName`, or a `limits.maxLineBytes` below ``minimumLineBytes``.
-    ///
-    /// ```swift
-    /// let format = try OTLPJSONFormat(attributes: ["job": "train-42", "rank": "3"])
-    /// let named = try OTLPJSONFormat(serviceName: "trainer")
-    /// ```
+    ///   `serviceName`, or a `limits.maxLineBytes` below 8192 (`minimumLineBytes`).
     public init(
         attributes: [String: String] = [:],
         serviceName: String? = nil,
@@ -185,10 +152,6 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
         public var level: HeartbeatLevel
 
         /// Creates a request pair.
-        ///
-        /// ```swift
-        /// let requests = OTLPJSONFormat.Requests(logs: logsJSON, metrics: metricsJSON, level: .info)
-        /// ```
         package init(logs: String, metrics: String, level: HeartbeatLevel) {
             self.logs = logs
             self.metrics = metrics
@@ -197,21 +160,12 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
     }
 
     /// The heartbeat's logs and metrics requests.
-    ///
-    /// ```swift
-    /// let requests = try OTLPJSONFormat().payload(for: heartbeat, context: FormatContext(droppedRecords: 0))
-    /// ```
     public func payload(for heartbeat: Heartbeat, context: FormatContext) -> Requests {
         Requests(logs: logsRequest(for: heartbeat, context: context), metrics: metricsRequest(for: heartbeat, context: context),
                  level: heartbeat.level)
     }
 
     /// Two lines: the logs request (at the heartbeat's level), then the metrics request.
-    ///
-    /// ```swift
-    /// let lines = try OTLPJSONFormat().render(heartbeat, context: FormatContext())
-    /// // lines[0].text starts with {"resourceLogs":, lines[1].text with {"resourceMetrics":
-    /// ```
     public func render(_ heartbeat: Heartbeat, context: FormatContext) -> [RenderedLine] {
         let requests = payload(for: heartbeat, context: context)
         return [RenderedLine(text: requests.logs, level: requests.level), RenderedLine(text: requests.metrics, level: .info)]
@@ -247,11 +201,6 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
     // MARK: - Logs
 
     /// The `ExportLogsServiceRequest` for one heartbeat, on one line.
-    ///
-    /// ```swift
-    /// let json = try OTLPJSONFormat().logsRequest(for: heartbeat)
-    /// // {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name",...
-    /// ```
     package func logsRequest(for heartbeat: Heartbeat, context: FormatContext = FormatContext()) -> String {
         var current = heartbeat
         var labels = limits

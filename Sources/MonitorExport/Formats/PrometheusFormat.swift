@@ -15,7 +15,7 @@ public import ProcessMonitor
 /// (`_seconds`, `_bytes`), counters end in `_total`. Cardinality is fixed: the static
 /// attributes become labels on every sample, `processmonitor_resource_warning` has one series
 /// per resource (`memory`, `fds`), and `processmonitor_active_phase_info` has at most one series,
-/// labelled with the active phase's label cut to ``phaseLabelMaxBytes``. No label names a lane.
+/// labelled with the active phase's label cut to 64 bytes. No label names a lane.
 ///
 /// ```swift
 /// let exporter = HeartbeatExporter(
@@ -27,34 +27,19 @@ public import ProcessMonitor
 public struct PrometheusFormat: HeartbeatPayloadFormat {
     /// Longest `phase` label value on `processmonitor_active_phase_info`, in UTF-8 bytes; a
     /// longer phase label is cut at a character boundary with a marker.
-    ///
-    /// ```swift
-    /// precondition(PrometheusFormat.phaseLabelMaxBytes == 64)
-    /// ```
     package static let phaseLabelMaxBytes = 64
 
     /// Longest attribute key, in UTF-8 bytes, the same bound the other machine formats apply.
-    ///
-    /// ```swift
-    /// precondition(PrometheusFormat.attributeKeyMaxBytes == 64)
-    /// ```
     package static let attributeKeyMaxBytes = 64
 
     /// Label names the format's own metrics use, so an attribute may not take them.
-    ///
-    /// ```swift
-    /// PrometheusFormat.ownLabelNames  // ["phase", "resource"]
-    /// ```
     package static let ownLabelNames: [String] = ["phase", "resource"]
 
     /// The labels every sample carries: attribute keys turned into label names (see
     /// ``labelName(forAttributeKey:)``), values cut to ``ExportLimits/maxLabelBytes`` of the
     /// default limits.
     ///
-    /// ```swift
-    /// try PrometheusFormat(attributes: ["job": "etl", "k8s.pod": "etl-0"]).labels
-    /// // ["job_name": "etl", "k8s_pod": "etl-0"]
-    /// ```
+    /// With the attributes `job=etl` and `k8s.pod=etl-0`: `job_name="etl"` and `k8s_pod="etl-0"`.
     package let labels: [String: String]
 
     /// `name="value",…` sorted by name, escaped once: attributes never change.
@@ -62,19 +47,16 @@ public struct PrometheusFormat: HeartbeatPayloadFormat {
 
     /// Creates a format whose samples carry `attributes` as labels.
     ///
-    /// Each key becomes a label name by ``labelName(forAttributeKey:)``: `job` becomes
+    /// Each key becomes a label name by `labelName(forAttributeKey:)`: `job` becomes
     /// `job_name` and `instance` becomes `instance_name`, because Prometheus sets `job` and
     /// `instance` itself when it scrapes node_exporter and would rename ours to `exported_job`;
     /// other characters outside `[a-zA-Z0-9_]` become `_`. Values may hold anything; they are
     /// escaped as the exposition format requires and cut like labels.
     ///
     /// - Throws: ``ExportError`` with code `invalidConfiguration`, naming the key, when a key is
-    ///   empty, longer than ``attributeKeyMaxBytes``, would start with the reserved `__`, would
-    ///   be one of ``ownLabelNames``, or would become the same label name as another key.
-    ///
-    /// ```swift
-    /// let format = try PrometheusFormat(attributes: ["job": "nightly-etl", "rank": "3"])
-    /// ```
+    ///   empty, longer than 64 bytes, would start with the reserved `__`, would be one of the
+    ///   format's own label names (`phase`, `resource`), or would become the same label name as
+    ///   another key.
     public init(attributes: [String: String] = [:]) throws(ExportError) {
         var byName: [String: (key: String, value: String)] = [:]
         for (key, value) in attributes {
@@ -115,10 +97,7 @@ public struct PrometheusFormat: HeartbeatPayloadFormat {
     ///   ``attributeKeyMaxBytes``, or one whose name would start with `__`, which Prometheus
     ///   reserves for its own use.
     ///
-    /// ```swift
-    /// try PrometheusFormat.labelName(forAttributeKey: "service.name")  // "service_name"
-    /// try PrometheusFormat.labelName(forAttributeKey: "job")           // "job_name"
-    /// ```
+    /// `service.name` becomes `service_name`, and `job` becomes `job_name`.
     package static func labelName(forAttributeKey key: String) throws(ExportError) -> String {
         guard !key.isEmpty else {
             throw ExportError(code: .invalidConfiguration, message: "attribute key must not be empty")
@@ -164,20 +143,12 @@ public struct PrometheusFormat: HeartbeatPayloadFormat {
         public var level: HeartbeatLevel
 
         /// Creates an exposition.
-        ///
-        /// ```swift
-        /// let exposition = PrometheusFormat.Exposition(lines: ["# TYPE x gauge", "x 1"], level: .info)
-        /// ```
         package init(lines: [String], level: HeartbeatLevel) {
             self.lines = lines
             self.level = level
         }
 
         /// The exposition as the text format wants it: each line ended by a line feed.
-        ///
-        /// ```swift
-        /// PrometheusFormat.Exposition(lines: ["x 1"], level: .info).text  // "x 1\n"
-        /// ```
         public var text: String {
             var text = ""
             text.reserveCapacity(lines.reduce(0) { $0 + $1.utf8.count + 1 })
@@ -191,21 +162,12 @@ public struct PrometheusFormat: HeartbeatPayloadFormat {
 
     /// The exposition lines for one heartbeat, in file order; every line has the heartbeat's
     /// level, so a sink that routes on level sees one heartbeat's batch together.
-    ///
-    /// ```swift
-    /// let lines = try PrometheusFormat().render(heartbeat, context: FormatContext(droppedRecords: 0))
-    /// print(lines.map(\.text).joined(separator: "\n"))
-    /// ```
     public func render(_ heartbeat: Heartbeat, context: FormatContext) -> [RenderedLine] {
         let exposition = payload(for: heartbeat, context: context)
         return exposition.lines.map { RenderedLine(text: $0, level: exposition.level) }
     }
 
     /// The heartbeat's exposition: every family of the figure table in its order.
-    ///
-    /// ```swift
-    /// let exposition = try PrometheusFormat().payload(for: heartbeat, context: FormatContext())
-    /// ```
     public func payload(for heartbeat: Heartbeat, context: FormatContext) -> Exposition {
         var out = ExpositionWriter(labels: renderedLabels)
         for field in Self.familyFields {
@@ -274,9 +236,7 @@ public struct PrometheusFormat: HeartbeatPayloadFormat {
     /// `\\r`, `\\t` and `\\u{1b}`, which a reader sees as `\r`, `\t` and `\u{1b}`, the way the
     /// text format quotes them. A raw control byte would reach terminals and dashboards as is.
     ///
-    /// ```swift
-    /// PrometheusFormat.escapedLabelValue("a \"b\"\n\u{1B}[31m")  // a \"b\"\n\\u{1b}[31m
-    /// ```
+    /// `a "b"` with a newline and an escape sequence after it becomes `a \"b\"\n\u{1b}[31m`.
     static func escapedLabelValue(_ value: String) -> String {
         var out = LineBuffer(capacity: value.utf8.count + 8)
         for scalar in value.unicodeScalars {

@@ -9,7 +9,7 @@ public import ProcessMonitor
 /// listed phase (info), then an `... and N more active thread(s) omitted` line when the monitor
 /// capped the phases.
 ///
-/// ```
+/// ```text
 /// [process-monitor] elapsed=1h02m05s rss=1.5GiB peak_rss=2.0GiB process_threads=74 read_bytes=12.0MiB write_bytes=0B cpu=68.3/72 cores (avg over 1m00s) instrumented_threads=3 active="BMS coord_corrections" for 2m22s progress=41/128 (32%)
 /// [process-monitor][STALL] thread=ThreadId(3)/worker phase="BMS coord_corrections" stuck=2m22s
 /// [process-monitor] phase thread=ThreadId(3)/worker depth=2 deepest="BMS coord_corrections" in_frame=2m22s updated_ago=2m22s progress=41/128 (32%)
@@ -27,10 +27,6 @@ public import ProcessMonitor
 /// ```
 public struct TextFormat: HeartbeatFormat {
     /// Which fields the lines carry: exactly the seed's, or the seed's plus what it lacked.
-    ///
-    /// ```swift
-    /// let format = TextFormat(style: .extended)
-    /// ```
     public struct Style: Sendable, Hashable {
         private enum Storage: Sendable, Hashable {
             case seed
@@ -40,10 +36,6 @@ public struct TextFormat: HeartbeatFormat {
         private let storage: Storage
 
         /// The seed's lines, byte for byte: what existing log searches and dashboards expect.
-        ///
-        /// ```swift
-        /// let format = TextFormat(style: .seed)
-        /// ```
         public static let seed = Style(storage: .seed)
 
         /// The seed's lines with what the seed did not have, always at the end of a line or on
@@ -59,9 +51,8 @@ public struct TextFormat: HeartbeatFormat {
         /// - `[process-monitor][WARN] memory=… of limit=… (95%)` and `… fds=… of limit=…` (warning)
         ///   while memory or descriptors are at 90 % of their limit or more.
         ///
-        /// ```swift
-        /// let format = TextFormat(style: .extended)
-        /// // ... active="scan" for 10s progress=250/1000 (25%) rate=25.0/s eta=30s fds=12/1024
+        /// ```text
+        /// ... active="scan" for 10s progress=250/1000 (25%) rate=25.0/s eta=30s fds=12/1024
         /// ```
         public static let extended = Style(storage: .extended)
 
@@ -79,10 +70,6 @@ public struct TextFormat: HeartbeatFormat {
     }
 
     /// What goes in front of each line.
-    ///
-    /// ```swift
-    /// let format = TextFormat(prefix: .timestampAndLevel)
-    /// ```
     public struct Prefix: Sendable, Hashable {
         private enum Storage: Sendable, Hashable {
             case none
@@ -93,19 +80,14 @@ public struct TextFormat: HeartbeatFormat {
 
         /// Nothing: the line starts with `[process-monitor]`, as the seed's message does. Use it
         /// when the sink or a logging backend adds its own time and level.
-        ///
-        /// ```swift
-        /// let format = TextFormat(prefix: .none)
-        /// ```
         public static let none = Prefix(storage: .none)
 
         /// The heartbeat's time (RFC 3339 UTC, milliseconds) and the line's level, as
         /// `2026-11-26T20:32:23.123Z INFO ` or `… WARN `: for a bare stream or file with no
         /// logging backend in front of it.
         ///
-        /// ```swift
-        /// let format = TextFormat(prefix: .timestampAndLevel)
-        /// // 2026-11-26T20:32:23.123Z WARN [process-monitor][STALL] thread=main phase="load" stuck=2m00s
+        /// ```text
+        /// 2026-11-26T20:32:23.123Z WARN [process-monitor][STALL] thread=main phase="load" stuck=2m00s
         /// ```
         public static let timestampAndLevel = Prefix(storage: .timestampAndLevel)
 
@@ -121,31 +103,13 @@ public struct TextFormat: HeartbeatFormat {
     }
 
     /// Which fields the lines carry.
-    ///
-    /// ```swift
-    /// TextFormat().style == .seed  // true
-    /// ```
     package let style: Style
     /// What goes in front of each line.
-    ///
-    /// ```swift
-    /// TextFormat().prefix == TextFormat.Prefix.none  // true
-    /// ```
     package let prefix: Prefix
     /// The label and line caps; labels are cut before they are quoted.
-    ///
-    /// ```swift
-    /// TextFormat().limits.maxLabelBytes  // 256
-    /// ```
     package let limits: ExportLimits
 
     /// Creates a text format; the defaults give the seed's lines exactly.
-    ///
-    /// ```swift
-    /// let seedLines = TextFormat()
-    /// let richer = TextFormat(style: .extended, prefix: .timestampAndLevel,
-    ///                         limits: try ExportLimits(maxLabelBytes: 128))
-    /// ```
     public init(style: Style = .seed, prefix: Prefix = .none, limits: ExportLimits = .default) {
         self.style = style
         self.prefix = prefix
@@ -153,12 +117,6 @@ public struct TextFormat: HeartbeatFormat {
     }
 
     /// The heartbeat's lines in the seed's order: headline, stalls, phases, omitted count.
-    ///
-    /// ```swift
-    /// for line in TextFormat().render(heartbeat, context: FormatContext()) {
-    ///     print(line.level, line.text)
-    /// }
-    /// ```
     public func render(_ heartbeat: Heartbeat, context: FormatContext) -> [RenderedLine] {
         var lines: [RenderedLine] = []
         lines.reserveCapacity(2 + heartbeat.stalls.count + heartbeat.phases.count)
@@ -441,7 +399,5 @@ public struct TextFormat: HeartbeatFormat {
 /// Capped labels already keep ordinary lines far below the limit; this is the backstop for a
 /// label of control characters, whose escapes are up to six times its raw size.
 ///
-/// ```swift
-/// fitLine(String(repeating: "x", count: 2000), maxBytes: 1024)  // 1008 "x" then "…[+992 bytes]"
-/// ```
+/// A 2000-byte line cut to 1024 bytes keeps 1008 bytes, then `…[+992 bytes]`.
 func fitLine(_ line: String, maxBytes: Int) -> String { ExportLimits.cut(line, maxBytes: maxBytes) }

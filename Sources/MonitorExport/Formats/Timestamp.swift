@@ -54,10 +54,8 @@ func formatRFC3339Milliseconds(_ date: Date) -> String {
 /// different number of fraction digits, a leap second (`:60`) or an impossible date such as
 /// February 30 is a sign the record is not ours or is corrupt.
 ///
-/// ```swift
-/// parseRFC3339Milliseconds("2026-11-26T20:32:23.123Z")?.timeIntervalSince1970  // 1795725143.123
-/// parseRFC3339Milliseconds("2026-11-26T20:32:23Z")                             // nil
-/// ```
+/// `2026-11-26T20:32:23.123Z` gives 1795725143.123 seconds since 1970; `2026-11-26T20:32:23Z` (no
+/// milliseconds) gives `nil`.
 func parseRFC3339Milliseconds(_ text: String) -> Date? {
     let bytes = Array(text.utf8)
     guard bytes.count == 24,

@@ -20,19 +20,11 @@ public final class ClosureSink: HeartbeatSink {
     private let dropped = Atomic<UInt64>(0)
 
     /// Creates a sink that calls `body` with every line.
-    ///
-    /// ```swift
-    /// let sink = ClosureSink { line in print(line.text) }
-    /// ```
     public init(_ body: @escaping @Sendable (RenderedLine) -> Void) {
         self.body = body
     }
 
     /// Calls the closure with `line`, unless the sink is closed.
-    ///
-    /// ```swift
-    /// sink.write(RenderedLine(text: "hello", level: .info))
-    /// ```
     public func write(_ line: RenderedLine) {
         guard !closed.load(ordering: .acquiring) else {
             dropped.add(1, ordering: .relaxed)
@@ -42,18 +34,10 @@ public final class ClosureSink: HeartbeatSink {
     }
 
     /// Stops calling the closure; safe to call more than once.
-    ///
-    /// ```swift
-    /// sink.close()
-    /// ```
     public func close() {
         closed.store(true, ordering: .releasing)
     }
 
     /// Lines written after ``close()``.
-    ///
-    /// ```swift
-    /// sink.close(); sink.write(line); sink.droppedRecords  // 1
-    /// ```
     public var droppedRecords: UInt64 { dropped.load(ordering: .relaxed) }
 }

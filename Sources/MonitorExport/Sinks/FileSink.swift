@@ -66,24 +66,12 @@ public final class FileSink: HeartbeatSink {
     }
 
     /// Appends `line.text` and a newline with one `write`; a failure drops the line and counts it.
-    ///
-    /// ```swift
-    /// sink.write(RenderedLine(text: #"{"seq":1}"#, level: .info))
-    /// ```
     public func write(_ line: RenderedLine) { core.write(line) }
 
     /// Closes the file. Later writes are ignored and counted in ``droppedRecords``; closing
     /// again does nothing.
-    ///
-    /// ```swift
-    /// sink.close()
-    /// ```
     public func close() { core.close() }
 
     /// Lines that were not written: faults, and writes after ``close()``.
-    ///
-    /// ```swift
-    /// let context = FormatContext(droppedRecords: sink.droppedRecords)
-    /// ```
     public var droppedRecords: UInt64 { core.droppedRecords }
 }

@@ -13,10 +13,6 @@ public final class InMemorySink: HeartbeatSink {
     private let storage = LockedValue<(lines: [RenderedLine], closed: Bool, flushes: Int)>(([], false, 0))
 
     /// Creates an empty sink.
-    ///
-    /// ```swift
-    /// let sink = InMemorySink()
-    /// ```
     public init() {}
 
     /// Every line written so far, in order.

@@ -37,10 +37,6 @@ import Synchronization
 /// ```
 public final class PrometheusTextfileSink: HeartbeatSink {
     /// The path as given.
-    ///
-    /// ```swift
-    /// print("metrics go to \(sink.path)")
-    /// ```
     package let path: String
 
     /// The path made absolute at start, so a later `chdir` of the host changes nothing.
@@ -121,18 +117,10 @@ public final class PrometheusTextfileSink: HeartbeatSink {
 
     /// Replaces the file with this one line: a batch of one. The exporter calls
     /// ``write(_:)-([RenderedLine])`` instead, with the whole heartbeat.
-    ///
-    /// ```swift
-    /// sink.write(RenderedLine(text: "processmonitor_threads 4", level: .info))
-    /// ```
     public func write(_ line: RenderedLine) { write([line]) }
 
     /// Replaces the file with `lines`, each followed by a newline, through a temporary file and
     /// `rename(2)`. A failure leaves the previous file as it was, drops this batch and counts it.
-    ///
-    /// ```swift
-    /// sink.write(try PrometheusFormat().render(heartbeat, context: FormatContext()))
-    /// ```
     public func write(_ lines: [RenderedLine]) {
         let warning: String? = state.withLock { state in
             guard !state.isClosed else {
@@ -149,19 +137,11 @@ public final class PrometheusTextfileSink: HeartbeatSink {
 
     /// Stops writing; the file stays with the last heartbeat's values for the collector. Later
     /// writes are dropped and counted in ``droppedRecords``; closing again does nothing.
-    ///
-    /// ```swift
-    /// sink.close()
-    /// ```
     public func close() {
         state.withLock { $0.isClosed = true }
     }
 
     /// Heartbeats that were not written: faults, and writes after ``close()``.
-    ///
-    /// ```swift
-    /// let context = FormatContext(droppedRecords: sink.droppedRecords)
-    /// ```
     public var droppedRecords: UInt64 { state.withLock { $0.dropped } }
 
     private var prefix: String { "[process-monitor] PrometheusTextfileSink(\(MessageValue.excerpt(path)))" }

@@ -38,36 +38,16 @@ import Darwin
 /// ```
 public final class RotatingFileSink: HeartbeatSink {
     /// The path as given: the current file; backups are this path with `.1` … appended.
-    ///
-    /// ```swift
-    /// let newestBackup = sink.path + ".1"
-    /// ```
     package let path: String
     /// The size a file may reach before the next line goes to a fresh one.
-    ///
-    /// ```swift
-    /// try RotatingFileSink(path: "hb.log", maxBytes: 10 << 20, maxFiles: 5).maxBytes  // 10485760
-    /// ```
     package let maxBytes: Int
     /// How many backups to keep besides the current file: at most `maxFiles + 1` files in all.
-    ///
-    /// ```swift
-    /// try RotatingFileSink(path: "hb.log", maxBytes: 1 << 20, maxFiles: 5).maxFiles  // 5
-    /// ```
     package let maxFiles: Int
     let core: FileWriterCore
 
     /// The allowed range of ``maxBytes``: any positive size.
-    ///
-    /// ```swift
-    /// RotatingFileSink.maxBytesRange.contains(0)  // false
-    /// ```
     package static let maxBytesRange: ClosedRange<Int> = 1 ... Int.max
     /// The allowed range of ``maxFiles``; every rotation looks at each backup slot once.
-    ///
-    /// ```swift
-    /// RotatingFileSink.maxFilesRange  // 1 ... 1000
-    /// ```
     package static let maxFilesRange: ClosedRange<Int> = 1 ... 1000
 
     /// Opens `path` for appending and deletes backups beyond `maxFiles`.
@@ -75,10 +55,6 @@ public final class RotatingFileSink: HeartbeatSink {
     /// Throws ``ExportError`` with `.invalidConfiguration`, naming the field, when `maxBytes` or
     /// `maxFiles` is out of range, and `.cannotOpen`, naming the path and the reason, when the
     /// file cannot be opened.
-    ///
-    /// ```swift
-    /// let sink = try RotatingFileSink(path: "heartbeat.log", maxBytes: 1 << 20, maxFiles: 3)
-    /// ```
     public convenience init(
         path: String, maxBytes: Int, maxFiles: Int, diagnostics: SinkDiagnostics = .standard
     ) throws(ExportError) {
@@ -117,25 +93,13 @@ public final class RotatingFileSink: HeartbeatSink {
 
     /// Appends `line.text` and a newline with one `write`, rotating first when the line would
     /// not fit; a failure drops the line and counts it.
-    ///
-    /// ```swift
-    /// sink.write(RenderedLine(text: #"{"seq":1}"#, level: .info))
-    /// ```
     public func write(_ line: RenderedLine) { core.write(line) }
 
     /// Closes the file. Later writes are ignored and counted in ``droppedRecords``; closing
     /// again does nothing.
-    ///
-    /// ```swift
-    /// sink.close()
-    /// ```
     public func close() { core.close() }
 
     /// Lines that were not written: faults, and writes after ``close()``.
-    ///
-    /// ```swift
-    /// let context = FormatContext(droppedRecords: sink.droppedRecords)
-    /// ```
     public var droppedRecords: UInt64 { core.droppedRecords }
 }
 

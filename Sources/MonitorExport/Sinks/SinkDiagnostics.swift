@@ -11,11 +11,12 @@ import ProcessMonitor
 ///
 /// A sink never throws or traps on the write path, so a disk that fills up would otherwise go
 /// unnoticed; and a warning per dropped record would flood stderr with the very fault it
-/// reports. Each sink therefore emits at most one warning per ``warningInterval`` and says how
+/// reports. Each sink therefore emits at most one warning per `warningInterval` and says how
 /// many it held back. The clock is injectable so tests can step past the interval; file sinks
 /// also use it to pace their check that the path still names their file.
 ///
 /// ```swift
+/// let logger = Logger(label: "heartbeat")
 /// let diagnostics = SinkDiagnostics(warningInterval: .seconds(10)) { message in
 ///     logger.warning("\(message)")
 /// }
@@ -23,35 +24,19 @@ import ProcessMonitor
 /// ```
 public struct SinkDiagnostics: Sendable {
     /// The shortest time between two warnings from one sink.
-    ///
-    /// ```swift
-    /// var diagnostics = SinkDiagnostics.standard
-    /// diagnostics.warningInterval = .seconds(5)
-    /// ```
     package var warningInterval: Duration
     /// The sink's clock: for the warning interval and the once-a-second path check; tests
     /// stop it.
     package var now: @Sendable () -> ContinuousClock.Instant
     /// Receives each warning, without a trailing newline. Called outside the sink's lock, so it
-    /// may log through the sink itself.
-    ///
-    /// ```swift
-    /// let diagnostics = SinkDiagnostics(warn: { message in logger.warning("\(message)") })
-    /// ```
-    package var warn: @Sendable (String) -> Void
+    /// may log through the sink itself. A sink of your own calls it too, at most once in a
+    /// while: it is not rate-limited for you.
+    public package(set) var warn: @Sendable (String) -> Void
 
     /// Warnings to stderr, at most one a minute per sink, on the real clock.
-    ///
-    /// ```swift
-    /// let sink = try FileSink(path: "heartbeat.log", diagnostics: .standard)
-    /// ```
     public static var standard: SinkDiagnostics { SinkDiagnostics() }
 
     /// Creates diagnostics; every argument has a production default.
-    ///
-    /// ```swift
-    /// let quiet = SinkDiagnostics(warn: { _ in })
-    /// ```
     public init(
         warningInterval: Duration = .seconds(60),
         warn: @escaping @Sendable (String) -> Void = SinkDiagnostics.writeToStandardError
@@ -72,10 +57,6 @@ public struct SinkDiagnostics: Sendable {
 
     /// Writes `message` and a newline to stderr in one `write`, under the same lock as
     /// ``StandardStreamSink/standardError`` so a warning never lands inside a heartbeat line.
-    ///
-    /// ```swift
-    /// SinkDiagnostics.writeToStandardError("[process-monitor] something went wrong")
-    /// ```
     public static let writeToStandardError: @Sendable (String) -> Void = { message in
         StandardStreamSink.standardError.writeUncounted(message)
     }

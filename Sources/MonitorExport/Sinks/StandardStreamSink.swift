@@ -44,20 +44,12 @@ public final class StandardStreamSink: HeartbeatSink, @unchecked Sendable {
     }
 
     /// The shared sink for standard error.
-    ///
-    /// ```swift
-    /// StandardStreamSink.standardError.write(RenderedLine(text: "hello", level: .info))
-    /// ```
     public static let standardError = StandardStreamSink(
         descriptor: STDERR_FILENO, name: "stderr", lock: StandardStreamSink.standardErrorLock,
         diagnostics: SinkDiagnostics(warn: { _ in })  // a failing stderr cannot report its own failure
     )
 
     /// The shared sink for standard output.
-    ///
-    /// ```swift
-    /// let exporter = HeartbeatExporter(format: JSONLinesFormat(), sink: StandardStreamSink.standardOutput)
-    /// ```
     public static let standardOutput = StandardStreamSink(.standardOutput)
 
     // One lock per descriptor, shared by every sink on it, so two sinks on stderr (or a sink and
@@ -100,10 +92,6 @@ public final class StandardStreamSink: HeartbeatSink, @unchecked Sendable {
     }
 
     /// Writes `line.text` and a newline in one `write`; a failed write drops the line.
-    ///
-    /// ```swift
-    /// sink.write(RenderedLine(text: "[process-monitor] elapsed=5s", level: .info))
-    /// ```
     public func write(_ line: RenderedLine) {
         let outcome = writeLocked(line.text)
         guard outcome.error != 0 else { return }
@@ -129,9 +117,5 @@ public final class StandardStreamSink: HeartbeatSink, @unchecked Sendable {
     }
 
     /// Lines that could not be written (a closed descriptor, a pipe without a reader, a full disk).
-    ///
-    /// ```swift
-    /// if StandardStreamSink.standardOutput.droppedRecords > 0 { /* stdout is gone */ }
-    /// ```
     public var droppedRecords: UInt64 { dropped.load(ordering: .relaxed) }
 }

@@ -1,9 +1,5 @@
 extension Heartbeat {
     /// The phase a heartbeat puts front and centre: the lane whose innermost scope is oldest.
-    ///
-    /// ```swift
-    /// if let active = heartbeat.active { print(active.label, active.age) }
-    /// ```
     public struct ActivePhase: Sendable, Equatable {
         /// The lane the phase runs on.
         public var lane: LaneID
@@ -15,10 +11,6 @@ extension Heartbeat {
         public var progress: ProgressReading?
 
         /// Creates an active-phase value.
-        ///
-        /// ```swift
-        /// let a = ActivePhase(lane: .thread(1, name: "main"), label: "load", age: .seconds(3))
-        /// ```
         public init(lane: LaneID, label: String, age: Duration, progress: ProgressReading? = nil) {
             self.lane = lane
             self.label = label

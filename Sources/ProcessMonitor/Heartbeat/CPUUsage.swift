@@ -25,11 +25,6 @@ public struct CPUUsage: Sendable, Equatable {
     public var totalTime: Duration?
 
     /// Creates a CPU usage value; every figure defaults to unknown.
-    ///
-    /// ```swift
-    /// let cpu = CPUUsage(coresBusy: 1.9, availableCores: 2, window: .seconds(60))
-    /// let contained = CPUUsage(coresBusy: 0.5, availableCores: 0.5, affinityCores: 2, quotaCores: 0.5)
-    /// ```
     public init(
         coresBusy: Double? = nil,
         availableCores: Double? = nil,

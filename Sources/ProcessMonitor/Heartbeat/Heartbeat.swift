@@ -7,11 +7,9 @@ public import Foundation
 /// exporters in `MonitorExport` turn it into text, JSON Lines or logfmt.
 ///
 /// ```swift
-/// let monitor = try ProcessMonitor.start(observers: [
-///     ClosureObserver { heartbeat in
-///         if !heartbeat.stalls.isEmpty { alertOnCall(heartbeat.stalls) }
-///     },
-/// ])
+/// if let heartbeat = monitor.emitNow() {
+///     print(heartbeat.sequence, heartbeat.resources.rssBytes ?? 0, heartbeat.active?.label ?? "idle")
+/// }
 /// ```
 public struct Heartbeat: Sendable, Equatable {
     /// Why a heartbeat was produced.
@@ -58,13 +56,6 @@ public struct Heartbeat: Sendable, Equatable {
     public var forecasts: [ResourceForecast]
 
     /// Creates a heartbeat value; the monitor builds these, tests and decoders may too.
-    ///
-    /// ```swift
-    /// let idle = Heartbeat(sequence: 1, timestamp: Date(), trigger: .requested, processID: 42,
-    ///                      elapsed: .seconds(5), resources: ResourceUsage(), cpu: CPUUsage(),
-    ///                      instrumentedLanes: 0, active: nil, stalls: [], phases: [],
-    ///                      omittedPhases: 0, stallThreshold: .seconds(120))
-    /// ```
     public init(
         sequence: UInt64,
         timestamp: Date,
@@ -101,20 +92,10 @@ public struct Heartbeat: Sendable, Equatable {
 
     /// Resources at 90 % or more of their limit (memory, file descriptors), derived from
     /// ``resources``.
-    ///
-    /// ```swift
-    /// if let memory = heartbeat.resourceWarnings.first(where: { $0.resource == .memory }) {
-    ///     print("memory at \(Int(memory.fraction * 100))% of the limit")
-    /// }
-    /// ```
     public var resourceWarnings: [ResourceWarning] { ResourceWarning.warnings(for: resources) }
 
     /// `.warning` when the heartbeat carries stalls, resource warnings or forecasts, `.info`
     /// otherwise.
-    ///
-    /// ```swift
-    /// if heartbeat.level == .warning { pageSomeone() }
-    /// ```
     public var level: HeartbeatLevel {
         stalls.isEmpty && forecasts.isEmpty && !ResourceWarning.anyWarning(for: resources) ? .info : .warning
     }

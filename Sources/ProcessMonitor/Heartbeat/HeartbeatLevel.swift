@@ -1,8 +1,4 @@
 /// Severity of a heartbeat or of one rendered line of it.
-///
-/// ```swift
-/// let level: HeartbeatLevel = heartbeat.stalls.isEmpty ? .info : .warning
-/// ```
 public enum HeartbeatLevel: String, Sendable, Equatable, Comparable, CaseIterable {
     /// Routine progress.
     case info

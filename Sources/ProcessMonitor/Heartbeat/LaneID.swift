@@ -5,8 +5,8 @@
 /// Lanes order by kind (threads first), then numerically by `N`.
 ///
 /// ```swift
-/// LaneID.thread(1, name: "main").description  // "ThreadId(1)/main"
-/// LaneID.task(12).description                 // "TaskId(12)"
+/// print(LaneID.thread(1, name: "main"))  // ThreadId(1)/main
+/// print(LaneID.task(12))                 // TaskId(12)
 /// ```
 public struct LaneID: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Whether the lane is a thread's or a task's.
@@ -27,10 +27,6 @@ public struct LaneID: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var name: String?
 
     /// Creates a lane id.
-    ///
-    /// ```swift
-    /// let id = LaneID(kind: .thread, number: 3, name: "io")
-    /// ```
     public init(kind: Kind, number: UInt64, name: String? = nil) {
         self.kind = kind
         self.number = number
@@ -38,19 +34,11 @@ public struct LaneID: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// A thread lane id.
-    ///
-    /// ```swift
-    /// let main = LaneID.thread(1, name: "main")
-    /// ```
     public static func thread(_ number: UInt64, name: String? = nil) -> LaneID {
         LaneID(kind: .thread, number: number, name: name)
     }
 
     /// A task lane id.
-    ///
-    /// ```swift
-    /// let t = LaneID.task(4)
-    /// ```
     public static func task(_ number: UInt64, name: String? = nil) -> LaneID {
         LaneID(kind: .task, number: number, name: name)
     }
@@ -63,10 +51,6 @@ public struct LaneID: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// Parses ``description`` back; `nil` when the text is not a lane id.
-    ///
-    /// ```swift
-    /// LaneID(parsing: "ThreadId(3)/io") == .thread(3, name: "io")  // true
-    /// ```
     public init?(parsing text: String) {
         // Byte-wise, not by Character: a name starting with a combining mark would otherwise
         // merge with the `/` before it into one Character.

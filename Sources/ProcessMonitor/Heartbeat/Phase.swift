@@ -33,11 +33,6 @@ extension Heartbeat {
         public var stallThreshold: Duration?
 
         /// Creates a phase value.
-        ///
-        /// ```swift
-        /// let p = Phase(lane: .thread(2), depth: 3, label: "merge", age: .seconds(40),
-        ///               sinceLastChange: .seconds(40))
-        /// ```
         public init(
             lane: LaneID,
             depth: Int,

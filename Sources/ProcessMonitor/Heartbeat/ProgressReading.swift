@@ -1,10 +1,10 @@
 /// A progress reading: `current` of `total` units, with the rate since the scope began.
 ///
 /// ```swift
-/// let p = ProgressReading(current: 250, total: 1000, elapsed: .seconds(10))
-/// p.fraction            // 0.25
-/// p.unitsPerSecond      // 25
-/// p.estimatedRemaining  // 30 seconds
+/// let reading = ProgressReading(current: 250, total: 1000, elapsed: .seconds(10))
+/// let fraction = reading.fraction             // 0.25
+/// let rate = reading.unitsPerSecond           // 25.0
+/// let remaining = reading.estimatedRemaining  // 30 seconds
 /// ```
 public struct ProgressReading: Sendable, Equatable {
     /// Units done.
@@ -20,10 +20,6 @@ public struct ProgressReading: Sendable, Equatable {
     public var sinceLastMove: Duration?
 
     /// Creates a reading.
-    ///
-    /// ```swift
-    /// let unknownTotal = ProgressReading(current: 17, total: 0, elapsed: .seconds(3))
-    /// ```
     public init(current: UInt64, total: UInt64, elapsed: Duration, sinceLastMove: Duration? = nil) {
         self.current = current
         self.total = total

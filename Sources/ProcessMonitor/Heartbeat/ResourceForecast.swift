@@ -27,11 +27,6 @@ extension Heartbeat {
         public var window: Duration
 
         /// Creates a forecast.
-        ///
-        /// ```swift
-        /// let f = ResourceForecast(resource: .memory, used: 700 << 20, limit: 1 << 30,
-        ///                          growthPerSecond: 1 << 20, timeToLimit: .seconds(324), window: .seconds(600))
-        /// ```
         public init(
             resource: ResourceWarning.Resource, used: UInt64, limit: UInt64,
             growthPerSecond: Double, timeToLimit: Duration, window: Duration

@@ -1,9 +1,5 @@
 /// Memory, thread, file-descriptor and I/O figures of the process, and the container limits it
 /// runs under. `nil` means the platform did not report it, or (for a limit) that there is none.
-///
-/// ```swift
-/// let usage = ResourceUsage(rssBytes: 512 << 20, peakRSSBytes: 1 << 30, threads: 12)
-/// ```
 public struct ResourceUsage: Sendable, Equatable {
     /// Resident set size (`VmRSS`).
     public var rssBytes: UInt64?
@@ -61,16 +57,10 @@ public struct ResourceUsage: Sendable, Equatable {
 
     /// What counts against ``memoryLimitBytes``: the cgroup's own usage when known, else RSS.
     ///
-    /// ```swift
-    /// ResourceUsage(rssBytes: 100, memoryUsageBytes: 150).memoryInUseBytes  // 150
-    /// ```
+    /// `ResourceUsage(rssBytes: 100, memoryUsageBytes: 150)` has 150 bytes in use.
     public var memoryInUseBytes: UInt64? { memoryUsageBytes ?? rssBytes }
 
     /// Bytes left before the memory limit, `0` at or past it; `nil` without a limit.
-    ///
-    /// ```swift
-    /// ResourceUsage(memoryLimitBytes: 256 << 20, memoryUsageBytes: 200 << 20).memoryHeadroomBytes  // 56 MiB
-    /// ```
     public var memoryHeadroomBytes: UInt64? {
         guard let limit = memoryLimitBytes, let used = memoryInUseBytes else { return nil }
         return used >= limit ? 0 : limit - used

@@ -30,10 +30,6 @@ public struct ResourceWarning: Sendable, Equatable {
     public var limit: UInt64
 
     /// Creates a warning.
-    ///
-    /// ```swift
-    /// let warning = ResourceWarning(resource: .memory, used: 250 << 20, limit: 256 << 20)
-    /// ```
     public init(resource: Resource, used: UInt64, limit: UInt64) {
         self.resource = resource
         self.used = used
@@ -41,18 +37,9 @@ public struct ResourceWarning: Sendable, Equatable {
     }
 
     /// `used / limit`.
-    ///
-    /// ```swift
-    /// ResourceWarning(resource: .fileDescriptors, used: 950, limit: 1000).fraction  // 0.95
-    /// ```
     public var fraction: Double { limit == 0 ? 1 : Double(used) / Double(limit) }
 
     /// The warnings `usage` calls for, memory first.
-    ///
-    /// ```swift
-    /// ResourceWarning.warnings(for: ResourceUsage(openFileDescriptors: 95, fileDescriptorLimit: 100))
-    /// // [fds 95 of 100]
-    /// ```
     public static func warnings(for usage: ResourceUsage) -> [ResourceWarning] {
         var warnings: [ResourceWarning] = []
         if let limit = usage.memoryLimitBytes, let used = usage.memoryInUseBytes, Self.isClose(used, limit) {

@@ -40,10 +40,6 @@ extension Heartbeat {
         public var backtrace: [String]?
 
         /// Creates a stall value.
-        ///
-        /// ```swift
-        /// let s = Stall(lane: .task(7), label: "fetch", age: .seconds(300), threshold: .seconds(120))
-        /// ```
         public init(
             lane: LaneID,
             label: String,

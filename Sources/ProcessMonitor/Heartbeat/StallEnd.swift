@@ -20,10 +20,6 @@ extension Heartbeat {
         public var duration: Duration
 
         /// Creates a stall-end value.
-        ///
-        /// ```swift
-        /// let end = StallEnd(lane: .task(7), label: "fetch", duration: .seconds(192))
-        /// ```
         public init(lane: LaneID, label: String, duration: Duration) {
             self.lane = lane
             self.label = label

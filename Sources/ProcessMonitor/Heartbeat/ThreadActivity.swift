@@ -57,11 +57,6 @@ extension Heartbeat {
         public var cpuWindow: Duration?
 
         /// Creates a thread-activity value.
-        ///
-        /// ```swift
-        /// let blocked = ThreadActivity(state: .sleeping, threadID: 4711, syscall: "read",
-        ///                              fileDescriptor: 7, target: "socket:[90210]", cpuFraction: 0)
-        /// ```
         public init(
             state: State,
             threadID: Int32? = nil,

@@ -83,13 +83,6 @@ package struct BacktraceUnavailable: Error, Sendable, Equatable, CustomStringCon
 ///
 /// Linux with glibc on x86_64 and arm64 only (tested on x86_64); elsewhere every capture returns
 /// ``BacktraceUnavailable/Code/notSupported``.
-///
-/// ```swift
-/// switch NativeBacktraceCapturer.shared.capture(threadID: tid, maxFrames: 16, timeout: .milliseconds(100)) {
-/// case .success(let lines): print(lines.joined(separator: "\n"))
-/// case .failure(let unavailable): print("no stack: \(unavailable)")
-/// }
-/// ```
 // @unchecked Sendable: every stored property is immutable except `generation`, which is only
 // read and written with `lock` held; the slot it arms is shared with the signal handler through
 // atomics (see BacktraceSignal.swift).
@@ -145,10 +138,6 @@ package final class NativeBacktraceCapturer: @unchecked Sendable {
     /// `maxFrames` of zero or less gives no lines and sends nothing. Blocking: call it from the
     /// monitor's thread, never from a task. Safe to call from several threads (captures take
     /// turns), though meant for one.
-    ///
-    /// ```swift
-    /// let stack = NativeBacktraceCapturer.shared.capture(threadID: tid, maxFrames: 8, timeout: .milliseconds(100))
-    /// ```
     package func capture(threadID: Int32, maxFrames: Int, timeout: Duration) -> Result<[String], BacktraceUnavailable> {
         #if os(Linux) && canImport(Glibc) && (arch(x86_64) || arch(arm64))
         guard maxFrames > 0 else { return .success([]) }

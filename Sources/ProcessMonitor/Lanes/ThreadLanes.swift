@@ -141,10 +141,12 @@ func threadLaneName(isMain: Bool, comm: String, queueLabel: String?, processName
 /// up such a name by itself. This function has neither limit.
 ///
 /// ```swift
-/// Thread {
-///     nameCurrentThread("checkpoint-writer-\(shard)")
-///     withScope("write checkpoint") { writeCheckpoint() }
-/// }.start()
+/// for shard in shards {
+///     Thread {
+///         nameCurrentThread("checkpoint-writer-\(shard.id)")
+///         withScope("write checkpoint") { checkpoint() }
+///     }.start()
+/// }
 /// ```
 public func nameCurrentThread(_ name: String) {
     let kept = String(decoding: name.utf8.prefix(256), as: UTF8.self)

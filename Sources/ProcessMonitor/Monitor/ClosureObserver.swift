@@ -1,18 +1,16 @@
 /// An observer made from a closure.
 ///
 /// ```swift
-/// let observer = ClosureObserver { heartbeat in
-///     metrics.record(cores: heartbeat.cpu.coresBusy ?? 0)
-/// }
+/// let monitor = try ProcessMonitor.start(observers: [
+///     ClosureObserver { heartbeat in
+///         for stall in heartbeat.stalls { print("stalled: \(stall.label) for \(stall.age)") }
+///     },
+/// ])
 /// ```
 public struct ClosureObserver: HeartbeatObserver {
     private let body: @Sendable (Heartbeat) throws -> Void
 
     /// Wraps `body`, called with every heartbeat on the monitor's thread.
-    ///
-    /// ```swift
-    /// ClosureObserver { print($0.sequence) }
-    /// ```
     public init(_ body: @escaping @Sendable (Heartbeat) throws -> Void) {
         self.body = body
     }

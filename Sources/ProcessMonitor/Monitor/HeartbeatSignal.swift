@@ -39,10 +39,6 @@ public final class HeartbeatSignal: @unchecked Sendable {
     }
 
     /// Stops listening and restores the signal's previous disposition; safe to call more than once.
-    ///
-    /// ```swift
-    /// onDemand.cancel()
-    /// ```
     public func cancel() {
         let first = cancelled.withLock { done -> Bool in
             defer { done = true }
@@ -69,10 +65,6 @@ extension ProcessMonitor {
     ///
     /// - Throws: ``MonitorError`` with code ``MonitorError/Code/invalidConfiguration``, naming
     ///   the signal and why.
-    ///
-    /// ```swift
-    /// let onDemand = try monitor.emitOnSignal()   // kill -USR1 <pid> for a heartbeat now
-    /// ```
     public func emitOnSignal(_ signal: Int32 = SIGUSR1) throws(MonitorError) -> HeartbeatSignal {
         let refused: Set<Int32> = [SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGPIPE]
         guard signal > 0, signal < 65, !refused.contains(signal) else {

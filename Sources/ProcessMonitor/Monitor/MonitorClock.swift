@@ -10,7 +10,7 @@ import Darwin
 ///
 /// Everything the monitor does with time goes through the one clock it was given: the ages and
 /// figures in a heartbeat, its timestamp, and when the next scheduled heartbeat is due. So a
-/// test that injects a fake (``ManualMonitorClock`` in `ProcessMonitorTesting`) controls all of
+/// test that injects a fake (`ManualMonitorClock` in `ProcessMonitorTesting`) controls all of
 /// it: advancing the fake fires the scheduled heartbeats. The monotonic reading must be on the
 /// time base scopes stamp their entry with, `CLOCK_MONOTONIC` (see ``SystemMonitorClock``), or
 /// ages come out wrong. (Callers' own timeouts, such as `stop(timeout:)`, are real time.)
@@ -34,10 +34,6 @@ public protocol MonitorClock: Sendable {
     /// The default, for a clock that moves with real time, returns the time left until
     /// `deadline`. A clock that moves only when told returns `nil` and calls `wake` after each
     /// move; `wake` may be called from any thread, any number of times.
-    ///
-    /// ```swift
-    /// let pause = clock.scheduleWakeUp(at: clock.monotonicNanoseconds() + 60_000_000_000) {}
-    /// ```
     func scheduleWakeUp(at deadline: UInt64, wake: @escaping @Sendable () -> Void) -> Duration?
 }
 
@@ -54,17 +50,8 @@ extension MonitorClock {
 /// Scopes stamp their entry with the coarse form of the same clock (`CLOCK_MONOTONIC_COARSE`,
 /// the time at the kernel's last tick), which is never ahead of this one and at most a tick
 /// (1-4 ms) behind: an age is never shorter than the truth, and at most a tick longer.
-///
-/// ```swift
-/// let clock = SystemMonitorClock()
-/// let t0 = clock.monotonicNanoseconds()
-/// ```
 public struct SystemMonitorClock: MonitorClock {
     /// Creates the system clock.
-    ///
-    /// ```swift
-    /// let monitor = try ProcessMonitor(observers: [], clock: SystemMonitorClock())
-    /// ```
     public init() {}
 
     public func monotonicNanoseconds() -> UInt64 { monotonicPrecise() }

@@ -43,11 +43,6 @@ public struct MonitorConfiguration: Sendable, Equatable {
     public static let maxPhaseLinesRange: ClosedRange<Int> = 1 ... 10_000
 
     /// The defaults, which match the seed monitor: 60 s, 120 s, 8 lines.
-    ///
-    /// ```swift
-    /// var configuration = MonitorConfiguration()
-    /// configuration.interval = .seconds(10)
-    /// ```
     public init() {
         interval = .seconds(60)
         stallThreshold = .seconds(120)
@@ -59,10 +54,6 @@ public struct MonitorConfiguration: Sendable, Equatable {
 
     /// Creates a configuration, throwing a ``MonitorError`` that names the first field out of
     /// range; unspecified values are the defaults (60 s, 120 s, 8 lines).
-    ///
-    /// ```swift
-    /// let fast = try MonitorConfiguration(interval: .seconds(2), stallThreshold: .seconds(5))
-    /// ```
     public init(
         interval: Duration = .seconds(60),
         stallThreshold: Duration = .seconds(120),
@@ -81,10 +72,6 @@ public struct MonitorConfiguration: Sendable, Equatable {
     }
 
     /// Throws a ``MonitorError`` naming the first field that is out of range.
-    ///
-    /// ```swift
-    /// try MonitorConfiguration(maxPhaseLines: 0).validate()  // throws: maxPhaseLines ...
-    /// ```
     public func validate() throws(MonitorError) {
         try Self.check("interval", interval, in: Self.intervalRange)
         try Self.check("stallThreshold", stallThreshold, in: Self.stallThresholdRange)

@@ -40,10 +40,6 @@ public struct MonitorError: Error, CustomStringConvertible, Sendable, Equatable 
     public let message: String
 
     /// Creates an error.
-    ///
-    /// ```swift
-    /// throw MonitorError(code: .invalidConfiguration, field: "interval", message: "interval must be positive")
-    /// ```
     public init(code: Code, field: String? = nil, message: String) {
         self.code = code
         self.field = field

@@ -57,10 +57,6 @@ public final class ProcessMonitor: Sendable {
     }
 
     /// Creates and starts a monitor in one step.
-    ///
-    /// ```swift
-    /// let monitor = try ProcessMonitor.start(observers: [exporter])
-    /// ```
     @discardableResult
     public static func start(
         configuration: MonitorConfiguration = MonitorConfiguration(),
@@ -75,10 +71,6 @@ public final class ProcessMonitor: Sendable {
     /// ``MonitorError/Code/alreadyRunning`` if it runs or has run.
     ///
     /// The CPU baseline is taken here, so the first heartbeat already reports cores busy.
-    ///
-    /// ```swift
-    /// try monitor.start()
-    /// ```
     public func start() throws(MonitorError) {
         guard configuration.isEnabled else { return }
         switch startIfIdle() {
@@ -125,10 +117,8 @@ public final class ProcessMonitor: Sendable {
     /// blocks the caller. `nil` when the monitor is not running. From `async` code, use
     /// `await monitor.emit()`.
     ///
-    /// ```swift
-    /// // A heartbeat on demand with `kill -USR1 <pid>` (never call it from a raw signal handler).
-    /// monitor.emitNow()
-    /// ```
+    /// For a heartbeat on `kill -USR1 <pid>`, use ``emitOnSignal(_:)``: never call this from a raw
+    /// signal handler.
     @available(*, noasync, message: "blocks a thread until the heartbeat is built; use await emit()")
     @discardableResult
     public func emitNow() -> Heartbeat? {
@@ -138,10 +128,6 @@ public final class ProcessMonitor: Sendable {
     /// Produces a heartbeat now and returns it once it is handed to every observer; the
     /// `async` form of `emitNow()`, which suspends instead of blocking a thread. (A name of its
     /// own: with two `emitNow()`s, top-level code in `main.swift` would pick the blocking one.)
-    ///
-    /// ```swift
-    /// let heartbeat = await monitor.emit()
-    /// ```
     @discardableResult
     public func emit() async -> Heartbeat? {
         await offloaded { $0.blockingEmitNow() }
@@ -193,19 +179,11 @@ public final class ProcessMonitor: Sendable {
     /// closed; the `async` form of `stop()`, which suspends instead of blocking a thread. (A
     /// name of its own: with two `stop()`s, top-level code in `main.swift` would pick the
     /// blocking one.)
-    ///
-    /// ```swift
-    /// await monitor.shutdown()
-    /// ```
     public func shutdown() async {
         _ = await offloaded { $0.blockingStop(waitingAtMost: nil) }
     }
 
     /// Like `await shutdown()`, but waits at most `timeout`; `false` if an observer was still busy.
-    ///
-    /// ```swift
-    /// let clean = await monitor.shutdown(timeout: .seconds(5))
-    /// ```
     @discardableResult
     public func shutdown(timeout: Duration) async -> Bool {
         await offloaded { $0.blockingStop(waitingAtMost: timeout) }
@@ -292,17 +270,9 @@ public final class ProcessMonitor: Sendable {
     }
 
     /// Whether the heartbeat thread is running.
-    ///
-    /// ```swift
-    /// if !monitor.isRunning { try monitor.start() }
-    /// ```
     public var isRunning: Bool { control.withState { $0.phase == .running } }
 
     /// How many times an observer threw, over the monitor's life.
-    ///
-    /// ```swift
-    /// assert(monitor.observerFailures == 0)
-    /// ```
     public var observerFailures: Int { control.withState { $0.observerFailures } }
 
     // MARK: The loop (monitor thread only)

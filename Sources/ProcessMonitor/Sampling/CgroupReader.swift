@@ -31,11 +31,6 @@ struct ContainerLimits: Sendable, Equatable {
 /// traps on what it reads: a figure it cannot read is `nil`, and `problem` names the first
 /// failure. Resolved directories are cached (it runs on every heartbeat); a cgroup that vanished
 /// (the process was moved) is resolved again.
-///
-/// ```swift
-/// let (limits, problem) = CgroupReader().read()
-/// let fixture = CgroupReader(root: "Tests/ProcessMonitorTests/Fixtures/cgroup/v2")
-/// ```
 struct CgroupReader: Sendable {
     /// Prepended to every absolute path read, so tests can point the reader at a fixture tree.
     let root: String

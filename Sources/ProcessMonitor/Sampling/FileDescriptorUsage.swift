@@ -11,10 +11,6 @@ import Darwin
 /// A job that leaks descriptors fails far from the leak, with `EMFILE` on some unrelated
 /// `open` or `accept`; the count next to the limit shows the leak coming. Linux only for the
 /// count (`/proc/self/fd`); the limit comes from `getrlimit` everywhere.
-///
-/// ```swift
-/// let (open, softLimit) = FileDescriptorUsage.sample()
-/// ```
 enum FileDescriptorUsage {
     /// Counts the entries of `procFDDirectory` (the process's own descriptor table) and reads
     /// the soft limit. `open` is `nil` when the directory cannot be listed, `softLimit` when

@@ -36,10 +36,6 @@ public struct ProcSelfSampler: ProcessSampler {
     private let problemReported = LockedValue(false)
 
     /// Creates a sampler for `directory` (default `/proc/self`).
-    ///
-    /// ```swift
-    /// let sampler = ProcSelfSampler()
-    /// ```
     public init(directory: String = "/proc/self", clockTicksPerSecond: Int? = nil, affinityCores: Int? = nil) {
         // Container limits and descriptors belong to the real process: a fixture directory
         // gets neither (tests of those use the internal initializer).
@@ -106,9 +102,7 @@ public struct ProcSelfSampler: ProcessSampler {
     /// The command name (field 2) is parenthesised and may hold spaces and `)`, so fields are
     /// counted after the last `)`: `utime` and `stime` are the 12th and 13th there.
     ///
-    /// ```swift
-    /// ProcSelfSampler.parseCPUTicks("1 (a b) S 0 0 0 0 0 0 0 0 0 0 250 50 0 0")  // 300
-    /// ```
+    /// `1 (a b) S 0 0 0 0 0 0 0 0 0 0 250 50 0 0` gives 300 ticks.
     static func parseCPUTicks(_ stat: String) -> UInt64? {
         guard let close = stat.lastIndex(of: ")") else { return nil }
         let fields = stat[stat.index(after: close)...].split(whereSeparator: { $0 == " " || $0 == "\n" })
@@ -119,11 +113,7 @@ public struct ProcSelfSampler: ProcessSampler {
 
     /// Fills RSS, peak RSS and threads from the text of `/proc/<pid>/status` (kB values).
     ///
-    /// ```swift
-    /// var usage = ResourceUsage()
-    /// ProcSelfSampler.parseStatus("VmRSS:\t  2048 kB\nThreads:\t4\n", into: &usage)
-    /// // usage.rssBytes == 2_097_152, usage.threads == 4
-    /// ```
+    /// `VmRSS:\t  2048 kB\nThreads:\t4\n` sets `rssBytes` to 2_097_152 and `threads` to 4.
     static func parseStatus(_ status: String, into usage: inout ResourceUsage) {
         for line in status.split(separator: "\n") {
             if let kb = value(of: "VmRSS:", in: line) {
@@ -137,11 +127,6 @@ public struct ProcSelfSampler: ProcessSampler {
     }
 
     /// Fills read and write bytes from the text of `/proc/<pid>/io`.
-    ///
-    /// ```swift
-    /// var usage = ResourceUsage()
-    /// ProcSelfSampler.parseIO("read_bytes: 4096\nwrite_bytes: 0\n", into: &usage)
-    /// ```
     static func parseIO(_ io: String, into usage: inout ResourceUsage) {
         for line in io.split(separator: "\n") {
             if let bytes = value(of: "read_bytes:", in: line) {
@@ -174,9 +159,7 @@ public struct ProcSelfSampler: ProcessSampler {
     /// Cores this process may run on, from the `Cpus_allowed` mask of `/proc/<pid>/status`:
     /// its CPU affinity, which is what Rust's `available_parallelism` reports too.
     ///
-    /// ```swift
-    /// ProcSelfSampler.parseAllowedCores("Cpus_allowed:\t00000000,0000000f\n")  // 4
-    /// ```
+    /// `Cpus_allowed:\t00000000,0000000f\n` gives 4.
     static func parseAllowedCores(_ status: String) -> Int? {
         for line in status.split(separator: "\n") where line.hasPrefix("Cpus_allowed:") {
             var count = 0

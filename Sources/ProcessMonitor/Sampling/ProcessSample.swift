@@ -1,8 +1,4 @@
 /// One reading of the process's resources, taken by a ``ProcessSampler``.
-///
-/// ```swift
-/// let sample = ProcessSample(resources: ResourceUsage(rssBytes: 1 << 30), cpuTime: .seconds(12))
-/// ```
 public struct ProcessSample: Sendable, Equatable {
     /// Memory, thread, descriptor and I/O figures, with the container's limits.
     public var resources: ResourceUsage
@@ -17,10 +13,6 @@ public struct ProcessSample: Sendable, Equatable {
     public var cpuQuotaCores: Double?
 
     /// Creates a sample.
-    ///
-    /// ```swift
-    /// ProcessSample(resources: ResourceUsage(), cpuTime: .seconds(3), affinityCores: 4, cpuQuotaCores: 0.5)
-    /// ```
     public init(
         resources: ResourceUsage = ResourceUsage(),
         cpuTime: Duration? = nil,
@@ -38,9 +30,7 @@ public struct ProcessSample: Sendable, Equatable {
     /// Cores the process may use: the smaller of its affinity and its quota, either when only
     /// one is known, `nil` when neither is.
     ///
-    /// ```swift
-    /// ProcessSample(affinityCores: 2, cpuQuotaCores: 0.5).availableCores  // 0.5
-    /// ```
+    /// Two cores of affinity and a quota of half a core give 0.5.
     public var availableCores: Double? {
         switch (affinityCores, cpuQuotaCores) {
         case let (affinity?, quota?): min(Double(affinity), quota)

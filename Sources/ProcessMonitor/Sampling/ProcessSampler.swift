@@ -9,7 +9,7 @@ import Darwin
 /// Reads the process's resources for a heartbeat. Injectable so tests can use fixtures.
 ///
 /// ```swift
-/// struct FixedSampler: ProcessSampler {
+/// struct ConstantSampler: ProcessSampler {
 ///     func sample() -> ProcessSample { ProcessSample(cpuTime: .seconds(1)) }
 /// }
 /// ```

@@ -84,12 +84,6 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
 }
 
 /// Runs `body` inside a scope with a dynamic label and a progress counter on the task's lane.
-///
-/// ```swift
-/// try await withScope(label: "shard \(id)", total: count) { progress in
-///     for try await _ in stream { progress.increment() }
-/// }
-/// ```
 @inlinable
 public nonisolated(nonsending) func withScope<T, Failure: Error>(
     label: String,
@@ -140,10 +134,6 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
 
 /// Runs `body` inside a scope with a dynamic label and a stall threshold of its own on the
 /// current task's lane.
-///
-/// ```swift
-/// try await withScope(label: "stream \(id)", stallThreshold: .never) { try await consume() }
-/// ```
 @inlinable
 public nonisolated(nonsending) func withScope<T, Failure: Error>(
     label: String,
@@ -165,10 +155,6 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
 
 /// Runs `body` inside a scope labelled by a `String` value on the current task's lane: the
 /// same as `withScope(label:)`. A string literal still takes the `StaticString` overload.
-///
-/// ```swift
-/// let data = try await withScope("fetch \(url.host ?? "")") { try await client.get(url) }
-/// ```
 @_disfavoredOverload
 @inlinable
 public nonisolated(nonsending) func withScope<T, Failure: Error>(
@@ -180,12 +166,6 @@ public nonisolated(nonsending) func withScope<T, Failure: Error>(
 
 /// Runs `body` inside a scope labelled by a `String` value, with a progress counter, on the
 /// current task's lane: the same as `withScope(label:total:)`.
-///
-/// ```swift
-/// try await withScope("upload \(batch)", total: files.count) { progress in
-///     for file in files { try await upload(file); progress.increment() }
-/// }
-/// ```
 @_disfavoredOverload
 @inlinable
 public nonisolated(nonsending) func withScope<T, Failure: Error>(

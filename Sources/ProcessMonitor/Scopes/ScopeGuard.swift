@@ -24,11 +24,6 @@ public struct ScopeGuard: ~Copyable {
     }
 
     /// Ends the scope now.
-    ///
-    /// ```swift
-    /// let scope = enterScope("flush")
-    /// defer { scope.end() }
-    /// ```
     @inlinable
     public consuming func end() {
         // `deinit` does the work; consuming `self` runs it here.
@@ -47,12 +42,6 @@ public struct ScopeGuard: ~Copyable {
 }
 
 /// Enters a scope by hand on the current thread's lane; see ``ScopeGuard``.
-///
-/// ```swift
-/// let scope = enterScope("compact")
-/// compact()
-/// scope.end()
-/// ```
 @available(*, noasync, message: "a guard held across an await ends on another thread; use await withScope")
 @inlinable
 public func enterScope(_ label: StaticString) -> ScopeGuard {
@@ -62,11 +51,6 @@ public func enterScope(_ label: StaticString) -> ScopeGuard {
 }
 
 /// Enters a scope with a dynamic label by hand; see ``ScopeGuard``.
-///
-/// ```swift
-/// let scope = enterScope(label: "file \(name)")
-/// defer { scope.end() }
-/// ```
 @available(*, noasync, message: "a guard held across an await ends on another thread; use await withScope")
 @inlinable
 public func enterScope(label: String) -> ScopeGuard {
@@ -78,8 +62,8 @@ public func enterScope(label: String) -> ScopeGuard {
 /// Enters a scope with a progress counter by hand; the counter is the guard's `progress`.
 ///
 /// ```swift
-/// let scope = enterScope("download", total: bytes)
-/// for chunk in chunks { write(chunk); scope.progress.increment(by: chunk.count) }
+/// let scope = enterScope("download", total: expectedBytes)
+/// for chunk in chunks { save(chunk); scope.progress.increment(by: chunk.count) }
 /// scope.end()
 /// ```
 @available(*, noasync, message: "a guard held across an await ends on another thread; use await withScope")
@@ -97,10 +81,6 @@ extension ScopeGuard {
     ///
     /// Such an end is ignored (popping another thread's lane would race with its owner), so
     /// the scope stays open, shows in heartbeats and eventually stalls; this count says why.
-    ///
-    /// ```swift
-    /// assert(ScopeGuard.endedOnAnotherThread == 0)
-    /// ```
     public static var endedOnAnotherThread: UInt64 { foreignEnds.load(ordering: .relaxed) }
 }
 

@@ -51,10 +51,6 @@ public struct ScopeProgress: Sendable {
     }
 
     /// Records `current` units done out of `total` (`0` = unknown total).
-    ///
-    /// ```swift
-    /// progress.set(current: 500, total: 2000)
-    /// ```
     @inlinable
     public func set(current: some BinaryInteger, total: some BinaryInteger) {
         let current = UInt64(clamping: current)
@@ -66,10 +62,6 @@ public struct ScopeProgress: Sendable {
     }
 
     /// Adds one unit done, leaving the total unchanged.
-    ///
-    /// ```swift
-    /// progress.increment()          // one more row
-    /// ```
     @inlinable @inline(__always)
     public func increment() {
         _ = withLiveLane { lane in
@@ -78,10 +70,6 @@ public struct ScopeProgress: Sendable {
     }
 
     /// Adds `count` units done (a negative count adds nothing), leaving the total unchanged.
-    ///
-    /// ```swift
-    /// progress.increment(by: batch.count)
-    /// ```
     @inlinable @inline(__always)
     public func increment(by count: some BinaryInteger) {
         let count = UInt64(clamping: count)
@@ -91,19 +79,11 @@ public struct ScopeProgress: Sendable {
     }
 
     /// Units done so far (0 once the scope has ended).
-    ///
-    /// ```swift
-    /// if progress.current % 10_000 == 0 { checkpoint() }
-    /// ```
     public var current: UInt64 {
         withLiveLane { $0.progressCurrent[index].load(ordering: .relaxed) } ?? 0
     }
 
     /// The total (0 = unknown, and once the scope has ended).
-    ///
-    /// ```swift
-    /// let left = progress.total - progress.current
-    /// ```
     public var total: UInt64 {
         withLiveLane { $0.progressTotal[index].load(ordering: .relaxed) } ?? 0
     }

@@ -31,10 +31,6 @@ public struct StallThreshold: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: ``MonitorError`` (``MonitorError/Code/invalidConfiguration``, field
     ///   `stallThreshold`) when it is not 1 ms through 365 days.
-    ///
-    /// ```swift
-    /// let threshold = try StallThreshold(.seconds(90))
-    /// ```
     public init(_ duration: Duration) throws(MonitorError) {
         let milliseconds = Self.validMilliseconds(duration)
         guard milliseconds != 0 else {
@@ -48,10 +44,6 @@ public struct StallThreshold: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A threshold of `duration`; out of range, the scope keeps the monitor's (see above).
-    ///
-    /// ```swift
-    /// withScope("compact", stallThreshold: .after(.seconds(600))) { compact() }
-    /// ```
     public static func after(_ duration: Duration) -> StallThreshold {
         StallThreshold(milliseconds: validMilliseconds(duration))
     }
@@ -83,10 +75,6 @@ public struct StallThreshold: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Scopes entered with a threshold out of range, over the process's life.
-    ///
-    /// ```swift
-    /// assert(StallThreshold.rejectedCount == 0)
-    /// ```
     public static var rejectedCount: UInt64 { rejectedThresholds.load(ordering: .relaxed) }
 
     /// What the lane stores for this threshold: `nil` (keep the monitor's) for a rejected one,

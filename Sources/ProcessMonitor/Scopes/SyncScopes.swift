@@ -76,12 +76,6 @@ public func withScope<T, Failure: Error>(
 }
 
 /// Runs `body` inside a scope with a dynamic label and a progress counter.
-///
-/// ```swift
-/// withScope(label: "epoch \(n)", total: batches.count) { progress in
-///     for batch in batches { train(batch); progress.increment() }
-/// }
-/// ```
 @inlinable
 public func withScope<T, Failure: Error>(
     label: String,
@@ -98,12 +92,6 @@ public func withScope<T, Failure: Error>(
 /// Runs `body` inside a scope with a stall threshold of its own: a heartbeat reports it as a
 /// stall only once it has run `stallThreshold` (or never, with ``StallThreshold/never``),
 /// whatever the monitor's threshold. For scopes that are long by design.
-///
-/// ```swift
-/// withScope("serve requests", stallThreshold: .hours(2)) {
-///     server.run()
-/// }
-/// ```
 @inlinable
 public func withScope<T, Failure: Error>(
     _ label: StaticString,
@@ -118,10 +106,6 @@ public func withScope<T, Failure: Error>(
 }
 
 /// Runs `body` inside a scope with a dynamic label and a stall threshold of its own.
-///
-/// ```swift
-/// withScope(label: "replica \(id)", stallThreshold: .never) { replicate() }
-/// ```
 @inlinable
 public func withScope<T, Failure: Error>(
     label: String,
@@ -140,12 +124,6 @@ public func withScope<T, Failure: Error>(
 ///
 /// A string literal still takes the `StaticString` overload, which copies nothing: this one is
 /// disfavoured, so only a `String` *value* reaches it.
-///
-/// ```swift
-/// for shard in shards {
-///     withScope("shard \(shard.id)") { process(shard) }
-/// }
-/// ```
 @_disfavoredOverload
 @inlinable
 public func withScope<T, Failure: Error>(
@@ -157,12 +135,6 @@ public func withScope<T, Failure: Error>(
 
 /// Runs `body` inside a scope labelled by a `String` value, with a progress counter: the same
 /// as `withScope(label:total:)`.
-///
-/// ```swift
-/// withScope("epoch \(n)", total: batches.count) { progress in
-///     for batch in batches { train(batch); progress.increment() }
-/// }
-/// ```
 @_disfavoredOverload
 @inlinable
 public func withScope<T, Failure: Error>(

@@ -11,11 +11,6 @@ public enum MonitorBenchmarkHooks {
     /// Snapshots every lane and builds a heartbeat from the snapshot, exactly as the monitor
     /// thread does each beat, with an empty process sample. Keeps its buffers between calls,
     /// as the monitor does. Use from one thread at a time.
-    ///
-    /// ```swift
-    /// let step = MonitorBenchmarkHooks.SnapshotAndBuild()
-    /// let heartbeat = step.run()
-    /// ```
     public final class SnapshotAndBuild {
         private let snapshotter = Snapshotter()
         private let configuration: MonitorConfiguration
