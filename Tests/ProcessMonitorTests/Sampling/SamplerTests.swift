@@ -5,6 +5,9 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+// A clean build resolves `timespec`'s members to this module (MemberImportVisibility); an
+// incremental one may find it through another file of the batch. Import it so both build.
+import SwiftOverlayShims
 #endif
 
 @Suite struct SamplerTests {
