@@ -77,7 +77,7 @@ public struct JSONLinesFormat: HeartbeatFormat {
         try MachineAttributes.checkBudget(renderedBytes: rendered.count, limits: limits)
         self.attributes = Dictionary(uniqueKeysWithValues: pairs.map { ($0.key, $0.value) })
         self.limits = limits
-        self.renderedAttributes = rendered.bytes
+        self.renderedAttributes = rendered.bytes.array()
     }
 
     /// One line: the heartbeat's JSON record, at level `.warning` when it carries stalls or
@@ -186,7 +186,7 @@ public struct JSONLinesFormat: HeartbeatFormat {
                 elements.map { element in
                     var out = LineBuffer(capacity: 160)
                     out.appendJSONObject(element, fields, labels: labels)
-                    return out.bytes
+                    return out.bytes.array()
                 }
             }
             stalls = render(heartbeat.stalls, RecordFields.stall)

@@ -4,9 +4,9 @@ import ProcessMonitor
 /// One line under construction, as UTF-8 bytes: the one writer behind every format.
 ///
 /// Rendering a heartbeat appends a few dozen short pieces per line; appending bytes to one
-/// reserved array and decoding it once is several times faster than growing a `String` piece by
-/// piece (or going through `Codable`), and keeps a heartbeat of 8 phases and 2 stalls within a
-/// few microseconds. The pieces live in extensions by audience: this file has bytes, integers
+/// reserved buffer (``LineBytes``) and decoding it once is several times faster than growing a
+/// `String` piece by piece (or going through `Codable`), and keeps a heartbeat of 8 phases and
+/// 2 stalls within a few microseconds. The pieces live in extensions by audience: this file has bytes, integers
 /// and timestamps; `LineBuffer+SeedText.swift` the Rust seed's renderers;
 /// `LineBuffer+JSON.swift` and `LineBuffer+Logfmt.swift` the machine formats' quoting.
 ///
@@ -18,7 +18,7 @@ import ProcessMonitor
 /// ```
 package struct LineBuffer {
     /// The bytes so far.
-    var bytes: [UInt8]
+    var bytes: LineBytes
 
     /// Creates an empty buffer with room for `capacity` bytes.
     ///
@@ -26,12 +26,16 @@ package struct LineBuffer {
     /// var line = LineBuffer(capacity: 512)
     /// ```
     package init(capacity: Int = 256) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        bytes = LineBytes(capacity: capacity)
     }
 
     /// The bytes as a `String` (always valid UTF-8: only whole scalars are ever appended).
-    package var text: String { String(decoding: bytes, as: UTF8.self) }
+    package var text: String { text(from: 0) }
+
+    /// The bytes from `start` to the end as a `String`: one line of several in one buffer.
+    func text(from start: Int) -> String {
+        bytes.withUnsafeBufferPointer { String(decoding: $0[start...], as: UTF8.self) }
+    }
 
     /// Number of bytes so far.
     var count: Int { bytes.count }
@@ -53,12 +57,22 @@ package struct LineBuffer {
     /// line.append(" rss=")
     /// ```
     mutating func append(_ literal: StaticString) {
-        literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        if literal.hasPointerRepresentation {
+            bytes.append(literal.utf8Start, count: literal.utf8CodeUnitCount)
+        } else {
+            literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        }
     }
 
     /// Appends raw bytes (a piece rendered once and reused).
     mutating func append(bytes more: [UInt8]) {
         bytes.append(contentsOf: more)
+    }
+
+    /// Appends a piece rendered once (a field's key), without retaining anything.
+    @inline(__always)
+    mutating func append(_ rendered: RenderedBytes) {
+        bytes.append(rendered.start, count: rendered.count)
     }
 
     /// Appends one byte.
