@@ -216,7 +216,7 @@ public struct JSONLinesFormat: HeartbeatFormat {
 
         /// The most leading elements that fit in `limit`: phases go first, then stall ends,
         /// then stalls, because a stall is the loudest signal; the oldest of each are kept.
-        func fitting(_ format: JSONLinesFormat, context: FormatContext, limit: Int) -> LineBuffer? {
+        func fitting(_ format: JSONLinesFormat, context: FormatContext, limit: Int) -> String? {
             var kept = all
             let bare = assemble(format, context: context, kept: Kept(stalls: 0, stallEnds: 0, phases: 0))
             // The bare record carries every count at its largest, so sizes below are upper bounds
@@ -234,11 +234,11 @@ public struct JSONLinesFormat: HeartbeatFormat {
                     kept.stalls -= 1
                     size -= stalls[kept.stalls].count + (kept.stalls > 0 ? 1 : 0)
                 } else {
-                    return bare.count <= limit ? bare : nil
+                    return bare.count <= limit ? bare.text : nil
                 }
             }
             let out = assemble(format, context: context, kept: kept)
-            return out.count <= limit ? out : nil
+            return out.count <= limit ? out.text : nil
         }
 
         private static func bytes(_ elements: [[UInt8]], _ count: Int) -> Int {
@@ -252,19 +252,19 @@ public struct JSONLinesFormat: HeartbeatFormat {
     /// control characters), labels are cut much harder, and as a last resort the active phase
     /// is left out: a shorter record beats one that a container runtime splits in two.
     private func fittedRecord(for heartbeat: Heartbeat, context: FormatContext) -> String {
-        if let out = Parts(heartbeat, labels: limits).fitting(self, context: context, limit: limits.maxLineBytes) {
-            return out.text
+        if let text = Parts(heartbeat, labels: limits).fitting(self, context: context, limit: limits.maxLineBytes) {
+            return text
         }
         let tight = limits.tightened
-        if let out = Parts(heartbeat, labels: tight, labelInMessage: false).fitting(self, context: context, limit: limits.maxLineBytes) {
-            return out.text
+        if let text = Parts(heartbeat, labels: tight, labelInMessage: false).fitting(self, context: context, limit: limits.maxLineBytes) {
+            return text
         }
         var bare = heartbeat
         bare.active = nil
         let parts = Parts(bare, labels: tight, labelInMessage: false)
         // The attribute budget (an eighth of the line) keeps this within the limit.
-        return (parts.fitting(self, context: context, limit: limits.maxLineBytes)
-            ?? parts.assemble(self, context: context, kept: Kept(stalls: 0, stallEnds: 0, phases: 0))).text
+        return parts.fitting(self, context: context, limit: limits.maxLineBytes)
+            ?? parts.assemble(self, context: context, kept: Kept(stalls: 0, stallEnds: 0, phases: 0)).text
     }
 }
 

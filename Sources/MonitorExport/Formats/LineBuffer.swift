@@ -16,7 +16,7 @@ import ProcessMonitor
 /// line.appendDuration(.seconds(142))
 /// line.text  // "elapsed=2m22s"
 /// ```
-package struct LineBuffer {
+package struct LineBuffer: ~Copyable {
     /// The bytes so far.
     var bytes: LineBytes
 
@@ -81,7 +81,7 @@ package struct LineBuffer {
     }
 
     /// Appends another buffer's bytes.
-    mutating func append(contentsOf other: LineBuffer) {
+    mutating func append(contentsOf other: borrowing LineBuffer) {
         bytes.append(contentsOf: other.bytes)
     }
 
@@ -140,17 +140,37 @@ package struct LineBuffer {
 
     // MARK: Integers
 
+    /// Writes the decimal digits of `value` at `start`, most significant first, and returns
+    /// how many (at most 39, for `UInt128.max`). Digits come least significant first, so they
+    /// are written backwards and turned around in place: no scratch buffer and no copy.
+    @inline(__always)
+    static func writeDigits<T: FixedWidthInteger & UnsignedInteger>(_ value: T, at start: UnsafeMutablePointer<UInt8>) -> Int {
+        var end = start
+        var rest = value
+        repeat {
+            end.pointee = UInt8(truncatingIfNeeded: rest % 10) &+ 48
+            end += 1
+            rest /= 10
+        } while rest > 0
+        var low = start
+        var high = end - 1
+        while low < high {
+            let byte = low.pointee
+            low.pointee = high.pointee
+            high.pointee = byte
+            low += 1
+            high -= 1
+        }
+        return end - start
+    }
+
     /// Appends the decimal digits of `value`.
     ///
     /// ```swift
     /// line.appendInteger(74 as UInt64)  // "74"
     /// ```
     mutating func appendInteger(_ value: UInt64) {
-        if value < 10 {
-            bytes.append(UInt8(truncatingIfNeeded: value) &+ 48)
-            return
-        }
-        appendDigits(value)
+        bytes.append(upTo: 20) { Self.writeDigits(value, at: $0) }
     }
 
     /// Appends a signed integer: a `-` and the magnitude.
@@ -159,8 +179,7 @@ package struct LineBuffer {
     /// line.appendInteger(-4)  // "-4"
     /// ```
     mutating func appendInteger(_ value: Int) {
-        if value < 0 { bytes.append(0x2D) }
-        appendInteger(UInt64(value.magnitude))
+        appendInteger(Int64(value))
     }
 
     mutating func appendTwoDigits(_ value: UInt64) {
@@ -169,27 +188,7 @@ package struct LineBuffer {
     }
 
     mutating func appendUInt128(_ value: UInt128) {
-        if value <= UInt128(UInt64.max) {
-            appendInteger(UInt64(value))
-            return
-        }
-        appendDigits(value)
-    }
-
-    /// The decimal digits of an integer, written from the right into a scratch buffer and
-    /// appended at once (one append, not one per digit and a reversal).
-    mutating func appendDigits<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
-        // 39 digits hold `UInt128.max`, the widest integer written.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { scratch in
-            var position = scratch.count
-            var rest = value
-            repeat {
-                position -= 1
-                scratch[position] = UInt8(truncatingIfNeeded: rest % 10) &+ 48
-                rest /= 10
-            } while rest > 0
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[position...]))
-        }
+        bytes.append(upTo: 39) { Self.writeDigits(value, at: $0) }
     }
 
     /// Appends a signed 64-bit integer.
@@ -198,23 +197,27 @@ package struct LineBuffer {
     /// line.appendInteger(Int64(-7))  // "-7"
     /// ```
     mutating func appendInteger(_ value: Int64) {
-        if value < 0 { bytes.append(0x2D) }
-        appendInteger(value.magnitude)
+        bytes.append(upTo: 20) { start in
+            guard value < 0 else { return Self.writeDigits(UInt64(value), at: start) }
+            start.pointee = 0x2D  // -
+            return 1 + Self.writeDigits(value.magnitude, at: start + 1)
+        }
     }
 
-    /// Appends `value` zero-padded to `width` digits (`7` at width 3 is `007`).
+    /// Appends `value` zero-padded to `width` digits (`7` at width 3 is `007`); a wider value
+    /// is written in full.
     mutating func appendPadded(_ value: UInt64, width: Int) {
-        var divisor: UInt64 = 1
-        for _ in 1 ..< max(1, width) { divisor &*= 10 }
-        var rest = value
-        if rest / divisor >= 10 {
-            appendInteger(rest)  // wider than asked: never drop digits
-            return
-        }
-        while divisor > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: rest / divisor % 10) &+ 48)
-            rest %= divisor
-            divisor /= 10
+        bytes.append(upTo: max(20, width)) { start in
+            let digits = Self.writeDigits(value, at: start)
+            let padding = width - digits
+            guard padding > 0 else { return digits }
+            var index = digits
+            while index > 0 {
+                index -= 1
+                start[index + padding] = start[index]
+            }
+            start.update(repeating: 0x30, count: padding)
+            return width
         }
     }
 
@@ -229,14 +232,22 @@ package struct LineBuffer {
     /// ```
     mutating func appendSeconds(_ duration: Duration) {
         let milliseconds = duration.wholeMilliseconds
-        if milliseconds < 0 { bytes.append(0x2D) }
-        let magnitude = milliseconds.magnitude
-        appendInteger(magnitude / 1000)
-        let fraction = magnitude % 1000
-        bytes.append(0x2E)  // .
-        bytes.append(UInt8(truncatingIfNeeded: fraction / 100) &+ 48)
-        bytes.append(UInt8(truncatingIfNeeded: fraction / 10 % 10) &+ 48)
-        bytes.append(UInt8(truncatingIfNeeded: fraction % 10) &+ 48)
+        // A sign, 16 digits (Int64.max / 1000) and four for the fraction.
+        bytes.append(upTo: 21) { start in
+            var position = start
+            if milliseconds < 0 {
+                position.pointee = 0x2D  // -
+                position += 1
+            }
+            let magnitude = milliseconds.magnitude
+            position += Self.writeDigits(magnitude / 1000, at: position)
+            let fraction = magnitude % 1000
+            position[0] = 0x2E  // .
+            position[1] = UInt8(truncatingIfNeeded: fraction / 100) &+ 48
+            position[2] = UInt8(truncatingIfNeeded: fraction / 10 % 10) &+ 48
+            position[3] = UInt8(truncatingIfNeeded: fraction % 10) &+ 48
+            return position + 4 - start
+        }
     }
 
     /// Swift's shortest round-trip text, which `Double(_:)` reads back to the identical value.

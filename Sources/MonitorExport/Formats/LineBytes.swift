@@ -1,31 +1,15 @@
 import Synchronization
 
-// The storage behind `LineBuffer`, and the pre-rendered pieces (field keys) copied into it.
+// The storage behind `LineBuffer`, and the pieces rendered once (field keys) copied into it.
 
-/// A growable run of bytes: the storage of a ``LineBuffer``.
+/// A growable run of bytes that a ``LineBuffer`` owns alone: raw memory, freed with the value.
 ///
 /// Rendering appends a few hundred short pieces per heartbeat, and `Array.append(contentsOf:)`
 /// paid for its generality on each one (a generic copy loop, a capacity check in another
-/// function, a retain of an array argument); here an append is a uniqueness check, a bounds
-/// check and a copy. The base address, count and capacity live in this value, so writing
-/// touches no object but for that check. Copies share the memory and copy it on their first
-/// write (a copy made only to change its count, by removing, copies nothing), so a
-/// `LineBytes` behaves as a value like `[UInt8]`.
-struct LineBytes {
-    /// Owns the memory; freed with the last value that shares it.
-    private final class Storage {
-        let base: UnsafeMutablePointer<UInt8>
-
-        init(capacity: Int) {
-            base = .allocate(capacity: capacity)
-        }
-
-        deinit {
-            base.deallocate()
-        }
-    }
-
-    private var storage: Storage
+/// function, a uniqueness check for copy-on-write). A `LineBytes` cannot be copied (it is
+/// `~Copyable`: the compiler refuses a second owner), so an append is a capacity check and a
+/// copy, and the base address, count and capacity sit in the value itself.
+struct LineBytes: ~Copyable {
     private var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     /// Number of bytes.
@@ -34,9 +18,12 @@ struct LineBytes {
     /// Empty, with room for `capacity` bytes before it grows.
     init(capacity: Int) {
         self.capacity = max(capacity, 16)
-        storage = Storage(capacity: self.capacity)
-        base = storage.base
+        base = .allocate(capacity: self.capacity)
         count = 0
+    }
+
+    deinit {
+        base.deallocate()
     }
 
     var isEmpty: Bool { count == 0 }
@@ -46,51 +33,57 @@ struct LineBytes {
 
     /// The bytes, read in place; valid only inside `body`.
     func withUnsafeBufferPointer<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
-        try withExtendedLifetime(storage) { try body(UnsafeBufferPointer(start: base, count: count)) }
+        try body(UnsafeBufferPointer(start: base, count: count))
     }
 
     /// The bytes from `start` to the end as an array.
     func array(from start: Int = 0) -> [UInt8] {
         precondition(start >= 0 && start <= count, "LineBytes: start \(start) outside 0...\(count)")
-        return withUnsafeBufferPointer { Array($0[start...]) }
+        return Array(UnsafeBufferPointer(start: base + start, count: count - start))
     }
 
     // MARK: Writing
 
-    /// Where the next `extra` bytes go, once this value owns its memory alone and has room for
-    /// them. The caller writes them and adds `extra` to `count`.
+    /// Room for `extra` more bytes; returns where they go. The caller writes them and adds to
+    /// `count` (see ``append(upTo:_:)``).
     @inline(__always)
     private mutating func reserve(_ extra: Int) -> UnsafeMutablePointer<UInt8> {
-        if _slowPath(capacity - count < extra || !isKnownUniquelyReferenced(&storage)) {
-            grow(extra)
-        }
+        if _slowPath(capacity - count < extra) { grow(extra) }
         return base + count
     }
 
-    /// New memory of its own with room for `extra` more bytes (at least twice the old room
-    /// when it had to grow), the bytes copied over.
+    /// Room for `extra` more bytes: at least twice the old room, the bytes moved over.
     @inline(never)
     private mutating func grow(_ extra: Int) {
-        let needed = count + extra
-        let newCapacity = needed <= capacity ? capacity : max(needed, capacity * 2)
-        let fresh = Storage(capacity: newCapacity)
-        fresh.base.update(from: base, count: count)
-        storage = fresh
-        base = fresh.base
+        let newCapacity = max(count + extra, capacity * 2)
+        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        fresh.initialize(from: base, count: count)
+        base.deallocate()
+        base = fresh
         capacity = newCapacity
     }
 
+    /// Lets `write` put at most `maximum` bytes at the end in one go (digits written from the
+    /// right, a number and its unit); it returns how many it wrote.
+    @inline(__always)
+    mutating func append(upTo maximum: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
+        let written = write(reserve(maximum))
+        assert(written >= 0 && written <= maximum, "LineBytes: wrote \(written) of at most \(maximum) bytes")
+        count += written
+    }
+
+    @inline(__always)
     mutating func append(_ byte: UInt8) {
         reserve(1).initialize(to: byte)
         count += 1
     }
 
-    /// Appends `length` bytes from `source`, which must not point into this value's memory
-    /// (it may move when growing).
+    /// Appends `length` bytes from `source`, which must not point into this buffer (it may move
+    /// when growing).
     @inline(__always)
     mutating func append(_ source: UnsafePointer<UInt8>, count length: Int) {
         guard length > 0 else { return }
-        reserve(length).update(from: source, count: length)
+        reserve(length).initialize(from: source, count: length)
         count += length
     }
 
@@ -107,8 +100,8 @@ struct LineBytes {
         source.withUnsafeBufferPointer { append(contentsOf: $0) }
     }
 
-    mutating func append(contentsOf other: LineBytes) {
-        other.withUnsafeBufferPointer { append(contentsOf: $0) }
+    mutating func append(contentsOf other: borrowing LineBytes) {
+        append(other.base, count: other.count)
     }
 
     /// Appends a sequence byte by byte: for the rare string without contiguous UTF-8.
@@ -122,7 +115,6 @@ struct LineBytes {
 
     mutating func swapAt(_ first: Int, _ second: Int) {
         precondition(first >= 0 && first < count && second >= 0 && second < count, "LineBytes: swap outside 0..<\(count)")
-        _ = reserve(0)  // owns its memory alone
         let byte = base[first]
         base[first] = base[second]
         base[second] = byte
@@ -142,10 +134,11 @@ struct LineBytes {
     }
 
     mutating func removeAll(keepingCapacity: Bool = false) {
-        if keepingCapacity {
-            count = 0
-        } else {
-            self = LineBytes(capacity: 16)
+        count = 0
+        if !keepingCapacity, capacity > 16 {
+            base.deallocate()
+            capacity = 16
+            base = .allocate(capacity: capacity)
         }
     }
 }

@@ -2,29 +2,17 @@
 import ProcessMonitor
 import Testing
 
-/// The line buffer's own storage (`LineBytes`): a value that copies its bytes on the first write
-/// after a copy, grows past its first capacity, and the pieces rendered once (`RenderedBytes`).
+/// The line buffer's own storage (`LineBytes`, raw memory a buffer owns alone): it grows past
+/// its first capacity keeping every byte, removes by moving its end, and copies the pieces
+/// rendered once (`RenderedBytes`).
 @Suite struct LineBufferTests {
-    @Test func aCopyKeepsItsBytesWhenEitherSideWritesOn() {
-        var original = LineBuffer(capacity: 64)
-        original.append("abc")
-        var copy = original
-        copy.append("def")
-        #expect(original.text == "abc")
-        #expect(copy.text == "abcdef")
-        // Both have room in the memory they shared: a write through either must not show in the other.
-        original.append("xyz")
-        #expect(original.text == "abcxyz")
-        #expect(copy.text == "abcdef")
-    }
-
-    @Test func aCopyKeepsItsBytesWhenTheOtherReversesDigits() {
-        var original = LineBuffer(capacity: 64)
-        original.append("x123")
-        var copy = original
-        copy.reverseTail(from: 1)
-        #expect(copy.text == "x321")
-        #expect(original.text == "x123")
+    @Test func reversesDigitsInPlace() {
+        var line = LineBuffer(capacity: 16)
+        line.append("x12345")
+        line.reverseTail(from: 1)
+        #expect(line.text == "x54321")
+        line.reverseTail(from: 5)
+        #expect(line.text == "x54321")
     }
 
     @Test func growsPastItsCapacityKeepingEveryByte() {
@@ -102,6 +90,60 @@ import Testing
             var line = LineBuffer()
             line.appendLogfmtValue(value)
             #expect(line.text == value)
+        }
+    }
+
+    // MARK: Numbers, written in place
+
+    @Test func integersAtTheirExtremes() {
+        var line = LineBuffer(capacity: 1)
+        line.appendInteger(UInt64.max)
+        line.append(" ")
+        line.appendInteger(Int64.min)
+        line.append(" ")
+        line.appendInteger(Int64.max)
+        line.append(" ")
+        line.appendInteger(0 as UInt64)
+        line.append(" ")
+        line.appendInteger(-7)
+        line.append(" ")
+        line.appendUInt128(UInt128.max)
+        line.append(" ")
+        line.appendUInt128(10)
+        #expect(line.text == "18446744073709551615 -9223372036854775808 9223372036854775807 0 -7 "
+            + "340282366920938463463374607431768211455 10")
+    }
+
+    @Test func paddedToWidthAndWiderInFull() {
+        var line = LineBuffer(capacity: 1)
+        for (value, width) in [(7, 3), (0, 4), (42, 2), (1234, 2), (5, 0), (99_999, 5), (1, 1), (123, 10)] {
+            line.appendPadded(UInt64(value), width: width)
+            line.append("|")
+        }
+        #expect(line.text == "007|0000|42|1234|5|99999|1|0000000123|")
+    }
+
+    /// Seconds come from whole milliseconds truncated toward zero, computed without a 128-bit
+    /// division below 2^79 attoseconds (about seven days) and with one above: both sides of that
+    /// edge, and fractions of a millisecond that must be dropped, not rounded.
+    @Test func secondsTruncateTowardZeroAtEveryScale() {
+        let edge = Int128(1) << 79
+        let attoseconds: [Int128] = [
+            0, 1, 999_999_999_999_999, 1_000_000_000_000_000, 1_999_999_999_999_999, 123_456_789_012_345_678_901,
+            edge - 1, edge, edge + 1, edge * 3 + 12_345, Int128(Int64.max) * 1_000_000_000_000_000 + 999,
+            Int128(Int64.max) * 1_000_000_000_000_000 * 4,
+        ]
+        for value in attoseconds + attoseconds.map({ -$0 }) {
+            let duration = Duration(attoseconds: value)
+            let milliseconds = Int64(clamping: value / 1_000_000_000_000_000)  // the one 128-bit division
+            var expected = milliseconds < 0 ? "-" : ""
+            let magnitude = milliseconds.magnitude
+            let fraction = String(magnitude % 1000)
+            expected += "\(magnitude / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+            #expect(duration.wholeMilliseconds == milliseconds, "\(value)")
+            var line = LineBuffer()
+            line.appendSeconds(duration)
+            #expect(line.text == expected, "\(value)")
         }
     }
 }
