@@ -56,6 +56,7 @@ package struct LineBuffer: ~Copyable {
     /// ```swift
     /// line.append(" rss=")
     /// ```
+    @inline(__always)  // so that the copy of a literal's known length compiles to a few moves
     mutating func append(_ literal: StaticString) {
         if literal.hasPointerRepresentation {
             bytes.append(literal.utf8Start, count: literal.utf8CodeUnitCount)
@@ -72,7 +73,7 @@ package struct LineBuffer: ~Copyable {
     /// Appends a piece rendered once (a field's key), without retaining anything.
     @inline(__always)
     mutating func append(_ rendered: RenderedBytes) {
-        bytes.append(rendered.start, count: rendered.count)
+        bytes.append(blocksFrom: rendered.start, count: rendered.count)
     }
 
     /// Appends one byte.

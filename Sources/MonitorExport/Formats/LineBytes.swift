@@ -87,6 +87,23 @@ struct LineBytes: ~Copyable {
         count += length
     }
 
+    /// Appends `length` bytes from `source` in 16-byte blocks, without a call to `memcpy`:
+    /// `source` must be readable up to `length` rounded up to 16 (``RenderedBytes`` are padded
+    /// so). The block may write past the new end; those bytes are not part of the buffer.
+    @inline(__always)
+    mutating func append(blocksFrom source: UnsafePointer<UInt8>, count length: Int) {
+        let rounded = (length + 15) & ~15
+        let target = UnsafeMutableRawPointer(reserve(rounded))
+        let origin = UnsafeRawPointer(source)
+        var offset = 0
+        while offset < rounded {
+            let block = origin.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
+            target.storeBytes(of: block, toByteOffset: offset, as: SIMD16<UInt8>.self)
+            offset += 16
+        }
+        count += length
+    }
+
     mutating func append(contentsOf source: UnsafeBufferPointer<UInt8>) {
         guard let start = source.baseAddress else { return }
         append(start, count: source.count)
@@ -148,7 +165,9 @@ struct LineBytes: ~Copyable {
 /// The bytes are interned: each distinct run is allocated once, for the life of the process,
 /// and never changes (the field tables hold a few kilobytes of them). So a value is a plain
 /// pointer and count, and copying a key out of a field table into a line retains and releases
-/// nothing, where an array of bytes cost a retain and a release per field.
+/// nothing, where an array of bytes cost a retain and a release per field. The memory is
+/// padded with zeros to whole 16-byte blocks, which ``LineBytes/append(blocksFrom:count:)``
+/// copies without a call.
 struct RenderedBytes: @unchecked Sendable {  // points at interned bytes, never written or freed
     let start: UnsafePointer<UInt8>
     let count: Int
@@ -159,8 +178,10 @@ struct RenderedBytes: @unchecked Sendable {  // points at interned bytes, never 
     init(_ bytes: [UInt8]) {
         self = Self.interned.withLock { table in
             if let known = table[bytes] { return known }
-            let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+            let padded = max(16, (bytes.count + 15) & ~15)
+            let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: padded)
             memory.initialize(from: bytes, count: bytes.count)
+            (memory + bytes.count).initialize(repeating: 0, count: padded - bytes.count)
             let made = RenderedBytes(start: memory, count: bytes.count)
             table[bytes] = made
             return made

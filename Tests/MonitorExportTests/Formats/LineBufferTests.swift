@@ -56,6 +56,24 @@ import Testing
         #expect(line.text == " rss_bytes=7 rss=")
     }
 
+    /// Keys are copied in 16-byte blocks from padded memory: every length, at every offset,
+    /// comes out whole and nothing past it shows.
+    @Test func renderedPiecesOfEveryLengthCopyWhole() {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for length in 0 ... 40 {
+            let piece = RenderedBytes(Array(alphabet[..<length]))
+            var line = LineBuffer(capacity: 1)
+            var expected = ""
+            for offset in 0 ..< 3 {
+                line.append(String(repeating: "-", count: offset))
+                line.append(piece)
+                line.append(byte: 0x7C)  // |
+                expected += String(repeating: "-", count: offset) + String(decoding: alphabet[..<length], as: UTF8.self) + "|"
+            }
+            #expect(line.text == expected, "length \(length)")
+        }
+    }
+
     /// A lane id is rendered in place and quoted only when its name needs it: the same bytes as
     /// rendering it apart and writing that text as a logfmt value.
     @Test(arguments: ["main", "", "a b", "x\"y", "it's", "k=v", "tab\there", "next\u{85}line", "\u{FFFD}", "null",
