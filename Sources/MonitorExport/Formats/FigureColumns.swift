@@ -138,7 +138,7 @@ package struct OTLPMetric: Sendable {
         out.append(",\"unit\":")
         out.appendJSONString(unit)
         out.append(kind == .gauge ? ",\"gauge\":{\"dataPoints\":[" : ",\"sum\":{\"dataPoints\":[")
-        self.opening = out.bytes
+        self.opening = out.bytes.array()
     }
 }
 

@@ -65,7 +65,7 @@ public struct JSONLinesFormat: HeartbeatFormat {
         try MachineAttributes.checkBudget(renderedBytes: rendered.count, limits: limits)
         self.attributes = Dictionary(uniqueKeysWithValues: pairs.map { ($0.key, $0.value) })
         self.limits = limits
-        self.renderedAttributes = rendered.bytes
+        self.renderedAttributes = rendered.bytes.array()
     }
 
     /// One line: the heartbeat's JSON record, at level `.warning` when it carries stalls or
@@ -170,7 +170,7 @@ public struct JSONLinesFormat: HeartbeatFormat {
                 elements.map { element in
                     var out = LineBuffer(capacity: 160)
                     out.appendJSONObject(element, fields, labels: labels)
-                    return out.bytes
+                    return out.bytes.array()
                 }
             }
             stalls = render(heartbeat.stalls, RecordFields.stall)
@@ -200,7 +200,7 @@ public struct JSONLinesFormat: HeartbeatFormat {
 
         /// The most leading elements that fit in `limit`: phases go first, then stall ends,
         /// then stalls, because a stall is the loudest signal; the oldest of each are kept.
-        func fitting(_ format: JSONLinesFormat, context: FormatContext, limit: Int) -> LineBuffer? {
+        func fitting(_ format: JSONLinesFormat, context: FormatContext, limit: Int) -> String? {
             var kept = all
             let bare = assemble(format, context: context, kept: Kept(stalls: 0, stallEnds: 0, phases: 0))
             // The bare record carries every count at its largest, so sizes below are upper bounds
@@ -218,11 +218,11 @@ public struct JSONLinesFormat: HeartbeatFormat {
                     kept.stalls -= 1
                     size -= stalls[kept.stalls].count + (kept.stalls > 0 ? 1 : 0)
                 } else {
-                    return bare.count <= limit ? bare : nil
+                    return bare.count <= limit ? bare.text : nil
                 }
             }
             let out = assemble(format, context: context, kept: kept)
-            return out.count <= limit ? out : nil
+            return out.count <= limit ? out.text : nil
         }
 
         private static func bytes(_ elements: [[UInt8]], _ count: Int) -> Int {
@@ -236,19 +236,19 @@ public struct JSONLinesFormat: HeartbeatFormat {
     /// control characters), labels are cut much harder, and as a last resort the active phase
     /// is left out: a shorter record beats one that a container runtime splits in two.
     private func fittedRecord(for heartbeat: Heartbeat, context: FormatContext) -> String {
-        if let out = Parts(heartbeat, labels: limits).fitting(self, context: context, limit: limits.maxLineBytes) {
-            return out.text
+        if let text = Parts(heartbeat, labels: limits).fitting(self, context: context, limit: limits.maxLineBytes) {
+            return text
         }
         let tight = limits.tightened
-        if let out = Parts(heartbeat, labels: tight, labelInMessage: false).fitting(self, context: context, limit: limits.maxLineBytes) {
-            return out.text
+        if let text = Parts(heartbeat, labels: tight, labelInMessage: false).fitting(self, context: context, limit: limits.maxLineBytes) {
+            return text
         }
         var bare = heartbeat
         bare.active = nil
         let parts = Parts(bare, labels: tight, labelInMessage: false)
         // The attribute budget (an eighth of the line) keeps this within the limit.
-        return (parts.fitting(self, context: context, limit: limits.maxLineBytes)
-            ?? parts.assemble(self, context: context, kept: Kept(stalls: 0, stallEnds: 0, phases: 0))).text
+        return parts.fitting(self, context: context, limit: limits.maxLineBytes)
+            ?? parts.assemble(self, context: context, kept: Kept(stalls: 0, stallEnds: 0, phases: 0)).text
     }
 }
 

@@ -11,7 +11,7 @@ extension LineBuffer {
         // By index: iterating the values would copy each field (its key and closures).
         for index in fields.indices {
             if index > 0 || leadingComma { bytes.append(0x2C) }
-            bytes.append(contentsOf: fields[index].jsonKey)
+            append(fields[index].jsonKey)
             appendJSONValue(root, fields[index].reader, labels: labels)
         }
     }
@@ -84,37 +84,37 @@ extension LineBuffer {
         for index in fields.indices {
             switch fields[index].reader {
             case .count(let get):
-                bytes.append(contentsOf: fields[index].logfmtKey)
+                append(fields[index].logfmtKey)
                 if let value = get(root) { appendInteger(value) } else { append("null") }
             case .seconds(let get):
-                bytes.append(contentsOf: fields[index].logfmtKey)
+                append(fields[index].logfmtKey)
                 if let value = get(root) { appendSeconds(value) } else { append("null") }
             case .number(let get):
-                bytes.append(contentsOf: fields[index].logfmtKey)
+                append(fields[index].logfmtKey)
                 appendMachineNumber(get(root), else: "null")
             case .word(let get):
-                bytes.append(contentsOf: fields[index].logfmtKey)
+                append(fields[index].logfmtKey)
                 appendLogfmtValue(get(root))
             case .label(let get):
-                bytes.append(contentsOf: fields[index].logfmtKey)
+                append(fields[index].logfmtKey)
                 appendLogfmtValue(labels.cap(get(root)))
             case .lane(let get):
-                bytes.append(contentsOf: fields[index].logfmtKey)
+                append(fields[index].logfmtKey)
                 if let lane = get(root) { appendLogfmtLane(lane, labels: labels) } else { append("null") }
             case .progress(let get):
                 if let progress = get(root) { appendLogfmtFields(progress, RecordFields.progress, labels: labels) }
             case .active(let get):
                 if let active = get(root) { appendLogfmtFields(active, RecordFields.active, labels: labels) }
             case .text(let get, let isWord):
-                bytes.append(contentsOf: fields[index].logfmtKey)
+                append(fields[index].logfmtKey)
                 if let text = get(root) { appendLogfmtValue(isWord ? text : labels.cap(text)) } else { append("null") }
             case .frames(let get):
                 // No arrays in logfmt: the JSON array, as one quoted value.
-                bytes.append(contentsOf: fields[index].logfmtKey)
+                append(fields[index].logfmtKey)
                 let frames = get(root)
                 appendLogfmtJSONArray(frames.count, labels: labels) { $0.appendJSONObject(frames[$1], RecordFields.frame, labels: labels) }
             case .lines(let get):
-                bytes.append(contentsOf: fields[index].logfmtKey)
+                append(fields[index].logfmtKey)
                 guard let lines = get(root) else {
                     append("null")
                     continue
@@ -129,27 +129,27 @@ extension LineBuffer {
     /// and ends with the string `"…+N more"` for the rest; JSON Lines carries them all.
     mutating func appendLogfmtJSONArray(_ count: Int, labels: ExportLimits, element: (inout LineBuffer, Int) -> Void) {
         let budget = 4 * labels.maxLabelBytes
-        var json = LineBuffer(capacity: 256)
-        json.bytes.append(0x5B)  // [
+        let start = self.count
+        bytes.append(0x5B)  // [
         var kept = 0
         while kept < count {
-            let mark = json.count
-            if kept > 0 { json.bytes.append(0x2C) }
-            element(&json, kept)
-            if json.count > budget {
-                json.bytes.removeSubrange(mark...)
+            let mark = self.count
+            if kept > 0 { bytes.append(0x2C) }
+            element(&self, kept)
+            if self.count - start > budget {
+                bytes.removeSubrange(mark...)
                 break
             }
             kept += 1
         }
         if kept < count {
-            if kept > 0 { json.bytes.append(0x2C) }
-            json.append("\"…+")
-            json.appendInteger(count - kept)
-            json.append(" more\"")
+            if kept > 0 { bytes.append(0x2C) }
+            append("\"…+")
+            appendInteger(count - kept)
+            append(" more\"")
         }
-        json.bytes.append(0x5D)  // ]
-        appendLogfmtValue(json.text)
+        bytes.append(0x5D)  // ]
+        makeLogfmtValue(from: start)
     }
 
     /// `{"key":"…","value":{…}}` for each known field of `root`, comma-separated by `list`, as
@@ -165,35 +165,35 @@ extension LineBuffer {
             case .count(let get):
                 guard let value = get(root) else { continue }
                 list.next(&self)
-                bytes.append(contentsOf: fields[index].otlpKey)
+                append(fields[index].otlpKey)
                 appendIntValue(value.otlpInt64)
                 bytes.append(0x7D)  // }
             case .seconds(let get):
                 guard let value = get(root) else { continue }
                 list.next(&self)
-                bytes.append(contentsOf: fields[index].otlpKey)
+                append(fields[index].otlpKey)
                 appendSecondsValue(value)
                 bytes.append(0x7D)  // }
             case .number(let get):
                 guard let value = get(root), value.isFinite, value >= 0 else { continue }
                 list.next(&self)
-                bytes.append(contentsOf: fields[index].otlpKey)
+                append(fields[index].otlpKey)
                 appendDoubleValue(value)
                 bytes.append(0x7D)  // }
             case .word(let get):
                 list.next(&self)
-                bytes.append(contentsOf: fields[index].otlpKey)
+                append(fields[index].otlpKey)
                 appendStringValue(get(root))
                 bytes.append(0x7D)  // }
             case .label(let get):
                 list.next(&self)
-                bytes.append(contentsOf: fields[index].otlpKey)
+                append(fields[index].otlpKey)
                 appendStringValue(labels.cap(get(root)))
                 bytes.append(0x7D)  // }
             case .lane(let get):
                 guard let lane = get(root) else { continue }
                 list.next(&self)
-                bytes.append(contentsOf: fields[index].otlpKey)
+                append(fields[index].otlpKey)
                 appendLaneIDValue(lane, labels: labels)
                 bytes.append(0x7D)  // }
             case .progress(let get):
@@ -205,12 +205,12 @@ extension LineBuffer {
             case .text(let get, let isWord):
                 guard let text = get(root) else { continue }
                 list.next(&self)
-                bytes.append(contentsOf: fields[index].otlpKey)
+                append(fields[index].otlpKey)
                 appendStringValue(isWord ? text : labels.cap(text))
                 bytes.append(0x7D)  // }
             case .frames(let get):
                 list.next(&self)
-                bytes.append(contentsOf: fields[index].otlpKey)
+                append(fields[index].otlpKey)
                 append("{\"arrayValue\":{\"values\":[")
                 var frames = OTLPList()
                 for frame in get(root) {
@@ -224,7 +224,7 @@ extension LineBuffer {
             case .lines(let get):
                 guard let lines = get(root) else { continue }
                 list.next(&self)
-                bytes.append(contentsOf: fields[index].otlpKey)
+                append(fields[index].otlpKey)
                 append("{\"arrayValue\":{\"values\":[")
                 var values = OTLPList()
                 for line in lines {
@@ -238,13 +238,20 @@ extension LineBuffer {
 
     /// A lane id as a logfmt value: quoted as a whole when its name needs it.
     mutating func appendLogfmtLane(_ lane: LaneID, labels: ExportLimits) {
-        guard lane.name != nil else {
-            appendLaneID(lane, labels: labels) { _, _ in }
-            return
-        }
-        var plain = LineBuffer(capacity: 64)
-        plain.appendLaneID(lane, labels: labels) { $0.append($1) }
-        appendLogfmtValue(plain.text)
+        let start = count
+        appendLaneID(lane, labels: labels) { $0.append($1) }
+        makeLogfmtValue(from: start)
+    }
+
+    /// Turns the bytes from `start` to the end into what ``appendLogfmtValue(_:)`` makes
+    /// of them: rendered in place first, they are taken out and written again, quoted, only
+    /// when they need quotes.
+    mutating func makeLogfmtValue(from start: Int) {
+        let needsQuotes = bytes.withUnsafeBufferPointer { Self.logfmtNeedsQuotes(UnsafeBufferPointer(rebasing: $0[start...])) }
+        guard needsQuotes else { return }
+        let plain = bytes.array(from: start)
+        bytes.removeSubrange(start...)
+        plain.withUnsafeBufferPointer { appendLogfmtValue(utf8: $0) }
     }
 
     /// `ThreadId(N)` or `TaskId(N)`, then `/name` (cut like a label) through `escape`.

@@ -51,35 +51,49 @@ extension LineBuffer {
         _ text: String,
         _ escape: (UnsafeBufferPointer<UInt8>, Int) -> (width: Int, replacement: StaticString?)?
     ) {
-        var text = text
-        text.withUTF8 { utf8 in
-            // Most labels need no escape at all: one pass to find the first byte that might.
-            var start = 0
-            var clean = 0
-            while clean < utf8.count, utf8[clean] >= 0x20, utf8[clean] < 0x7F, utf8[clean] != 0x22, utf8[clean] != 0x5C {
-                clean += 1
-            }
-            if clean == utf8.count {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            var index = clean
-            while index < utf8.count {
-                guard let (width, replacement) = escape(utf8, index) else {
-                    index += 1
-                    continue
-                }
-                if start < index { bytes.append(contentsOf: utf8[start ..< index]) }
-                if let replacement {
-                    append(replacement)
-                } else {
-                    appendJSONUnicodeEscape(Self.scalarValue(utf8, index, width))
-                }
-                index += width
-                start = index
-            }
-            if start < utf8.count { bytes.append(contentsOf: utf8[start ..< utf8.count]) }
+        Self.withUTF8(text) { appendEscaping(utf8: $0, escape) }
+    }
+
+    /// The same for bytes of valid UTF-8.
+    @inline(__always)
+    mutating func appendEscaping(
+        utf8: UnsafeBufferPointer<UInt8>,
+        _ escape: (UnsafeBufferPointer<UInt8>, Int) -> (width: Int, replacement: StaticString?)?
+    ) {
+        // Most labels need no escape at all: one pass to find the first byte that might.
+        var start = 0
+        var clean = 0
+        while clean < utf8.count, utf8[clean] >= 0x20, utf8[clean] < 0x7F, utf8[clean] != 0x22, utf8[clean] != 0x5C {
+            clean += 1
         }
+        if clean == utf8.count {
+            bytes.append(contentsOf: utf8)
+            return
+        }
+        var index = clean
+        while index < utf8.count {
+            guard let (width, replacement) = escape(utf8, index) else {
+                index += 1
+                continue
+            }
+            if start < index { bytes.append(contentsOf: utf8[start ..< index]) }
+            if let replacement {
+                append(replacement)
+            } else {
+                appendJSONUnicodeEscape(Self.scalarValue(utf8, index, width))
+            }
+            index += width
+            start = index
+        }
+        if start < utf8.count { bytes.append(contentsOf: utf8[start ..< utf8.count]) }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of `text`, in place: only a string without contiguous
+    /// UTF-8 (a bridged one, never on Linux) is copied first.
+    @inline(__always)
+    static func withUTF8<Result>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer(body)
     }
 
     /// The scalar value of a 1- to 3-byte UTF-8 sequence known to be valid.

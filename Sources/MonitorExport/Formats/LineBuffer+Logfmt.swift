@@ -12,14 +12,17 @@ extension LineBuffer {
     ///
     /// `nightly etl` becomes `"nightly etl"`; `ok` stays `ok`.
     mutating func appendLogfmtValue(_ text: String) {
-        var text = text
-        let needsQuotes = text.withUTF8 { Self.logfmtNeedsQuotes($0) }
-        guard needsQuotes else {
-            append(text)
+        Self.withUTF8(text) { appendLogfmtValue(utf8: $0) }
+    }
+
+    /// The same for bytes of valid UTF-8.
+    mutating func appendLogfmtValue(utf8: UnsafeBufferPointer<UInt8>) {
+        guard Self.logfmtNeedsQuotes(utf8) else {
+            bytes.append(contentsOf: utf8)
             return
         }
         bytes.append(0x22)
-        appendEscaping(text) { utf8, index in
+        appendEscaping(utf8: utf8) { utf8, index in
             switch utf8[index] {
             case 0x5C: return (1, "\\\\")
             case 0x22: return (1, "\\\"")
@@ -39,7 +42,12 @@ extension LineBuffer {
            utf8[2] == UInt8(ascii: "l"), utf8[3] == UInt8(ascii: "l") {
             return true
         }
+        // Printable ASCII other than `"`, `'` and `=` is the common case: skip it in a tight loop.
         var index = 0
+        while index < utf8.count, utf8[index] > 0x20, utf8[index] < 0x7F, utf8[index] != 0x22, utf8[index] != 0x27,
+              utf8[index] != 0x3D {
+            index += 1
+        }
         while index < utf8.count {
             switch utf8[index] {
             case 0x00 ... 0x20, 0x22, 0x27, 0x3D, 0x7F:

@@ -4,23 +4,27 @@ import ProcessMonitor
 /// One line under construction, as UTF-8 bytes: the one writer behind every format.
 ///
 /// Rendering a heartbeat appends a few dozen short pieces per line; appending bytes to one
-/// reserved array and decoding it once is several times faster than growing a `String` piece by
-/// piece (or going through `Codable`), and keeps a heartbeat of 8 phases and 2 stalls within a
-/// few microseconds. The pieces live in extensions by audience: this file has bytes, integers
+/// reserved buffer (``LineBytes``) and decoding it once is several times faster than growing a
+/// `String` piece by piece (or going through `Codable`), and keeps a heartbeat of 8 phases and
+/// 2 stalls within a few microseconds. The pieces live in extensions by audience: this file has bytes, integers
 /// and timestamps; `LineBuffer+SeedText.swift` the Rust seed's renderers;
 /// `LineBuffer+JSON.swift` and `LineBuffer+Logfmt.swift` the machine formats' quoting.
-package struct LineBuffer {
+package struct LineBuffer: ~Copyable {
     /// The bytes so far.
-    var bytes: [UInt8]
+    var bytes: LineBytes
 
     /// Creates an empty buffer with room for `capacity` bytes.
     package init(capacity: Int = 256) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        bytes = LineBytes(capacity: capacity)
     }
 
     /// The bytes as a `String` (always valid UTF-8: only whole scalars are ever appended).
-    package var text: String { String(decoding: bytes, as: UTF8.self) }
+    package var text: String { text(from: 0) }
+
+    /// The bytes from `start` to the end as a `String`: one line of several in one buffer.
+    func text(from start: Int) -> String {
+        bytes.withUnsafeBufferPointer { String(decoding: $0[start...], as: UTF8.self) }
+    }
 
     /// Number of bytes so far.
     var count: Int { bytes.count }
@@ -33,13 +37,24 @@ package struct LineBuffer {
     // MARK: Raw pieces
 
     /// Appends a literal.
+    @inline(__always)  // so that the copy of a literal's known length compiles to a few moves
     mutating func append(_ literal: StaticString) {
-        literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        if literal.hasPointerRepresentation {
+            bytes.append(literal.utf8Start, count: literal.utf8CodeUnitCount)
+        } else {
+            literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        }
     }
 
     /// Appends raw bytes (a piece rendered once and reused).
     mutating func append(bytes more: [UInt8]) {
         bytes.append(contentsOf: more)
+    }
+
+    /// Appends a piece rendered once (a field's key), without retaining anything.
+    @inline(__always)
+    mutating func append(_ rendered: RenderedBytes) {
+        bytes.append(blocksFrom: rendered.start, count: rendered.count)
     }
 
     /// Appends one byte.
@@ -48,7 +63,7 @@ package struct LineBuffer {
     }
 
     /// Appends another buffer's bytes.
-    mutating func append(contentsOf other: LineBuffer) {
+    mutating func append(contentsOf other: borrowing LineBuffer) {
         bytes.append(contentsOf: other.bytes)
     }
 
@@ -99,19 +114,38 @@ package struct LineBuffer {
 
     // MARK: Integers
 
+    /// Writes the decimal digits of `value` at `start`, most significant first, and returns
+    /// how many (at most 39, for `UInt128.max`). Digits come least significant first, so they
+    /// are written backwards and turned around in place: no scratch buffer and no copy.
+    @inline(__always)
+    static func writeDigits<T: FixedWidthInteger & UnsignedInteger>(_ value: T, at start: UnsafeMutablePointer<UInt8>) -> Int {
+        var end = start
+        var rest = value
+        repeat {
+            end.pointee = UInt8(truncatingIfNeeded: rest % 10) &+ 48
+            end += 1
+            rest /= 10
+        } while rest > 0
+        var low = start
+        var high = end - 1
+        while low < high {
+            let byte = low.pointee
+            low.pointee = high.pointee
+            high.pointee = byte
+            low += 1
+            high -= 1
+        }
+        return end - start
+    }
+
     /// Appends the decimal digits of `value`.
     mutating func appendInteger(_ value: UInt64) {
-        if value < 10 {
-            bytes.append(UInt8(truncatingIfNeeded: value) &+ 48)
-            return
-        }
-        appendDigits(value)
+        bytes.append(upTo: 20) { Self.writeDigits(value, at: $0) }
     }
 
     /// Appends a signed integer: a `-` and the magnitude.
     mutating func appendInteger(_ value: Int) {
-        if value < 0 { bytes.append(0x2D) }
-        appendInteger(UInt64(value.magnitude))
+        appendInteger(Int64(value))
     }
 
     mutating func appendTwoDigits(_ value: UInt64) {
@@ -120,48 +154,32 @@ package struct LineBuffer {
     }
 
     mutating func appendUInt128(_ value: UInt128) {
-        if value <= UInt128(UInt64.max) {
-            appendInteger(UInt64(value))
-            return
-        }
-        appendDigits(value)
-    }
-
-    /// The decimal digits of an integer, written from the right into a scratch buffer and
-    /// appended at once (one append, not one per digit and a reversal).
-    mutating func appendDigits<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
-        // 39 digits hold `UInt128.max`, the widest integer written.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { scratch in
-            var position = scratch.count
-            var rest = value
-            repeat {
-                position -= 1
-                scratch[position] = UInt8(truncatingIfNeeded: rest % 10) &+ 48
-                rest /= 10
-            } while rest > 0
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[position...]))
-        }
+        bytes.append(upTo: 39) { Self.writeDigits(value, at: $0) }
     }
 
     /// Appends a signed 64-bit integer.
     mutating func appendInteger(_ value: Int64) {
-        if value < 0 { bytes.append(0x2D) }
-        appendInteger(value.magnitude)
+        bytes.append(upTo: 20) { start in
+            guard value < 0 else { return Self.writeDigits(UInt64(value), at: start) }
+            start.pointee = 0x2D  // -
+            return 1 + Self.writeDigits(value.magnitude, at: start + 1)
+        }
     }
 
-    /// Appends `value` zero-padded to `width` digits (`7` at width 3 is `007`).
+    /// Appends `value` zero-padded to `width` digits (`7` at width 3 is `007`); a wider value
+    /// is written in full.
     mutating func appendPadded(_ value: UInt64, width: Int) {
-        var divisor: UInt64 = 1
-        for _ in 1 ..< max(1, width) { divisor &*= 10 }
-        var rest = value
-        if rest / divisor >= 10 {
-            appendInteger(rest)  // wider than asked: never drop digits
-            return
-        }
-        while divisor > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: rest / divisor % 10) &+ 48)
-            rest %= divisor
-            divisor /= 10
+        bytes.append(upTo: max(20, width)) { start in
+            let digits = Self.writeDigits(value, at: start)
+            let padding = width - digits
+            guard padding > 0 else { return digits }
+            var index = digits
+            while index > 0 {
+                index -= 1
+                start[index + padding] = start[index]
+            }
+            start.update(repeating: 0x30, count: padding)
+            return width
         }
     }
 
@@ -172,14 +190,22 @@ package struct LineBuffer {
     /// Written from the integer so the text is exact; printing a `Double` could not promise that.
     mutating func appendSeconds(_ duration: Duration) {
         let milliseconds = duration.wholeMilliseconds
-        if milliseconds < 0 { bytes.append(0x2D) }
-        let magnitude = milliseconds.magnitude
-        appendInteger(magnitude / 1000)
-        let fraction = magnitude % 1000
-        bytes.append(0x2E)  // .
-        bytes.append(UInt8(truncatingIfNeeded: fraction / 100) &+ 48)
-        bytes.append(UInt8(truncatingIfNeeded: fraction / 10 % 10) &+ 48)
-        bytes.append(UInt8(truncatingIfNeeded: fraction % 10) &+ 48)
+        // A sign, 16 digits (Int64.max / 1000) and four for the fraction.
+        bytes.append(upTo: 21) { start in
+            var position = start
+            if milliseconds < 0 {
+                position.pointee = 0x2D  // -
+                position += 1
+            }
+            let magnitude = milliseconds.magnitude
+            position += Self.writeDigits(magnitude / 1000, at: position)
+            let fraction = magnitude % 1000
+            position[0] = 0x2E  // .
+            position[1] = UInt8(truncatingIfNeeded: fraction / 100) &+ 48
+            position[2] = UInt8(truncatingIfNeeded: fraction / 10 % 10) &+ 48
+            position[3] = UInt8(truncatingIfNeeded: fraction % 10) &+ 48
+            return position + 4 - start
+        }
     }
 
     /// Swift's shortest round-trip text, which `Double(_:)` reads back to the identical value.

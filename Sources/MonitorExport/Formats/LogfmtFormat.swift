@@ -63,7 +63,7 @@ public struct LogfmtFormat: HeartbeatFormat {
         try MachineAttributes.checkBudget(renderedBytes: rendered.count, limits: limits)
         self.attributes = Dictionary(uniqueKeysWithValues: pairs.map { ($0.key, $0.value) })
         self.limits = limits
-        self.renderedAttributes = rendered.bytes
+        self.renderedAttributes = rendered.bytes.array()
     }
 
     /// The headline, then one line per stall (`.warning`, at most ``ExportLimits/maxStallLines``,
@@ -77,7 +77,7 @@ public struct LogfmtFormat: HeartbeatFormat {
         var stamp = LineBuffer(capacity: 40)
         stamp.append("timestamp=")
         stamp.appendTimestamp(heartbeat.timestamp)
-        let stamped = StampedHeartbeat(heartbeat: heartbeat, stamp: stamp.bytes)
+        let stamped = StampedHeartbeat(heartbeat: heartbeat, stamp: stamp.bytes.array())
         // One buffer for every line of the heartbeat: each line is a slice of it.
         var out = LineBuffer(capacity: 512 * (2 + listedStalls + heartbeat.phases.count))
         lines.append(headline(stamped, context: context, into: &out))
@@ -183,6 +183,6 @@ public struct LogfmtFormat: HeartbeatFormat {
     /// The line from `start` to the end of `out`, with the attributes appended.
     private func finish(_ out: inout LineBuffer, from start: Int, level: HeartbeatLevel) -> RenderedLine {
         out.append(bytes: renderedAttributes)
-        return RenderedLine(text: String(decoding: out.bytes[start...], as: UTF8.self), level: level)
+        return RenderedLine(text: out.text(from: start), level: level)
     }
 }

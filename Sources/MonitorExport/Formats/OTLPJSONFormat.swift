@@ -232,14 +232,14 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
     /// Elements are rendered in the order they are kept (stalls, stall ends, phases) only until
     /// they alone fill a line: a thousand stalls with long labels cost one line's worth of work.
     private struct LogParts {
-        var stalls: [LineBuffer] = []
-        var stallEnds: [LineBuffer] = []
-        var phases: [LineBuffer] = []
+        var stalls: [[UInt8]] = []
+        var stallEnds: [[UInt8]] = []
+        var phases: [[UInt8]] = []
 
         init(_ heartbeat: Heartbeat, labels: ExportLimits) {
             var budget = labels.maxLineBytes
-            func take<T>(_ items: [T], _ render: (T) -> LineBuffer) -> [LineBuffer] {
-                var rendered: [LineBuffer] = []
+            func take<T>(_ items: [T], _ render: (T) -> [UInt8]) -> [[UInt8]] {
+                var rendered: [[UInt8]] = []
                 for item in items {
                     guard budget > 0 else { break }
                     let element = render(item)
@@ -256,13 +256,13 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
         var all: Keep { Keep(stalls: stalls.count, stallEnds: stallEnds.count, phases: phases.count) }
 
         /// `{"kvlistValue":{"values":[…]}}`: one element with the JSON Lines element's keys.
-        static func element<Root>(_ element: Root, _ fields: [RecordField<Root>], labels: ExportLimits) -> LineBuffer {
+        static func element<Root>(_ element: Root, _ fields: [RecordField<Root>], labels: ExportLimits) -> [UInt8] {
             var out = LineBuffer(capacity: 320)
             out.append("{\"kvlistValue\":{\"values\":[")
             var list = OTLPList()
             out.appendOTLPAttributes(element, fields, progress: RecordFields.progress, labels: labels, list: &list)
             out.append("]}}")
-            return out
+            return out.bytes.array()
         }
     }
 
@@ -343,14 +343,14 @@ public struct OTLPJSONFormat: HeartbeatPayloadFormat {
             out.appendIntValue(value)
             out.append("}")
         }
-        func array(_ key: StaticString, _ elements: ArraySlice<LineBuffer>) {
+        func array(_ key: StaticString, _ elements: ArraySlice<[UInt8]>) {
             guard !elements.isEmpty else { return }
             list.next(&out)
             out.openKeyValue(key)
             out.append("{\"arrayValue\":{\"values\":[")
             for (index, element) in elements.enumerated() {
                 if index > 0 { out.append(",") }
-                out.append(contentsOf: element)
+                out.append(bytes: element)
             }
             out.append("]}}}")
         }

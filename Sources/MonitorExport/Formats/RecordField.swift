@@ -181,9 +181,9 @@ package struct RecordField<Root>: Sendable {
     package let reader: FieldReader<Root>
     /// `"key":`, ` key=` (with the prefix of a flattened object) and `{"key":"<otlp key>","value":`,
     /// ready to copy: rendering writes one for every field.
-    let jsonKey: [UInt8]
-    let logfmtKey: [UInt8]
-    let otlpKey: [UInt8]
+    let jsonKey: RenderedBytes
+    let logfmtKey: RenderedBytes
+    let otlpKey: RenderedBytes
     /// The logfmt and OTLP attribute names, for tests and documentation.
     package let logfmtName: String
     package let otlpName: String
@@ -216,13 +216,17 @@ package struct RecordField<Root>: Sendable {
         self.since = since
         self.kind = kind
         self.reader = kind.reader
-        self.jsonKey = Array("\"\(key)\":".utf8)
         self.logfmtName = logfmtPrefix + key
-        self.logfmtKey = Array(" \(logfmtPrefix)\(key)=".utf8)
         self.otlpName = otlpName
+        var json = LineBuffer(capacity: key.utf8.count + 3)
+        json.append("\"\(key)\":")
+        self.jsonKey = RenderedBytes(json.bytes.array())
+        var logfmt = LineBuffer(capacity: logfmtName.utf8.count + 2)
+        logfmt.append(" \(logfmtName)=")
+        self.logfmtKey = RenderedBytes(logfmt.bytes.array())
         var otlp = LineBuffer(capacity: 48)
         otlp.openKeyValue(dynamic: otlpName)
-        self.otlpKey = otlp.bytes
+        self.otlpKey = RenderedBytes(otlp.bytes.array())
         self.columns = columns
     }
 

@@ -386,7 +386,7 @@ public struct TextFormat: HeartbeatFormat {
         }
     }
 
-    private func finish(_ line: LineBuffer, level: HeartbeatLevel) -> RenderedLine {
+    private func finish(_ line: borrowing LineBuffer, level: HeartbeatLevel) -> RenderedLine {
         let text = line.count > limits.maxLineBytes ? fitLine(line.text, maxBytes: limits.maxLineBytes) : line.text
         return RenderedLine(text: text, level: level)
     }
