@@ -53,6 +53,21 @@ fi
 # This benchmark code, over the previous release's library (its own build folder kept).
 find "$previous_src/Benchmarks" -mindepth 1 -maxdepth 1 ! -name '.build*' -exec rm -rf {} +
 tar -C "$here" --exclude='./.build*' -cf - . | tar -C "$previous_src/Benchmarks" -xf -
+# This benchmark code names the heartbeat's parts as this version nests them
+# (`Heartbeat.Phase`); a release from before the nesting gets the nested names as aliases of
+# its top-level types, so the same code builds over both.
+if ! grep -rqs "extension Heartbeat" "$previous_src/Sources/ProcessMonitor/Heartbeat/Phase.swift"; then
+    cat > "$previous_src/Benchmarks/Sources/BenchSupport/NestedHeartbeatNames.swift" <<'SWIFT'
+import ProcessMonitor
+
+extension Heartbeat {
+    typealias Phase = ProcessMonitor.Phase
+    typealias Stall = ProcessMonitor.Stall
+    typealias StallEnd = ProcessMonitor.StallEnd
+    typealias ActivePhase = ProcessMonitor.ActivePhase
+}
+SWIFT
+fi
 swift build -c release --package-path "$previous_src/Benchmarks" --product bench-short >&2
 previous=$previous_src/Benchmarks/.build/release/bench-short
 

@@ -10,8 +10,6 @@ final class MonitorLoop: @unchecked Sendable {
     var watch: HeartbeatWatch
     let snapshotter = Snapshotter()
     var sequence: UInt64 = 0
-    /// Whether the once-only warning about rejected per-scope thresholds went out.
-    var warnedAboutThresholds = false
 
     init(monitor: ProcessMonitor, mailboxes: [ObserverMailbox], started: UInt64, tracker: CPUTracker) {
         self.monitor = monitor
@@ -47,13 +45,7 @@ final class MonitorLoop: @unchecked Sendable {
                 snapshotter: snapshotter, tracker: &tracker, stalls: &stalls, watch: &watch, started: started,
                 sequence: sequence, trigger: trigger
             )
-            if !warnedAboutThresholds, StallThreshold.rejectedCount > 0 {
-                warnedAboutThresholds = true
-                monitor.report(
-                    "[process-monitor] \(StallThreshold.rejectedCount) scope(s) gave a stall threshold out of range "
-                        + "(zero, negative or over 365 days); they use the monitor's (reported once)\n"
-                )
-            }
+            if let warning = StallThreshold.takeRejectionWarning() { monitor.report(warning) }
             // A hand-off, not a call: each observer has its own thread and queue.
             for mailbox in mailboxes { mailbox.post(heartbeat) }
             control.handedOff(heartbeat, served: requested, final: stop)

@@ -9,7 +9,8 @@ import Synchronization
 /// absurd) is rejected as ``MonitorConfiguration`` rejects one: the throwing
 /// ``init(_:)`` throws a ``MonitorError`` naming it, and the static forms (which cannot
 /// throw) make a threshold the scope ignores, keeping the monitor's, counted in
-/// ``rejectedCount`` and reported once by the monitor on stderr.
+/// ``rejectedCount`` and reported once per process, by the first monitor heartbeat after it,
+/// on stderr.
 ///
 /// ```swift
 /// try await withScope("serve", stallThreshold: .hours(2)) { try await server.run() }
@@ -96,3 +97,20 @@ public struct StallThreshold: Sendable, Hashable, CustomStringConvertible {
 
 /// Scopes entered with a stall threshold out of range (see ``StallThreshold``).
 let rejectedThresholds = Atomic<UInt64>(0)
+
+/// Whether a monitor has said so on stderr: the count is the process's, so the warning is
+/// too, once, however many monitors start and stop over the process's life.
+let rejectedThresholdsReported = Atomic<Bool>(false)
+
+extension StallThreshold {
+    /// The warning about rejected thresholds, for the first caller after one was rejected;
+    /// `nil` before any was, and for every later caller.
+    static func takeRejectionWarning() -> String? {
+        let count = rejectedThresholds.load(ordering: .relaxed)
+        guard count > 0,
+              rejectedThresholdsReported.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
+        else { return nil }
+        return "[process-monitor] \(count) scope(s) gave a stall threshold out of range "
+            + "(zero, negative or over 365 days); they use the monitor's (reported once)\n"
+    }
+}

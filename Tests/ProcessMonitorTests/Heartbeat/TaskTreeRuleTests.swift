@@ -112,10 +112,40 @@ import TestSupport
         }
         #expect(!StallThreshold.hours(Int.max).isValid)
         #expect(!StallThreshold.minutes(-5).isValid)
-        // A rejected threshold is counted when a scope uses it, and the scope keeps the monitor's.
-        let before = StallThreshold.rejectedCount
-        withScope("rejected threshold", stallThreshold: .seconds(0)) {}
-        #expect(StallThreshold.rejectedCount == before + 1)
+    }
+
+    /// A rejected threshold is counted when a scope uses it, and the first heartbeat after it
+    /// says so, once per process. In a child process: the count and the warning are the
+    /// process's, and a rejection here would make other tests' monitors warn.
+    @Test func aRejectedThresholdIsCountedAndReportedOncePerProcess() async {
+        await #expect(processExitsWith: .success) {
+            func check(_ condition: Bool, _ what: String) {
+                guard condition else { FileHandle.standardError.write(Data("FAILED: \(what)\n".utf8)); exit(1) }
+            }
+            func beat() -> [String] {
+                let warnings = CapturedReports()
+                // The configuration is valid: only the rejected scope can cause a warning.
+                guard let monitor = try? ProcessMonitor(
+                    configuration: MonitorConfiguration(interval: .seconds(3600)), observers: [],
+                    clock: ManualMonitorClock(), sampler: FixedSampler()
+                ) else { return ["cannot make a monitor"] }
+                monitor.reportWarnings(to: warnings.append)
+                try? monitor.start()
+                monitor.emitNow()
+                monitor.stop()
+                return warnings.lines
+            }
+            check(beat().isEmpty, "a warning before any threshold was rejected")
+            check(StallThreshold.rejectedCount == 0, "a fresh process has rejected nothing")
+            withScope("rejected threshold", stallThreshold: .seconds(0)) {}
+            withScope("rejected threshold", stallThreshold: .hours(-1)) {}
+            withScope("accepted threshold", stallThreshold: .seconds(1)) {}
+            check(StallThreshold.rejectedCount == 2, "two rejections counted")
+            let first = beat()
+            check(first.count == 1 && first[0].hasPrefix("[process-monitor] 2 scope(s) gave a stall threshold out of range"),
+                  "the first monitor after a rejection warns: \(first)")
+            check(beat().isEmpty, "a second monitor does not repeat it")
+        }
     }
 
     @Test func theTrackerReportsAStallOnceWhenItsScopeEnds() {
