@@ -35,10 +35,11 @@ do throws(ExportError) {
 }
 
 withScope("example job") {
-    // Stuck for 1.2 s before its counter first moves, past the 300 ms threshold: several
-    // heartbeats report it as a STALL, more than the three warnings the summary keeps.
+    // Stuck for 2 s before its counter first moves, past the 300 ms threshold: some eight
+    // heartbeats report it as a STALL, more than the three warnings the summary keeps, even
+    // when a busy machine delays a few of them.
     withScope("slow step", total: 4) { progress in
-        usleep(1_200_000)
+        usleep(2_000_000)
         for _ in 0 ..< 4 {
             progress.increment()
             usleep(100_000)

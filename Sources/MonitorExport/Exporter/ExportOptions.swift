@@ -26,8 +26,8 @@ public struct ExportOptions: Sendable {
     public var queueCapacity: Int
     /// The `;NAME=VALUE` options of the specification the exporter is made from, by name, as
     /// written, once each has passed its ``ExportFormat/Option``'s check: how an option of a
-    /// format of your own reaches its `makeExporter` closure (the built-in options set the
-    /// typed fields above instead). Empty for options not made from a specification.
+    /// format of your own reaches its `makeExporter` closure (the built-in options are here
+    /// too, and also set the typed fields above). Empty for options not made from a specification.
     public var optionValues: [String: String] = [:]
 
     /// Creates options; the defaults are those of each type.

@@ -68,7 +68,9 @@ struct LineBytes: ~Copyable {
     @inline(__always)
     mutating func append(upTo maximum: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
         let written = write(reserve(maximum))
-        assert(written >= 0 && written <= maximum, "LineBytes: wrote \(written) of at most \(maximum) bytes")
+        // Checked in release builds too: a writer past its bound would corrupt the heap
+        // silently, and one compare per number is lost in the noise of rendering.
+        precondition(written >= 0 && written <= maximum, "LineBytes: wrote \(written) of at most \(maximum) bytes")
         count += written
     }
 

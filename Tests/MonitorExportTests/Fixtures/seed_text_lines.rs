@@ -1,4 +1,4 @@
-// Prints the expected lines of TextFormatTests.swift using the seed's exact format strings
+// Prints the expected lines of Formats/TextFormattingTests.swift (and Support/TextFormatFixtures.swift) using the seed's exact format strings
 // (process_monitor.rs) on the same values. Run: rustc -O seed_text_lines.rs && ./seed_text_lines
 use std::time::Duration;
 fn format_duration(duration: Duration) -> String {
