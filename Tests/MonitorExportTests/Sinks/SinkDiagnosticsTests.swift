@@ -31,15 +31,17 @@ import Glibc
     /// A stream closed when the sink was made (`prog >&-`) is never written: whatever file later
     /// takes its number is not the stream.
     @Test func aStreamClosedAtCreationIsNeverWritten() throws {
-        var fds: [Int32] = [0, 0]
-        #expect(pipe(&fds) == 0)
-        close(fds[1])
-        let closedNumber = fds[1]
+        // A closed number far above the lowest free one: `open` in a test running beside this
+        // one takes the lowest, so nothing reopens this number before the sink is made.
+        let scratch = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        let closedNumber = fcntl(scratch, F_DUPFD_CLOEXEC, 4000)
+        close(scratch)
+        #expect(closedNumber >= 4000)
+        close(closedNumber)
         let warnings = CapturedWarnings()
         let sink = StandardStreamSink(fileDescriptor: closedNumber, name: "closed", diagnostics: testDiagnostics(warnings))
         sink.write(line("nowhere"))
         #expect(sink.droppedRecords == 1)
         #expect(warnings.messages.first?.contains("Bad file descriptor") == true)
-        close(fds[0])
     }
 }
