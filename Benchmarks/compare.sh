@@ -60,11 +60,18 @@ if ! grep -rqs "extension Heartbeat" "$previous_src/Sources/ProcessMonitor/Heart
     cat > "$previous_src/Benchmarks/Sources/BenchSupport/NestedHeartbeatNames.swift" <<'SWIFT'
 import ProcessMonitor
 
+// Named at the top level first: inside the module, `ProcessMonitor.Phase` would look in the
+// class `ProcessMonitor`, not the module.
+typealias PreviousPhase = Phase
+typealias PreviousStall = Stall
+typealias PreviousStallEnd = StallEnd
+typealias PreviousActivePhase = ActivePhase
+
 extension Heartbeat {
-    typealias Phase = ProcessMonitor.Phase
-    typealias Stall = ProcessMonitor.Stall
-    typealias StallEnd = ProcessMonitor.StallEnd
-    typealias ActivePhase = ProcessMonitor.ActivePhase
+    typealias Phase = PreviousPhase
+    typealias Stall = PreviousStall
+    typealias StallEnd = PreviousStallEnd
+    typealias ActivePhase = PreviousActivePhase
 }
 SWIFT
 fi
